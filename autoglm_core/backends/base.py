@@ -1,0 +1,117 @@
+"""The narrow contract between the engine and a model runtime: token ids in, token ids out.
+
+Chat templates, detokenization, stop strings, reasoning and tools live in the engine, so a backend
+only has to run a model. Cancellation is the closing of the async iterator that `generate` returns:
+a backend must stop computing for that request and free its cache when that happens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+
+@dataclass(frozen=True)
+class SamplingConfig:
+    """Resolved sampling parameters. temperature 0 means greedy decoding."""
+
+    temperature: float = 0.0
+    top_p: float = 1.0
+    top_k: int = 0
+    max_new_tokens: int = 256
+    seed: int = 0
+    repetition_penalty: float = 1.0
+
+
+@dataclass(frozen=True)
+class BackendRequest:
+    """One generation as the backend sees it."""
+
+    request_id: str
+    prompt_ids: Sequence[int]
+    sampling: SamplingConfig
+    want_logprobs: bool = False
+
+
+@dataclass(frozen=True)
+class TokenChunk:
+    """Tokens produced since the previous chunk (usually one per decoding step)."""
+
+    token_ids: Sequence[int]
+    # Log-probabilities of token_ids when the request asked for them, else empty.
+    logprobs: Sequence[float] = ()
+    # True when the backend stopped because it produced an end-of-sequence token.
+    eos: bool = False
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What a loaded model reports about itself."""
+
+    name: str
+    version: str
+    backend: str
+    source: str
+    context_length: int
+    eos_token_ids: tuple[int, ...]
+    device: str = "cpu"
+    supports_thinking: bool = False
+    default_sampling: SamplingConfig = field(default_factory=SamplingConfig)
+
+
+ChatMessageDict = dict[str, Any]
+
+
+@runtime_checkable
+class ChatTokenizer(Protocol):
+    """Text <-> token ids, plus the model's own chat template."""
+
+    def encode(self, text: str) -> list[int]:
+        """Token ids of text, without special tokens added."""
+        ...
+
+    def decode(self, token_ids: Sequence[int]) -> str:
+        """Text of token ids, skipping special tokens."""
+        ...
+
+    def token_texts(self, token_ids: Sequence[int]) -> list[str]:
+        """The text of each token on its own (for Tokenize and logprobs)."""
+        ...
+
+    def render_chat(
+        self,
+        messages: Sequence[ChatMessageDict],
+        *,
+        enable_thinking: bool,
+        tools: Sequence[dict[str, Any]] | None = None,
+    ) -> str:
+        """The prompt text for messages, ending with the assistant's generation prompt."""
+        ...
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """A model runtime. One instance serves one model version."""
+
+    @property
+    def info(self) -> ModelInfo: ...
+
+    @property
+    def tokenizer(self) -> ChatTokenizer: ...
+
+    async def load(self) -> None:
+        """Loads weights and warms up. Raises FailedPrecondition / NotFound with a clear message."""
+        ...
+
+    def generate(self, request: BackendRequest) -> AsyncGenerator[TokenChunk, None]:
+        """Streams new tokens until EOS or max_new_tokens. Closing the iterator cancels the work."""
+        ...
+
+    async def health(self) -> bool:
+        """True while the backend can serve."""
+        ...
+
+    async def close(self) -> None:
+        """Frees the model."""
+        ...

@@ -1,0 +1,175 @@
+"""A deterministic backend for tests: no model, same request -> same tokens.
+
+Its tokenizer is byte-level (one token per UTF-8 byte), so multi-byte characters arrive split across
+tokens exactly as they can with a real BPE model; the engine's detokenizer must put them back
+together. Latency and failures can be injected so tests can cover timing and faults.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import random
+from collections.abc import AsyncGenerator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from autoglm_core.backends.base import (
+    BackendRequest,
+    ChatMessageDict,
+    ModelInfo,
+    SamplingConfig,
+    TokenChunk,
+)
+from autoglm_core.errors import FailedPrecondition
+
+# Ids 0-2 are special; byte b is token b + BYTE_OFFSET.
+BOS_ID, EOS_ID, PAD_ID = 0, 1, 2
+BYTE_OFFSET = 3
+VOCAB_SIZE = 256 + BYTE_OFFSET
+
+# Words the mock "model" picks from; a Chinese word and an emoji keep multi-byte paths honest.
+_WORDS = ["alpha", "beta", "gamma", "delta", "模型", "服务", "🙂", "token", "stream", "grpc"]
+
+
+class ByteTokenizer:
+    """One token per UTF-8 byte, plus BOS/EOS/PAD. Its chat template is a plain transcript."""
+
+    eos_token_ids: tuple[int, ...] = (EOS_ID,)
+
+    def encode(self, text: str) -> list[int]:
+        return [b + BYTE_OFFSET for b in text.encode("utf-8")]
+
+    def decode(self, token_ids: Sequence[int]) -> str:
+        data = bytes(t - BYTE_OFFSET for t in token_ids if t >= BYTE_OFFSET)
+        return data.decode("utf-8", errors="replace")
+
+    def token_texts(self, token_ids: Sequence[int]) -> list[str]:
+        return [self.decode([t]) for t in token_ids]
+
+    def render_chat(
+        self,
+        messages: Sequence[ChatMessageDict],
+        *,
+        enable_thinking: bool,
+        tools: Sequence[dict[str, Any]] | None = None,
+    ) -> str:
+        lines = [f"<|{m['role']}|>{m['content']}" for m in messages]
+        if tools:
+            lines.insert(0, "<|tools|>" + json.dumps([t["name"] for t in tools]))
+        lines.append("<|assistant|>" + ("<think>" if enable_thinking else ""))
+        return "\n".join(lines)
+
+
+@dataclass
+class MockBehaviour:
+    """Knobs tests turn to shape the mock's timing, output and faults."""
+
+    # Seconds to sleep before each token (0 still yields to the event loop).
+    token_latency_s: float = 0.0
+    # Seconds to sleep in load().
+    load_latency_s: float = 0.0
+    # Raise RuntimeError after this many tokens of every request (None: never).
+    fail_after_tokens: int | None = None
+    # Make load() fail.
+    fail_load: bool = False
+    # When set, every reply is exactly this text (then EOS), instead of pseudo-random words.
+    script: list[str] = field(default_factory=list)
+    # With thinking on, the mock writes this much reasoning before the answer.
+    reasoning_words: int = 4
+
+
+class MockBackend:
+    """Implements autoglm_core.backends.base.Backend without a model."""
+
+    def __init__(
+        self,
+        *,
+        name: str = "mock",
+        version: str = "1.0.0",
+        context_length: int = 4096,
+        behaviour: MockBehaviour | None = None,
+    ) -> None:
+        self.behaviour = behaviour or MockBehaviour()
+        self._tokenizer = ByteTokenizer()
+        self._info = ModelInfo(
+            name=name,
+            version=version,
+            backend="mock",
+            source="mock",
+            context_length=context_length,
+            eos_token_ids=(EOS_ID,),
+            supports_thinking=True,
+            default_sampling=SamplingConfig(temperature=0.0, max_new_tokens=64),
+        )
+        self._loaded = False
+        # Observability for tests: which requests started, finished or were cancelled.
+        self.started: list[str] = []
+        self.finished: list[str] = []
+        self.cancelled: list[str] = []
+        self.active: set[str] = set()
+        self._script_index = 0
+
+    @property
+    def info(self) -> ModelInfo:
+        return self._info
+
+    @property
+    def tokenizer(self) -> ByteTokenizer:
+        return self._tokenizer
+
+    async def load(self) -> None:
+        if self.behaviour.load_latency_s:
+            await asyncio.sleep(self.behaviour.load_latency_s)
+        if self.behaviour.fail_load:
+            raise FailedPrecondition("mock backend was told to fail loading")
+        self._loaded = True
+
+    async def health(self) -> bool:
+        return self._loaded
+
+    async def close(self) -> None:
+        self._loaded = False
+
+    def reply_text(self, request: BackendRequest) -> str:
+        """The full text this request produces (deterministic in prompt and seed)."""
+        if self.behaviour.script:
+            text = self.behaviour.script[self._script_index % len(self.behaviour.script)]
+            self._script_index += 1
+            return text
+        digest = hashlib.sha256(bytes(str(list(request.prompt_ids)), "ascii")).digest()
+        seed = int.from_bytes(digest[:8], "big")
+        if request.sampling.temperature > 0:
+            seed ^= request.sampling.seed
+        rng = random.Random(seed)
+        words = [rng.choice(_WORDS) for _ in range(request.sampling.max_new_tokens)]
+        answer = " ".join(words)
+        prompt = self._tokenizer.decode(request.prompt_ids)
+        if prompt.endswith("<think>"):
+            reasoning = " ".join(rng.choice(_WORDS) for _ in range(self.behaviour.reasoning_words))
+            return f"\n{reasoning}\n</think>\n\n{answer}"
+        return answer
+
+    async def generate(self, request: BackendRequest) -> AsyncGenerator[TokenChunk, None]:
+        if not self._loaded:
+            raise FailedPrecondition("mock backend is not loaded")
+        ids = self._tokenizer.encode(self.reply_text(request))
+        limit = request.sampling.max_new_tokens
+        self.started.append(request.request_id)
+        self.active.add(request.request_id)
+        completed = False
+        try:
+            for i, token in enumerate(ids[:limit]):
+                await asyncio.sleep(self.behaviour.token_latency_s)
+                fail_after = self.behaviour.fail_after_tokens
+                if fail_after is not None and i >= fail_after:
+                    raise RuntimeError("mock backend failure injected")
+                logprobs = [-0.5] if request.want_logprobs else []
+                yield TokenChunk(token_ids=[token], logprobs=logprobs)
+            if len(ids) <= limit:
+                yield TokenChunk(token_ids=[], eos=True)
+            completed = True
+        finally:
+            self.active.discard(request.request_id)
+            (self.finished if completed else self.cancelled).append(request.request_id)

@@ -1,0 +1,1 @@
+"""The generation path: request -> prompt -> backend tokens -> text events -> result."""

@@ -1,0 +1,82 @@
+"""Turns a backend's token stream into typed text events for one turn of generation.
+
+Order of the pipeline: token ids -> whole characters (detokenizer) -> reasoning vs answer
+(thinking parser) -> stop strings, on the answer only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from autoglm_core.backends.base import ChatTokenizer
+from autoglm_core.generation.types import ContentDelta, ReasoningDelta
+from autoglm_core.reasoning.think_parser import ThinkingStreamParser
+from autoglm_core.text.detokenizer import IncrementalDetokenizer
+from autoglm_core.text.stops import StopMatcher
+
+TextEvent = ReasoningDelta | ContentDelta
+
+
+class TurnDecoder:
+    """Feed token ids; get reasoning and content deltas, with stop strings cut out."""
+
+    def __init__(
+        self,
+        tokenizer: ChatTokenizer,
+        stops: Sequence[str],
+        *,
+        starts_in_reasoning: bool,
+        emit_reasoning: bool,
+    ) -> None:
+        self._tokenizer = tokenizer
+        self._detokenizer = IncrementalDetokenizer(tokenizer.decode)
+        self._thinking = ThinkingStreamParser(starts_in_reasoning=starts_in_reasoning)
+        self._stops = StopMatcher(stops)
+        self._emit_reasoning = emit_reasoning
+        self.reasoning_tokens = 0
+
+    @property
+    def stop_sequence(self) -> str | None:
+        return self._stops.matched
+
+    def feed(self, token_ids: Sequence[int], logprobs: Sequence[float] = ()) -> list[TextEvent]:
+        # A token counts as reasoning when the parser was inside reasoning before or after it.
+        was_reasoning = self._thinking.in_reasoning
+        text = self._detokenizer.feed(token_ids)
+        events = self._split(self._thinking.feed(text) if text else [])
+        if was_reasoning or self._thinking.in_reasoning:
+            self.reasoning_tokens += len(token_ids)
+        if logprobs:
+            events = self._attach_logprobs(events, token_ids, logprobs)
+        return events
+
+    def finish(self) -> list[TextEvent]:
+        pieces = self._thinking.feed(self._detokenizer.flush()) + self._thinking.finish()
+        events = self._split(pieces)
+        tail = self._stops.flush()
+        if tail:
+            events.append(ContentDelta(tail))
+        return events
+
+    def _split(self, pieces: Sequence[tuple[str, str]]) -> list[TextEvent]:
+        events: list[TextEvent] = []
+        for kind, text in pieces:
+            if kind == "reasoning":
+                if self._emit_reasoning and text:
+                    events.append(ReasoningDelta(text))
+                continue
+            safe = self._stops.feed(text)
+            if safe:
+                events.append(ContentDelta(safe))
+        return events
+
+    def _attach_logprobs(
+        self, events: list[TextEvent], token_ids: Sequence[int], logprobs: Sequence[float]
+    ) -> list[TextEvent]:
+        texts = self._tokenizer.token_texts(token_ids)
+        entries = tuple(zip(token_ids, texts, logprobs, strict=False))
+        if events and isinstance(events[-1], ContentDelta):
+            events[-1] = ContentDelta(events[-1].text, events[-1].logprobs + entries)
+        elif not self._thinking.in_reasoning:
+            events.append(ContentDelta("", entries))
+        return events

@@ -1,0 +1,130 @@
+"""Engine-side request, event and result types (the server converts these to and from protobuf)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class FinishReason(enum.Enum):
+    EOS = "eos"
+    LENGTH = "length"
+    STOP_SEQUENCE = "stop_sequence"
+    TIME_LIMIT = "time_limit"
+    CANCELLED = "cancelled"
+    TOOL_CALLS = "tool_calls"
+
+
+@dataclass
+class GenerationParams:
+    """Everything a caller can ask of one generation. None means "use the model's default"."""
+
+    prompt: str | None = None
+    messages: list[dict[str, Any]] | None = None
+    model: str = ""
+    temperature: float | None = None
+    top_p: float | None = None
+    top_k: int | None = None
+    max_new_tokens: int | None = None
+    stop: list[str] = field(default_factory=list)
+    seed: int | None = None
+    repetition_penalty: float | None = None
+    thinking: bool = False
+    thinking_budget: int | None = None
+    allowed_tools: list[str] = field(default_factory=list)
+    session_id: str = ""
+    priority: int = 5
+    want_logprobs: bool = False
+    time_limit_s: float | None = None
+    prompt_template: str = ""
+    request_id: str = ""
+    user_id: str = ""
+    # Absolute deadline on time.monotonic(), from the caller's gRPC deadline.
+    deadline: float | None = None
+
+
+@dataclass(frozen=True)
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    reasoning_tokens: int = 0
+    cached_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class Timings:
+    queue_ms: float = 0.0
+    time_to_first_token_ms: float = 0.0
+    total_ms: float = 0.0
+
+
+@dataclass(frozen=True)
+class ToolCallRecord:
+    id: str
+    name: str
+    arguments: dict[str, Any]
+    result: Any = None
+    error: str = ""
+    duration_ms: float = 0.0
+
+
+@dataclass(frozen=True)
+class ReasoningDelta:
+    text: str
+
+
+@dataclass(frozen=True)
+class ContentDelta:
+    text: str
+    logprobs: tuple[tuple[int, str, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class ToolCallStarted:
+    id: str
+    name: str
+    arguments: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ToolCallFinished:
+    call: ToolCallRecord
+
+
+@dataclass(frozen=True)
+class Finished:
+    finish_reason: FinishReason
+    usage: Usage
+    model_name: str
+    model_version: str
+    timings: Timings
+    seed: int
+    stop_sequence: str = ""
+    prompt_template: str = ""
+
+
+GenerationEvent = ReasoningDelta | ContentDelta | ToolCallStarted | ToolCallFinished | Finished
+
+
+@dataclass
+class GenerationResult:
+    """A whole generation, as the unary API and the in-process API return it."""
+
+    request_id: str
+    text: str
+    reasoning: str
+    reasoning_steps: list[str]
+    tool_calls: list[ToolCallRecord]
+    finished: Finished
+    logprobs: list[tuple[int, str, float]] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        parts = []
+        if self.reasoning_steps:
+            steps = "\n".join(f"{i}. {s}" for i, s in enumerate(self.reasoning_steps, 1))
+            parts.append(f"Reasoning:\n{steps}")
+        for call in self.tool_calls:
+            parts.append(f"Tool {call.name}({call.arguments}) -> {call.error or call.result}")
+        parts.append(f"Answer: {self.text}" if parts else self.text)
+        return "\n\n".join(parts)

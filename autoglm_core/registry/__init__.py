@@ -1,0 +1,1 @@
+"""Model names, aliases, versions and traffic between versions."""

@@ -1,0 +1,1 @@
+"""Generated protobuf and gRPC stubs of the autoglm.v1 contracts (see protos/)."""

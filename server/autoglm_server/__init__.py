@@ -1,0 +1,1 @@
+"""The gRPC protocol layer of Open-AutoGLM: servicers, wiring and the `autoglm` command."""

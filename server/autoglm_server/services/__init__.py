@@ -1,0 +1,1 @@
+"""One module per gRPC service; each RPC method calls one engine method."""

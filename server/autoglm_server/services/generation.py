@@ -1,0 +1,57 @@
+"""autoglm.v1.GenerationService."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+from typing import Any
+
+import grpc
+
+from autoglm.v1 import generation_pb2, generation_pb2_grpc
+from autoglm_core.errors import InvalidArgument
+from autoglm_core.generation.engine import Engine
+from autoglm_server import convert
+from autoglm_server.errors import field_prefix, stream_errors, unary_errors
+from autoglm_server.services.metadata import request_id
+
+Context = grpc.aio.ServicerContext[Any, Any]
+
+
+class GenerationService(generation_pb2_grpc.GenerationServiceServicer):
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    @unary_errors
+    async def Generate(
+        self, request: generation_pb2.GenerateRequest, context: Context
+    ) -> generation_pb2.GenerateResponse:
+        with field_prefix("input."):
+            params = convert.params_from_proto(request.input, request_id(context), context.time_remaining())
+            result = await self._engine.generate(params)
+        return convert.result_to_proto(result)
+
+    @stream_errors
+    async def GenerateStream(
+        self, request: generation_pb2.GenerateStreamRequest, context: Context
+    ) -> AsyncIterator[generation_pb2.GenerateStreamResponse]:
+        with field_prefix("input."):
+            params = convert.params_from_proto(request.input, request_id(context), context.time_remaining())
+            # aclosing: a cancelled call closes the engine stream, which closes the backend's.
+            async with aclosing(self._engine.stream(params)) as events:
+                async for event in events:
+                    yield convert.event_to_proto(params.request_id, event)
+
+    @unary_errors
+    async def Tokenize(
+        self, request: generation_pb2.TokenizeRequest, context: Context
+    ) -> generation_pb2.TokenizeResponse:
+        kind = request.WhichOneof("input")
+        if kind is None:
+            raise InvalidArgument.one("text", "either text or conversation must be set")
+        if kind == "text":
+            ids, texts = self._engine.tokenize(request.model, text=request.text)
+        else:
+            messages = convert.messages_from_proto(request.conversation)
+            ids, texts = self._engine.tokenize(request.model, messages=messages)
+        return generation_pb2.TokenizeResponse(token_ids=ids, tokens=texts)
