@@ -1,0 +1,292 @@
+"""Load generator: drives a real server over gRPC and reports throughput and latency as JSON.
+
+    python benchmarks/loadgen.py sweep --backend transformers --concurrency 1,4,16,64
+    python benchmarks/loadgen.py overhead          # mock backend, zero latency: server cost only
+    python benchmarks/loadgen.py priority          # high-priority TTFT under low-priority load
+    python benchmarks/loadgen.py soak --requests 10000 --cancel-fraction 0.3
+
+Each run writes one JSON report (stdout, and --out if given). The `sweep` also measures plain
+transformers `generate` on the same prompts in the same run (after the server has stopped, so the
+two never share the CPU) and reports the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import platform
+import random
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from autoglm_client import AsyncAutoGLMClient  # noqa: E402
+from benchmarks.server_process import ServerProcess  # noqa: E402
+
+PROMPTS = [
+    "What is the capital of France?",
+    "Give me three tips for writing clear code.",
+    "Explain what a gRPC stream is in one paragraph.",
+    "Write a short poem about the sea.",
+    "How many legs does a spider have?",
+    "Summarise the benefits of unit tests.",
+    "What is 12 times 7?",
+    "Name three planets of the solar system.",
+]
+
+
+@dataclass
+class StreamStats:
+    ttft_s: float = 0.0
+    gaps_s: list[float] = field(default_factory=list)
+    tokens: int = 0
+    ok: bool = True
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+async def one_stream(
+    client: AsyncAutoGLMClient, prompt: str, max_new_tokens: int, priority: int = 5,
+    cancel_after: int | None = None,
+) -> StreamStats:
+    stats = StreamStats()
+    started = last = time.perf_counter()
+    call = client.stream(prompt, max_new_tokens=max_new_tokens, priority=priority, temperature=0.0)
+    try:
+        async for event in call:
+            now = time.perf_counter()
+            if event.HasField("content_delta") or event.HasField("reasoning_delta"):
+                if stats.ttft_s == 0.0:
+                    stats.ttft_s = now - started
+                else:
+                    stats.gaps_s.append(now - last)
+                last = now
+                if cancel_after is not None and len(stats.gaps_s) >= cancel_after:
+                    call.cancel()
+                    break
+            elif event.HasField("finished"):
+                stats.tokens = event.finished.usage.completion_tokens
+    except Exception:  # noqa: BLE001 - a failed call is counted, not fatal to the run
+        stats.ok = False
+    return stats
+
+
+def summarise(results: list[StreamStats], wall_s: float) -> dict[str, Any]:
+    ok = [r for r in results if r.ok]
+    tokens = sum(r.tokens for r in ok)
+    ttfts = [r.ttft_s * 1000 for r in ok]
+    gaps = [g * 1000 for r in ok for g in r.gaps_s]
+    return {
+        "requests": len(results),
+        "errors": len(results) - len(ok),
+        "completion_tokens": tokens,
+        "wall_s": round(wall_s, 3),
+        "tokens_per_s": round(tokens / wall_s, 1) if wall_s else 0.0,
+        "ttft_ms_p50": round(percentile(ttfts, 50), 1),
+        "ttft_ms_p99": round(percentile(ttfts, 99), 1),
+        "itl_ms_p50": round(percentile(gaps, 50), 2),
+        "itl_ms_p99": round(percentile(gaps, 99), 2),
+    }
+
+
+async def run_level(target: str, concurrency: int, requests: int, max_new_tokens: int) -> dict[str, Any]:
+    async with AsyncAutoGLMClient(target, timeout=600) as client:
+        await one_stream(client, PROMPTS[0], 4)  # warm-up
+        queue = list(range(requests))
+        results: list[StreamStats] = []
+
+        async def worker() -> None:
+            while queue:
+                i = queue.pop()
+                results.append(await one_stream(client, PROMPTS[i % len(PROMPTS)], max_new_tokens))
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return {"concurrency": concurrency, **summarise(results, time.perf_counter() - started)}
+
+
+def baseline_generate(model_dir: str, concurrency: int, max_new_tokens: int) -> dict[str, Any]:
+    """Plain transformers: the same chat prompts as one static batch, greedy, fixed length."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(model_dir, padding_side="left")
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval()
+    texts = [
+        tokenizer.apply_chat_template(
+            [{"role": "user", "content": PROMPTS[i % len(PROMPTS)]}], tokenize=False, add_generation_prompt=True
+        )
+        for i in range(concurrency)
+    ]
+    batch = tokenizer(texts, return_tensors="pt", padding=True)
+    kwargs = {"max_new_tokens": max_new_tokens, "min_new_tokens": max_new_tokens, "do_sample": False}
+    with torch.inference_mode():
+        model.generate(**batch, max_new_tokens=4, do_sample=False)  # warm-up
+        started = time.perf_counter()
+        model.generate(**batch, **kwargs)
+        wall = time.perf_counter() - started
+    return {"concurrency": concurrency, "tokens_per_s": round(concurrency * max_new_tokens / wall, 1)}
+
+
+def sweep(args: argparse.Namespace) -> dict[str, Any]:
+    levels = [int(c) for c in args.concurrency.split(",")]
+    flags = ["--backend", args.backend, "--max-running", str(max(levels)), "--max-batch-size", str(max(levels))]
+    if args.model:
+        flags += ["--model", args.model]
+    report: dict[str, Any] = {"benchmark": "sweep", "backend": args.backend, "levels": []}
+    with ServerProcess(flags) as server:
+        for level in levels:
+            requests = max(level * args.rounds, level)
+            result = asyncio.run(run_level(server.target, level, requests, args.max_new_tokens))
+            result.update(server.memory_mb())
+            report["levels"].append(result)
+            print(json.dumps(result), file=sys.stderr)
+    if args.baseline and args.backend == "transformers":
+        from autoglm_core.models.default_model import resolve_model_source
+
+        model_dir = str(resolve_model_source(args.model or "openautoglm-base-v1"))
+        for entry in report["levels"]:
+            base = baseline_generate(model_dir, entry["concurrency"], args.max_new_tokens)
+            entry["baseline_generate_tokens_per_s"] = base["tokens_per_s"]
+            entry["ratio_to_baseline"] = round(entry["tokens_per_s"] / base["tokens_per_s"], 2)
+    return report
+
+
+async def overhead_run(target: str, calls: int, concurrency: int, stream_tokens: int) -> dict[str, Any]:
+    async with AsyncAutoGLMClient(target, timeout=60) as client:
+        await client.generate("warm", max_new_tokens=1)
+        remaining = [calls]
+
+        async def unary_worker() -> None:
+            while remaining[0] > 0:
+                remaining[0] -= 1
+                await client.generate("hi", max_new_tokens=1)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(unary_worker() for _ in range(concurrency)))
+        unary_s = time.perf_counter() - started
+
+        events = [0]
+
+        async def stream_worker() -> None:
+            async for _ in client.stream("hi", max_new_tokens=stream_tokens):
+                events[0] += 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(stream_worker() for _ in range(concurrency)))
+        stream_s = time.perf_counter() - started
+    return {
+        "unary_calls": calls,
+        "unary_calls_per_s": round(calls / unary_s, 1),
+        "stream_events": events[0],
+        "stream_events_per_s": round(events[0] / stream_s, 1),
+        "concurrency": concurrency,
+    }
+
+
+def overhead(args: argparse.Namespace) -> dict[str, Any]:
+    flags = ["--backend", "mock", "--max-running", "1024", "--max-queue", "10000"]
+    with ServerProcess(flags) as server:
+        result = asyncio.run(overhead_run(server.target, args.requests, args.concurrency, args.stream_tokens))
+    return {"benchmark": "overhead", **result}
+
+
+async def priority_run(target: str, load: int, probes: int, max_new_tokens: int) -> dict[str, Any]:
+    async with AsyncAutoGLMClient(target, timeout=600) as client:
+        await one_stream(client, PROMPTS[0], 4)
+        idle = [await one_stream(client, PROMPTS[1], max_new_tokens, priority=0) for _ in range(probes)]
+        stop = asyncio.Event()
+
+        async def background() -> None:
+            while not stop.is_set():
+                await one_stream(client, PROMPTS[2], max_new_tokens, priority=9)
+
+        workers = [asyncio.create_task(background()) for _ in range(load)]
+        await asyncio.sleep(2.0)
+        loaded = [await one_stream(client, PROMPTS[1], max_new_tokens, priority=0) for _ in range(probes)]
+        stop.set()
+        await asyncio.gather(*workers)
+    idle_ms = statistics.median(r.ttft_s for r in idle) * 1000
+    loaded_ms = statistics.median(r.ttft_s for r in loaded) * 1000
+    return {"ttft_ms_unloaded_p50": round(idle_ms, 1), "ttft_ms_loaded_p50": round(loaded_ms, 1),
+            "ratio": round(loaded_ms / idle_ms, 2), "low_priority_streams": load}
+
+
+def priority(args: argparse.Namespace) -> dict[str, Any]:
+    flags = ["--backend", args.backend, "--max-running", str(args.max_running), "--max-queue", "10000"]
+    if args.backend == "mock":
+        flags += ["--mock-token-latency-ms", "5"]
+    with ServerProcess(flags) as server:
+        result = asyncio.run(priority_run(server.target, args.concurrency, args.probes, args.max_new_tokens))
+    return {"benchmark": "priority", "backend": args.backend, "max_running": args.max_running, **result}
+
+
+async def soak_run(server: ServerProcess, requests: int, cancel_fraction: float) -> dict[str, Any]:
+    rng = random.Random(0)
+    samples = []
+    async with AsyncAutoGLMClient(server.target, timeout=60) as client:
+        for batch_start in range(0, requests, 100):
+            tasks = []
+            for _ in range(min(100, requests - batch_start)):
+                cancel = 3 if rng.random() < cancel_fraction else None
+                tasks.append(one_stream(client, "soak", 32, cancel_after=cancel))
+            await asyncio.gather(*tasks)
+            if batch_start in (1000, requests - 100) or batch_start % 2000 == 0:
+                samples.append((batch_start + 100, server.memory_mb()["rss_mb"]))
+    after_warmup = samples[1][1] if len(samples) > 1 else samples[0][1]
+    final = samples[-1][1]
+    return {"requests": requests, "cancel_fraction": cancel_fraction, "rss_mb_samples": samples,
+            "growth_after_warmup_pct": round((final - after_warmup) / after_warmup * 100, 2)}
+
+
+def soak(args: argparse.Namespace) -> dict[str, Any]:
+    flags = ["--backend", "mock", "--mock-token-latency-ms", "1", "--max-running", "256", "--max-queue", "10000"]
+    with ServerProcess(flags) as server:
+        result = asyncio.run(soak_run(server, args.requests, args.cancel_fraction))
+    return {"benchmark": "soak", **result}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("benchmark", choices=["sweep", "overhead", "priority", "soak"])
+    parser.add_argument("--backend", default="transformers", choices=["transformers", "mock"])
+    parser.add_argument("--model", default="", help="model alias or path (default: the embedded default)")
+    parser.add_argument("--concurrency", default="1,4,16,64")
+    parser.add_argument("--rounds", type=int, default=2, help="requests per stream slot in a sweep level")
+    parser.add_argument("--max-new-tokens", type=int, default=64)
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--stream-tokens", type=int, default=200)
+    parser.add_argument("--cancel-fraction", type=float, default=0.3)
+    parser.add_argument("--probes", type=int, default=5)
+    parser.add_argument("--max-running", type=int, default=16)
+    parser.add_argument("--baseline", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+    if args.benchmark != "sweep":
+        args.concurrency = args.concurrency.split(",")[-1] if "," in args.concurrency else args.concurrency
+        args.concurrency = int(args.concurrency)
+    runners = {"sweep": sweep, "overhead": overhead, "priority": priority, "soak": soak}
+    report = runners[args.benchmark](args)
+    report["machine"] = {"python": platform.python_version(), "cpus": __import__("os").cpu_count(),
+                         "platform": platform.platform()}
+    text = json.dumps(report, indent=2)
+    print(text)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""Starts `autoglm serve` as a separate process for benchmarks, and reads its memory use."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import TracebackType
+
+SERVING = re.compile(r"serving on ([\d.]+):(\d+)")
+
+
+class ServerProcess:
+    """`with ServerProcess(["--backend", "mock"]) as server: server.target`"""
+
+    def __init__(self, flags: list[str], startup_timeout_s: float = 600.0) -> None:
+        self.flags = flags
+        self.startup_timeout_s = startup_timeout_s
+        self.process: subprocess.Popen[str] | None = None
+        self.target = ""
+
+    def __enter__(self) -> ServerProcess:
+        autoglm = Path(sys.executable).with_name("autoglm")
+        command = [str(autoglm), "serve", "--port", "0", *self.flags]
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=os.environ.copy()
+        )
+        deadline = time.monotonic() + self.startup_timeout_s
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            match = SERVING.search(line)
+            if match:
+                self.target = f"{match.group(1)}:{match.group(2)}"
+                return self
+            if time.monotonic() > deadline:
+                break
+        self.__exit__(None, None, None)
+        raise RuntimeError(f"server did not start: {' '.join(command)}")
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+    def memory_mb(self) -> dict[str, float]:
+        """Current and peak resident memory of the server process."""
+        assert self.process is not None
+        fields = {}
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                fields[key] = int(value.split()[0]) / 1024
+        return {"rss_mb": fields.get("VmRSS", 0.0), "peak_rss_mb": fields.get("VmHWM", 0.0)}

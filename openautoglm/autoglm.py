@@ -1,0 +1,93 @@
+"""The AutoGLM class: a blocking facade over the engine, built by the server's own container."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import Future
+from typing import Any, TypeVar
+
+from autoglm_core.generation.engine import Engine
+from autoglm_core.generation.types import GenerationEvent, GenerationParams, GenerationResult
+from autoglm_server.container import Container, build_container
+from autoglm_server.settings import Settings
+
+T = TypeVar("T")
+
+
+class AutoGLM:
+    """A model with thinking mode and tools, used in-process.
+
+    The engine runs on a private event loop in a background thread, so `generate` can be called
+    from plain synchronous code (and from several threads at once: calls are batched together).
+    """
+
+    def __init__(
+        self,
+        model_path: str = "openautoglm-base-v1",
+        *,
+        enable_thinking: bool = False,
+        tool_router: Any = None,
+        backend: str = "transformers",
+        device: str = "auto",
+        **settings: Any,
+    ) -> None:
+        self.enable_thinking = enable_thinking
+        self.settings = Settings(backend=backend, model=model_path, device=device, **settings)
+        self.container: Container = build_container(self.settings)
+        self.tool_router = tool_router
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="autoglm-engine", daemon=True)
+        self._thread.start()
+        self.engine: Engine = self._call(self._load())
+
+    async def _load(self) -> Engine:
+        backend = self.container.backend()
+        await backend.load()
+        aliases = tuple(a for a in (self.settings.model,) if a != backend.info.name)
+        self.container.registry().add(backend, aliases=aliases)
+        engine: Engine = self.container.engine()
+        return engine
+
+    def _call(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        future: Future[T] = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
+        return future.result()
+
+    def _params(self, prompt: str | list[dict[str, Any]], options: dict[str, Any]) -> GenerationParams:
+        options.setdefault("thinking", self.enable_thinking)
+        if isinstance(prompt, str):
+            return GenerationParams(prompt=prompt, **options)
+        return GenerationParams(messages=list(prompt), **options)
+
+    def generate(self, prompt: str | list[dict[str, Any]], **options: Any) -> GenerationResult:
+        """Generates an answer; options are GenerationParams fields (max_new_tokens, temperature,
+        stop, seed, thinking, allowed_tools, session_id, ...). Printing the result shows the
+        reasoning steps and the answer; its fields hold them separately."""
+        return self._call(self.engine.generate(self._params(prompt, options)))
+
+    def stream(self, prompt: str | list[dict[str, Any]], **options: Any) -> Iterator[GenerationEvent]:
+        """Yields engine events (ReasoningDelta, ContentDelta, ToolCall*, Finished) as they come."""
+        params = self._params(prompt, options)
+        events = self.engine.stream(params)
+        try:
+            while True:
+                try:
+                    yield self._call(anext(events))  # type: ignore[arg-type]
+                except StopAsyncIteration:
+                    return
+        finally:
+            self._call(events.aclose())
+
+    def close(self) -> None:
+        """Frees the model and stops the engine's thread."""
+        for backend in self.engine.registry.backends():
+            self._call(backend.close())
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> AutoGLM:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
