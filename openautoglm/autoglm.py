@@ -6,7 +6,7 @@ import asyncio
 import threading
 from collections.abc import Coroutine, Iterator
 from concurrent.futures import Future
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from autoglm_core.generation.engine import Engine
 from autoglm_core.generation.types import GenerationEvent, GenerationParams, GenerationResult
@@ -29,7 +29,7 @@ class AutoGLM:
         *,
         enable_thinking: bool = False,
         tool_router: Any = None,
-        backend: str = "transformers",
+        backend: Literal["transformers", "mock"] = "transformers",
         device: str = "auto",
         **settings: Any,
     ) -> None:

@@ -10,3 +10,4 @@ python -m grpc_tools.protoc -Iprotos \
   protos/autoglm/v1/*.proto
 if [ -x clients/node/gen.sh ]; then clients/node/gen.sh; fi
 if [ -x clients/java/gen.sh ]; then clients/java/gen.sh; fi
+if [ -x clients/go/gen.sh ]; then clients/go/gen.sh; fi

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
+import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -13,6 +17,13 @@ from autoglm_core.backends.mock import MockBackend, MockBehaviour
 from autoglm_server.app import AutoGLMServer
 from autoglm_server.container import build_container
 from autoglm_server.settings import Settings
+
+# Test servers serve no /metrics port unless a test asks for one (parallel runs would collide on 9464).
+os.environ.setdefault("AUTOGLM_METRICS_PORT", "0")
+# Test servers keep their database (users, sessions, knowledge) in a temporary directory, never in ~.
+_DATA_ROOT = tempfile.mkdtemp(prefix="autoglm-tests-")
+atexit.register(shutil.rmtree, _DATA_ROOT, ignore_errors=True)
+os.environ.setdefault("AUTOGLM_DATA_DIR", _DATA_ROOT)
 
 
 @dataclass
@@ -28,6 +39,10 @@ class RunningServer:
 
 async def start_mock_server(behaviour: MockBehaviour | None = None, **settings: object) -> RunningServer:
     """A server on the mock backend; the backend object is kept so tests can look inside it."""
+    # A fresh database per server, so sessions and knowledge never leak between tests.
+    settings.setdefault("data_dir", tempfile.mkdtemp(dir=_DATA_ROOT))
+    # Knowledge search is lexical unless a test asks for embeddings (loading MiniLM takes seconds).
+    settings.setdefault("embedder", "lexical")
     config = Settings(backend="mock", port=0, grace_period_s=2.0, **settings)  # type: ignore[arg-type]
     container = build_container(config)
     backend = MockBackend(name="mock", behaviour=behaviour or MockBehaviour())

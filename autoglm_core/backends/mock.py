@@ -37,6 +37,8 @@ class ByteTokenizer:
     """One token per UTF-8 byte, plus BOS/EOS/PAD. Its chat template is a plain transcript."""
 
     eos_token_ids: tuple[int, ...] = (EOS_ID,)
+    # Like a real template that supports tools (Hermes calls), so the engine uses native tool calls.
+    chat_template = "<|role|>content; {% if tools %}<|tools|>{% endif %}; <tool_call>{json}</tool_call>"
 
     def encode(self, text: str) -> list[int]:
         return [b + BYTE_OFFSET for b in text.encode("utf-8")]
@@ -55,11 +57,18 @@ class ByteTokenizer:
         enable_thinking: bool,
         tools: Sequence[dict[str, Any]] | None = None,
     ) -> str:
-        lines = [f"<|{m['role']}|>{m['content']}" for m in messages]
+        lines = [f"<|{m['role']}|>{m.get('content') or ''}{_calls_text(m)}" for m in messages]
         if tools:
-            lines.insert(0, "<|tools|>" + json.dumps([t["name"] for t in tools]))
+            # Tools in the OpenAI function format that Hugging Face chat templates take.
+            lines.insert(0, "<|tools|>" + json.dumps([t["function"]["name"] for t in tools]))
         lines.append("<|assistant|>" + ("<think>" if enable_thinking else ""))
         return "\n".join(lines)
+
+
+def _calls_text(message: ChatMessageDict) -> str:
+    """An assistant message's tool calls, written back in the Hermes format the mock "model" uses."""
+    calls = message.get("tool_calls") or []
+    return "".join(f"<tool_call>{json.dumps(c['function'], ensure_ascii=False)}</tool_call>" for c in calls)
 
 
 @dataclass
@@ -74,6 +83,11 @@ class MockBehaviour:
     fail_after_tokens: int | None = None
     # Make load() fail.
     fail_load: bool = False
+    # Stop making progress after this many tokens of every request, until close() ends the call
+    # with an error (a wedged runtime; None: never).
+    hang_after_tokens: int | None = None
+    # Make health() report False (a runtime that knows it is broken).
+    unhealthy: bool = False
     # When set, every reply is exactly this text (then EOS), instead of pseudo-random words.
     script: list[str] = field(default_factory=list)
     # With thinking on, the mock writes this much reasoning before the answer.
@@ -110,6 +124,7 @@ class MockBackend:
         self.cancelled: list[str] = []
         self.active: set[str] = set()
         self._script_index = 0
+        self._closed = asyncio.Event()
 
     @property
     def info(self) -> ModelInfo:
@@ -125,12 +140,14 @@ class MockBackend:
         if self.behaviour.fail_load:
             raise FailedPrecondition("mock backend was told to fail loading")
         self._loaded = True
+        self._closed.clear()
 
     async def health(self) -> bool:
-        return self._loaded
+        return self._loaded and not self.behaviour.unhealthy
 
     async def close(self) -> None:
         self._loaded = False
+        self._closed.set()
 
     def reply_text(self, request: BackendRequest) -> str:
         """The full text this request produces (deterministic in prompt and seed)."""
@@ -162,6 +179,10 @@ class MockBackend:
         try:
             for i, token in enumerate(ids[:limit]):
                 await asyncio.sleep(self.behaviour.token_latency_s)
+                hang_after = self.behaviour.hang_after_tokens
+                if hang_after is not None and i >= hang_after:
+                    await self._closed.wait()
+                    raise RuntimeError("mock backend closed while a request hung")
                 fail_after = self.behaviour.fail_after_tokens
                 if fail_after is not None and i >= fail_after:
                     raise RuntimeError("mock backend failure injected")

@@ -6,16 +6,18 @@ Unary generation collects the stream, so the two can never disagree.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 import time
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from autoglm_core.backends.base import Backend, BackendRequest, ModelInfo, SamplingConfig, TokenChunk
-from autoglm_core.errors import BackendFailure
+from autoglm_core.errors import BackendFailure, InvalidArgument
+from autoglm_core.generation.conversation import Conversation, ConversationBuilder, Recalled
 from autoglm_core.generation.decoding import TurnDecoder
 from autoglm_core.generation.types import (
     ContentDelta,
@@ -27,12 +29,28 @@ from autoglm_core.generation.types import (
     ReasoningDelta,
     Timings,
     ToolCallFinished,
+    ToolCallRecord,
+    ToolCallStarted,
     Usage,
 )
 from autoglm_core.generation.validation import check_against_model, check_params
+from autoglm_core.health.monitor import GenerationMonitor
 from autoglm_core.reasoning.think_parser import prompt_opens_reasoning, split_reasoning_steps
 from autoglm_core.registry.models import ModelRegistry
 from autoglm_core.scheduling.admission import AdmissionController
+from autoglm_core.telemetry import SPAN_GENERATE, traced_stream
+from autoglm_core.tools.agent import (
+    PendingCall,
+    ToolBox,
+    ToolMode,
+    assistant_message,
+    last_user_text,
+    tool_message,
+    unrun_record,
+    with_router_context,
+)
+from autoglm_core.tools.registry import ToolSpec
+
 
 @dataclass
 class _Prepared:
@@ -40,14 +58,49 @@ class _Prepared:
     prompt_ids: list[int]
     sampling: SamplingConfig
     starts_in_reasoning: bool
+    # What the prompt was rendered from: the agent loop adds tool turns and renders it again.
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    enable_thinking: bool = False
+    tools: list[ToolSpec] = field(default_factory=list)
+    tool_mode: ToolMode = "native"
+    # The built conversation (template, memory): its turn is stored in the session at the end.
+    conversation: Conversation | None = None
+
+
+@dataclass
+class _Progress:
+    """What the turns of one generation (one per round of tool calls) add up to."""
+
+    started: float
+    limit_at: float | None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    reasoning_tokens: int = 0
+    first_token_at: float | None = None
+    reason: FinishReason = FinishReason.LENGTH
+    stop_sequence: str = ""
+    calls_made: int = 0
 
 
 class Engine:
     """Generates text for GenerationParams on the models of a registry."""
 
-    def __init__(self, registry: ModelRegistry, admission: AdmissionController) -> None:
+    def __init__(
+        self,
+        registry: ModelRegistry,
+        admission: AdmissionController,
+        monitor: GenerationMonitor | None = None,
+        tools: ToolBox | None = None,
+        conversation: ConversationBuilder | None = None,
+    ) -> None:
         self.registry = registry
+        # Prompt templates, session history and knowledge; the default passes messages through.
+        self.conversation = conversation or ConversationBuilder()
         self.admission = admission
+        # The tools requests may allow, with how each model takes them; None: no tools at all.
+        self.tools = tools
+        # Counts, times and traces every request (metrics, watchdog and unload draining read it).
+        self.monitor = monitor or GenerationMonitor()
 
     async def generate(self, params: GenerationParams) -> GenerationResult:
         text: list[str] = []
@@ -78,15 +131,41 @@ class Engine:
             logprobs=logprobs,
         )
 
-    async def stream(self, params: GenerationParams) -> AsyncGenerator[GenerationEvent, None]:
+    def stream(self, params: GenerationParams) -> AsyncGenerator[GenerationEvent, None]:
         """Events of one generation, always ending with Finished (unless an error is raised)."""
+        # One span around the whole generation; spans opened inside (template, memory, tools) nest.
+        return traced_stream(SPAN_GENERATE, self._stream(params))
+
+    async def _stream(self, params: GenerationParams) -> AsyncGenerator[GenerationEvent, None]:
         started = time.monotonic()
         params.request_id = params.request_id or uuid.uuid4().hex
         check_params(params)
-        prepared = self._prepare(params)
-        async with self.admission.slot(params.priority, params.deadline) as queue_s:
-            async for event in self._run(params, prepared, started, queue_s):
-                yield event
+        recalled = await self.conversation.recall(params)
+        prepared = self._prepare(params, recalled)
+        # From here the chosen version counts this call as in flight: an unload waits for it.
+        with self.monitor.request(prepared.backend, params.request_id, started) as watch:
+            slot = self.admission.slot(params.priority, params.deadline)
+            async with (
+                self.monitor.queued(watch, slot) as queue_s,
+                aclosing(self._run(params, prepared, started, queue_s)) as events,
+            ):
+                answer: list[str] = []
+                async for event in events:
+                    if isinstance(event, ContentDelta):
+                        answer.append(event.text)
+                    elif isinstance(event, Finished):
+                        event = await self._end_turn(params, prepared, "".join(answer), event)
+                    self.monitor.saw(watch, event)
+                    yield event
+
+    async def _end_turn(
+        self, params: GenerationParams, prepared: _Prepared, answer: str, finished: Finished
+    ) -> Finished:
+        """Stores the turn in the session before the caller hears it finished; names the template."""
+        if prepared.conversation is None:
+            return finished
+        await self.conversation.remember(params, prepared.conversation, answer)
+        return replace(finished, prompt_template=prepared.conversation.template)
 
     def tokenize(
         self, model: str, *, text: str | None = None, messages: list[dict[str, Any]] | None = None
@@ -98,12 +177,22 @@ class Engine:
         ids = tokenizer.encode(text or "")
         return ids, tokenizer.token_texts(ids)
 
-    def _prepare(self, params: GenerationParams) -> _Prepared:
+    def _prepare(self, params: GenerationParams, recalled: Recalled | None = None) -> _Prepared:
         backend = self.registry.resolve(params.model, routing_key=params.session_id or params.user_id)
         info = backend.info
-        messages = list(params.messages or [{"role": "user", "content": params.prompt or ""}])
+        # Template system message, knowledge and session history around the request's messages.
+        conversation = self.conversation.build(
+            params,
+            recalled or Recalled(),
+            backend.tokenizer,
+            info,
+            enable_thinking=params.thinking and info.supports_thinking,
+        )
+        messages = conversation.messages
+        tools, tool_mode = self._tools_for(params, backend)
+        enable_thinking = params.thinking and info.supports_thinking
         prompt_text = backend.tokenizer.render_chat(
-            messages, enable_thinking=params.thinking and info.supports_thinking
+            messages, enable_thinking=enable_thinking, tools=_template_tools(tools, tool_mode)
         )
         prompt_ids = backend.tokenizer.encode(prompt_text)
         check_against_model(params, len(prompt_ids), info.context_length)
@@ -112,63 +201,237 @@ class Engine:
             prompt_ids=prompt_ids,
             sampling=_resolve_sampling(params, info, len(prompt_ids)),
             starts_in_reasoning=prompt_opens_reasoning(prompt_text),
+            messages=messages,
+            enable_thinking=enable_thinking,
+            tools=tools,
+            tool_mode=tool_mode,
+            conversation=conversation,
         )
+
+    def _tools_for(self, params: GenerationParams, backend: Backend) -> tuple[list[ToolSpec], ToolMode]:
+        """The request's allowed tools (unknown names are InvalidArgument) and how the model takes them."""
+        if not params.allowed_tools:
+            return [], "native"
+        if self.tools is None:
+            raise InvalidArgument.one("allowed_tools", "this server has no tools")
+        return self.tools.resolve(params.allowed_tools), self.tools.mode_for(backend)
 
     async def _run(
         self, params: GenerationParams, prepared: _Prepared, started: float, queue_s: float
-    ) -> AsyncIterator[GenerationEvent]:
-        info = prepared.backend.info
-        decoder = TurnDecoder(
+    ) -> AsyncGenerator[GenerationEvent, None]:
+        """The agent loop: route (small models) or let the model call tools, turn after turn."""
+        progress = _Progress(started, started + params.time_limit_s if params.time_limit_s else None)
+        if prepared.tools and prepared.tool_mode == "router":
+            async for event in self._route(prepared, progress):
+                yield event
+        async for event in self._turns(params, prepared, progress):
+            yield event
+        yield _finished(prepared, progress, queue_s)
+
+    async def _route(self, prepared: _Prepared, progress: _Progress) -> AsyncGenerator[GenerationEvent, None]:
+        """Router mode: one tool chosen before generation; its result becomes context in the prompt."""
+        assert self.tools is not None and self.tools.router is not None
+        query = last_user_text(prepared.messages)
+        # Embeddings are blocking compute: a thread keeps the other streams flowing.
+        route = await asyncio.to_thread(self.tools.router.route, query, prepared.tools)
+        if route is None:
+            return
+        call = PendingCall(_call_id(progress), route.tool.name, route.arguments)
+        yield ToolCallStarted(call.id, call.name, call.arguments)
+        [record] = await self._execute([call], prepared, progress)
+        yield ToolCallFinished(record)
+        prepared.messages = with_router_context(prepared.messages, record)
+        prepared.prompt_ids, prepared.starts_in_reasoning = self._render(prepared)
+
+    async def _turns(
+        self, params: GenerationParams, prepared: _Prepared, progress: _Progress
+    ) -> AsyncGenerator[GenerationEvent, None]:
+        """Backend turns; after each turn that ends in tool calls, run them and continue."""
+        native = bool(prepared.tools) and prepared.tool_mode == "native" and self.tools is not None
+        max_iterations = self.tools.executor.limits.max_iterations if self.tools is not None else 0
+        joiner = _TurnJoiner()
+        for iteration in itertools.count():
+            joiner.start_turn()
+            decoder = self._decoder(params, prepared, native)
+            async for event in self._turn(params, prepared, decoder, progress):
+                for joined in joiner.events(event):
+                    yield joined
+            calls, malformed = _calls_of(decoder, progress)
+            # Only a turn the model ended itself asks for tools (not a stop string, limit or budget).
+            if not (calls or malformed) or progress.reason != FinishReason.EOS:
+                return
+            if iteration >= max_iterations:
+                progress.reason = FinishReason.TOOL_CALLS
+                for record in [unrun_record(c, max_iterations) for c in calls] + malformed:
+                    yield ToolCallStarted(record.id, record.name, record.arguments)
+                    yield ToolCallFinished(record)
+                return
+            async for event in self._act(calls, malformed, joiner.content, prepared, progress):
+                yield event
+
+    def _decoder(self, params: GenerationParams, prepared: _Prepared, native: bool) -> TurnDecoder:
+        parser = None
+        if native and self.tools is not None:
+            parser = self.tools.parser_for(prepared.backend, prepared.tools)
+        return TurnDecoder(
             prepared.backend.tokenizer,
             params.stop,
             starts_in_reasoning=prepared.starts_in_reasoning,
             emit_reasoning=params.thinking,
+            tool_parser=parser,
         )
+
+    async def _act(
+        self,
+        calls: list[PendingCall],
+        malformed: list[ToolCallRecord],
+        content: str,
+        prepared: _Prepared,
+        progress: _Progress,
+    ) -> AsyncGenerator[GenerationEvent, None]:
+        """Runs a turn's calls and adds the turn and the results to the conversation."""
+        for call in calls:
+            yield ToolCallStarted(call.id, call.name, call.arguments)
+        for record in malformed:
+            yield ToolCallStarted(record.id, record.name, record.arguments)
+        records = await self._execute(calls, prepared, progress) + malformed
+        for record in records:
+            yield ToolCallFinished(record)
+        prepared.messages = [
+            *prepared.messages,
+            assistant_message(content, calls),
+            *(tool_message(r) for r in records),
+        ]
+        prepared.prompt_ids, prepared.starts_in_reasoning = self._render(prepared)
+
+    async def _turn(
+        self, params: GenerationParams, prepared: _Prepared, decoder: TurnDecoder, progress: _Progress
+    ) -> AsyncGenerator[GenerationEvent, None]:
+        """One backend generation for the current prompt, within the request's token budget."""
+        info = prepared.backend.info
+        budget = prepared.sampling.max_new_tokens - progress.completion_tokens
+        room = info.context_length - len(prepared.prompt_ids)
+        progress.reason = FinishReason.LENGTH
+        if min(budget, room) < 1:
+            return
+        if progress.limit_at is not None and time.monotonic() >= progress.limit_at:
+            progress.reason = FinishReason.TIME_LIMIT  # spent by the tools of the previous turn
+            return
         request = BackendRequest(
+            # The same id on every turn: it names the client's request in the monitor and logs.
             request_id=params.request_id,
             prompt_ids=prepared.prompt_ids,
-            sampling=prepared.sampling,
+            sampling=replace(prepared.sampling, max_new_tokens=min(budget, room)),
             want_logprobs=params.want_logprobs,
         )
-        limit_at = started + params.time_limit_s if params.time_limit_s else None
-        completion_tokens = 0
-        first_token_at: float | None = None
-        reason = FinishReason.LENGTH
-        async with aclosing(prepared.backend.generate(request)) as chunks:
-            async for chunk in _until(chunks, limit_at):
+        progress.prompt_tokens += len(prepared.prompt_ids)
+        async with aclosing(self.monitor.tokens(prepared.backend, request, progress.started)) as chunks:
+            async for chunk in _until(chunks, progress.limit_at):
                 if chunk is None:
-                    reason = FinishReason.TIME_LIMIT
+                    progress.reason = FinishReason.TIME_LIMIT
                     break
-                if chunk.token_ids and first_token_at is None:
-                    first_token_at = time.monotonic()
-                completion_tokens += len(chunk.token_ids)
+                if chunk.token_ids and progress.first_token_at is None:
+                    progress.first_token_at = time.monotonic()
+                progress.completion_tokens += len(chunk.token_ids)
                 for event in decoder.feed(chunk.token_ids, chunk.logprobs):
                     yield event
                 if decoder.stop_sequence is not None:
-                    reason = FinishReason.STOP_SEQUENCE
+                    progress.reason = FinishReason.STOP_SEQUENCE
                     break
                 if chunk.eos:
-                    reason = FinishReason.EOS
+                    progress.reason = FinishReason.EOS
         for event in decoder.finish():
             yield event
-        now = time.monotonic()
-        yield Finished(
-            finish_reason=reason,
-            usage=Usage(
-                prompt_tokens=len(prepared.prompt_ids),
-                completion_tokens=completion_tokens,
-                reasoning_tokens=decoder.reasoning_tokens,
-            ),
-            model_name=info.name,
-            model_version=info.version,
-            timings=Timings(
-                queue_ms=queue_s * 1000,
-                time_to_first_token_ms=((first_token_at or now) - started) * 1000,
-                total_ms=(now - started) * 1000,
-            ),
-            seed=prepared.sampling.seed,
-            stop_sequence=decoder.stop_sequence or "",
+        progress.reasoning_tokens += decoder.reasoning_tokens
+        progress.stop_sequence = decoder.stop_sequence or ""
+
+    async def _execute(
+        self, calls: list[PendingCall], prepared: _Prepared, progress: _Progress
+    ) -> list[ToolCallRecord]:
+        """Runs one turn's calls in parallel, never past the request's time limit."""
+        assert self.tools is not None
+        left = progress.limit_at - time.monotonic() if progress.limit_at is not None else None
+        allowed = {spec.name: spec for spec in prepared.tools}
+        return await self.tools.executor.run_all(calls, allowed, timeout_s=left)
+
+    def _render(self, prepared: _Prepared) -> tuple[list[int], bool]:
+        """Prompt ids for the conversation so far, and whether the prompt opens a reasoning block."""
+        text = prepared.backend.tokenizer.render_chat(
+            prepared.messages,
+            enable_thinking=prepared.enable_thinking,
+            tools=_template_tools(prepared.tools, prepared.tool_mode),
         )
+        return prepared.backend.tokenizer.encode(text), prompt_opens_reasoning(text)
+
+
+class _TurnJoiner:
+    """Keeps the text of successive turns apart (a blank line between the content of two turns, a
+    newline between their reasoning) and collects the current turn's content."""
+
+    def __init__(self) -> None:
+        self._content: list[str] = []
+        self._said = self._reasoned = self._thought = False
+
+    @property
+    def content(self) -> str:
+        return "".join(self._content)
+
+    def start_turn(self) -> None:
+        self._said = self._said or bool(self._content)
+        self._reasoned = self._reasoned or self._thought
+        self._content, self._thought = [], False
+
+    def events(self, event: GenerationEvent) -> list[GenerationEvent]:
+        if isinstance(event, ContentDelta) and event.text:
+            gap: list[GenerationEvent] = [ContentDelta("\n\n")] if self._said and not self._content else []
+            self._content.append(event.text)
+            return [*gap, event]
+        if isinstance(event, ReasoningDelta) and event.text and not self._thought:
+            self._thought = True
+            return [ReasoningDelta("\n"), event] if self._reasoned else [event]
+        return [event]
+
+
+def _template_tools(tools: list[ToolSpec], mode: ToolMode) -> list[dict[str, Any]] | None:
+    """Tool schemas for the chat template; a router-mode model never sees them."""
+    if not tools or mode == "router":
+        return None
+    return [spec.openai_schema() for spec in tools]
+
+
+def _call_id(progress: _Progress) -> str:
+    """Call ids unique within a response (the parser numbers calls per turn only)."""
+    progress.calls_made += 1
+    return f"call_{progress.calls_made - 1}"
+
+
+def _calls_of(decoder: TurnDecoder, progress: _Progress) -> tuple[list[PendingCall], list[ToolCallRecord]]:
+    """The turn's calls, and a failed record for each block that did not parse (fed back as errors)."""
+    calls = [PendingCall(_call_id(progress), c.name, c.arguments) for c in decoder.calls]
+    malformed = [ToolCallRecord(_call_id(progress), "", {}, error=e) for e in decoder.call_errors]
+    return calls, malformed
+
+
+def _finished(prepared: _Prepared, progress: _Progress, queue_s: float) -> Finished:
+    info = prepared.backend.info
+    now = time.monotonic()
+    return Finished(
+        finish_reason=progress.reason,
+        usage=Usage(
+            prompt_tokens=progress.prompt_tokens,
+            completion_tokens=progress.completion_tokens,
+            reasoning_tokens=progress.reasoning_tokens,
+        ),
+        model_name=info.name,
+        model_version=info.version,
+        timings=Timings(
+            queue_ms=queue_s * 1000,
+            time_to_first_token_ms=((progress.first_token_at or now) - progress.started) * 1000,
+            total_ms=(now - progress.started) * 1000,
+        ),
+        seed=prepared.sampling.seed,
+        stop_sequence=progress.stop_sequence,
+    )
 
 
 async def _until(

@@ -2,7 +2,8 @@
 
 Several versions of a model may be loaded side by side; traffic weights decide which version serves
 a request that does not pin one. With `sticky`, the same routing key (user or session) always lands
-on the same version, so a conversation does not hop between versions mid-way.
+on the same version, so a conversation does not hop between versions mid-way. Each change of the
+weights is remembered, so a rollback restores the split that was in force before it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,11 @@ import random
 from dataclasses import dataclass, field
 
 from autoglm_core.backends.base import Backend
-from autoglm_core.errors import FailedPrecondition, InvalidArgument, NotFound
+from autoglm_core.errors import FailedPrecondition, InvalidArgument, NotFound, NotReady
+from autoglm_core.registry.versions import VersionMeta, VersionState, check_semver, semver_key
+
+# How many earlier splits a model remembers for rollback.
+_HISTORY = 20
 
 
 @dataclass
@@ -24,22 +29,40 @@ class ModelEntry:
     versions: dict[str, Backend] = field(default_factory=dict)
     weights: dict[str, int] = field(default_factory=dict)
     sticky: bool = True
+    meta: dict[str, VersionMeta] = field(default_factory=dict)
+    # Earlier traffic splits, newest last (what rollback restores).
+    history: list[dict[str, int]] = field(default_factory=list)
+
+    def state(self, version: str) -> VersionState:
+        meta = self.meta.get(version)
+        return meta.state if meta else VersionState.READY
 
     def pick_version(self, routing_key: str) -> str:
         weighted = [(v, w) for v, w in sorted(self.weights.items()) if w > 0 and v in self.versions]
         if not weighted:
             raise FailedPrecondition(f"model {self.name!r} has no version with traffic")
-        total = sum(w for _, w in weighted)
+        # A version being restarted or drained takes no new calls; its share goes to the others.
+        ready = [(v, w) for v, w in weighted if self.state(v) is VersionState.READY]
+        if not ready:
+            raise NotReady(f"model {self.name!r} is restarting; retry shortly")
+        total = sum(w for _, w in ready)
         if self.sticky and routing_key:
             digest = hashlib.sha256(f"{self.name}/{routing_key}".encode()).digest()
             point = int.from_bytes(digest[:8], "big") % total
         else:
             point = random.randrange(total)
-        for version, weight in weighted:
+        for version, weight in ready:
             if point < weight:
                 return version
             point -= weight
-        return weighted[-1][0]
+        return ready[-1][0]
+
+    def primary(self) -> str:
+        """The version with the most traffic (ties: the highest version)."""
+        return max(self.versions, key=lambda v: (self.weights.get(v, 0), semver_key(v)))
+
+    def record_split(self) -> None:
+        self.history = [*self.history, dict(self.weights)][-_HISTORY:]
 
 
 class ModelRegistry:
@@ -50,11 +73,20 @@ class ModelRegistry:
         self._aliases: dict[str, str] = {}
         self.default_model = ""
 
-    def add(self, backend: Backend, aliases: tuple[str, ...] = ()) -> None:
+    def add(
+        self,
+        backend: Backend,
+        aliases: tuple[str, ...] = (),
+        metrics: dict[str, float] | None = None,
+    ) -> None:
         """Registers a loaded version. The first version of a model takes all its traffic."""
         info = backend.info
+        check_semver(info.version)
         entry = self._models.setdefault(info.name, ModelEntry(name=info.name))
+        if info.version in entry.versions:
+            raise InvalidArgument.one("version", f"{info.name}@{info.version} is loaded already")
         entry.versions[info.version] = backend
+        entry.meta[info.version] = VersionMeta(metrics=dict(metrics or {}))
         entry.weights.setdefault(info.version, 0 if len(entry.versions) > 1 else 100)
         for alias in aliases:
             entry.aliases.add(alias)
@@ -68,11 +100,26 @@ class ModelRegistry:
         if backend is None:
             raise NotFound("model version", f"{name}@{version}")
         entry.weights.pop(version, None)
+        entry.meta.pop(version, None)
         if not entry.versions:
             del self._models[entry.name]
             for alias in entry.aliases:
                 self._aliases.pop(alias, None)
+            if self.default_model == entry.name:
+                self.default_model = next(iter(sorted(self._models)), "")
         return backend
+
+    def replace(self, name: str, version: str, backend: Backend) -> None:
+        """Swaps in a new backend for a version (after a restart), keeping its traffic and metrics."""
+        entry = self.entry(name)
+        if version not in entry.versions:
+            raise NotFound("model version", f"{name}@{version}")
+        entry.versions[version] = backend
+
+    def set_state(self, name: str, version: str, state: VersionState) -> None:
+        entry = self.entry(name)
+        meta = entry.meta.setdefault(version, VersionMeta())
+        meta.state = state
 
     def entry(self, name: str) -> ModelEntry:
         canonical = self._aliases.get(name, name or self.default_model)
@@ -94,17 +141,55 @@ class ModelRegistry:
         if backend is None:
             # Never fall back to another version silently (the TGI #2505 failure).
             raise NotFound("model version", f"{entry.name}@{version}")
+        if entry.state(version) is not VersionState.READY:
+            raise NotReady(f"{entry.name}@{version} is {entry.state(version).value}; retry shortly")
         return backend
 
-    def set_weights(self, name: str, weights: dict[str, int], sticky: bool) -> ModelEntry:
+    def set_weights(self, name: str, weights: dict[str, int], sticky: bool | None = None) -> ModelEntry:
+        """Sets the split (versions left out get 0); the old split is kept for rollback."""
         entry = self.entry(name)
         unknown = sorted(set(weights) - set(entry.versions))
         if unknown:
             raise InvalidArgument.one("weights", f"unknown versions: {', '.join(unknown)}")
         if sum(weights.values()) != 100:
             raise InvalidArgument.one("weights", "weights must add up to 100")
+        draining = [v for v, w in weights.items() if w > 0 and entry.state(v) is VersionState.DRAINING]
+        if draining:
+            raise FailedPrecondition(f"versions being unloaded cannot take traffic: {', '.join(draining)}")
+        entry.record_split()
         entry.weights = {v: weights.get(v, 0) for v in entry.versions}
-        entry.sticky = sticky
+        if sticky is not None:
+            entry.sticky = sticky
+        return entry
+
+    def promote(self, name: str, version: str) -> ModelEntry:
+        """All traffic to one version."""
+        entry = self.entry(name)
+        if version not in entry.versions:
+            raise NotFound("model version", f"{entry.name}@{version}")
+        return self.set_weights(entry.name, {version: 100})
+
+    def rollback(self, name: str) -> ModelEntry:
+        """Restores the split in force before the last change (versions since unloaded get 0)."""
+        entry = self.entry(name)
+        while entry.history:
+            previous = entry.history.pop()
+            weights = {v: w for v, w in previous.items() if v in entry.versions}
+            if sum(weights.values()) == 100:
+                entry.weights = {v: weights.get(v, 0) for v in entry.versions}
+                return entry
+        raise FailedPrecondition(f"model {entry.name!r} has no earlier traffic split to restore")
+
+    def take_traffic_from(self, name: str, version: str) -> ModelEntry:
+        """Weight 0 for `version`; its share goes to the primary of the others (canary rollback, unload)."""
+        entry = self.entry(name)
+        share = entry.weights.get(version, 0)
+        others = [v for v in entry.versions if v != version]
+        if share == 0 or not others:
+            return entry
+        target = max(others, key=lambda v: (entry.weights.get(v, 0), semver_key(v)))
+        entry.record_split()
+        entry.weights = {**entry.weights, version: 0, target: entry.weights.get(target, 0) + share}
         return entry
 
     def backends(self) -> list[Backend]:

@@ -23,15 +23,18 @@ class StopMatcher:
         if not self._stops:
             return text
         buffer = self._held + text
-        first: tuple[int, str] | None = None
+        # The stop string that completes first wins (as it would token by token), so the result
+        # does not depend on how the text was chunked; ties go to the one that starts earlier.
+        first: tuple[int, int, str] | None = None
         for stop in self._stops:
             index = buffer.find(stop)
-            if index >= 0 and (first is None or index < first[0]):
-                first = (index, stop)
+            if index >= 0:
+                candidate = (index + len(stop), index, stop)
+                first = candidate if first is None else min(first, candidate)
         if first is not None:
-            self.matched = first[1]
+            self.matched = first[2]
             self._held = ""
-            return buffer[: first[0]]
+            return buffer[: first[1]]
         keep = self._longest_partial_suffix(buffer)
         self._held = buffer[len(buffer) - keep :] if keep else ""
         return buffer[: len(buffer) - keep]

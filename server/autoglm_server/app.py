@@ -24,9 +24,15 @@ from autoglm.v1 import (
     user_pb2_grpc,
 )
 from autoglm_core.backends.base import Backend
+from autoglm_core.registry.manager import BackendSpec
+from autoglm_server.auth import AuthInterceptor, check_exposure
 from autoglm_server.container import Container, build_container
+from autoglm_server.operations import Operations
 from autoglm_server.services.generation import GenerationService
+from autoglm_server.services.memory import MemoryService
 from autoglm_server.services.model import ModelService
+from autoglm_server.services.tool import ToolService
+from autoglm_server.services.user import UserService
 from autoglm_server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -50,11 +56,15 @@ class AutoGLMServer:
         self.health = health_aio.HealthServicer()
         self.port = 0
         self._server: grpc.aio.Server | None = None
-        self._backends: list[Backend] = []
+        # Tracing, metrics and the self-healing watchdog.
+        self.ops = Operations(settings, self.container, self.health)
 
     async def start(self) -> int:
         """Serves health (NOT_SERVING) at once, loads the model, then turns SERVING."""
-        server = grpc.aio.server(options=self._channel_options())
+        check_exposure(self.settings)
+        await self._init_storage()
+        interceptors = [*self.ops.interceptors(), *self._auth_interceptors()]
+        server = grpc.aio.server(options=self._channel_options(), interceptors=interceptors)
         self._add_services(server)
         self.port = server.add_insecure_port(f"{self.settings.host}:{self.settings.port}")
         if self.port == 0:
@@ -64,9 +74,11 @@ class AutoGLMServer:
         await self._set_health(SERVICE_NAMES, health_pb2.HealthCheckResponse.NOT_SERVING)
         await server.start()
         self._server = server
+        self.ops.start()
         log.info("listening on %s:%d; loading the model", self.settings.host, self.port)
         await self._load_models()
         await self._set_health(SERVICE_NAMES, health_pb2.HealthCheckResponse.SERVING)
+        self.ops.start_watchdog()
         log.info("ready")
         return self.port
 
@@ -74,12 +86,13 @@ class AutoGLMServer:
         """Refuses new calls, lets in-flight calls finish within the grace period, frees models."""
         # Draining: load balancers stop sending new calls while in-flight ones finish.
         await self._set_health(SERVICE_NAMES, health_pb2.HealthCheckResponse.NOT_SERVING)
+        await self.ops.stop_watchdog()  # no backend restarts during shutdown
         if self._server is not None:
             await self._server.stop(self.settings.grace_period_s if grace_s is None else grace_s)
         await self.health.enter_graceful_shutdown()
-        for backend in self._backends:
-            await backend.close()
-        self._backends.clear()
+        await self.container.manager().close_all()
+        self.ops.close()  # after the drain: the last calls' spans and metrics still count
+        await self._close_storage()
 
     async def wait(self) -> None:
         if self._server is not None:
@@ -88,25 +101,51 @@ class AutoGLMServer:
     async def _load_models(self) -> None:
         backend: Backend = self.container.backend()
         await backend.load()
-        self._backends.append(backend)
         aliases = tuple(a for a in (self.settings.model,) if a != backend.info.name)
-        self.container.registry().add(backend, aliases=aliases)
+        # The spec lets the watchdog build a fresh backend for a restart.
+        info, settings = backend.info, self.settings
+        spec = BackendSpec(settings.model, info.name, info.version, settings.backend)
+        self.container.manager().add(backend, spec, aliases=aliases)
+        await self._warm_tool_router(backend)
+
+    async def _warm_tool_router(self, backend: Backend) -> None:
+        """A model that takes tools through the router needs its embedding model: load it now
+        (seconds), before the server reports ready, not on a user's first request."""
+        tools = self.container.tools()
+        if tools.router is not None and tools.mode_for(backend) == "router":
+            await asyncio.to_thread(tools.router.warm)
 
     def _add_services(self, server: grpc.aio.Server) -> None:
         engine = self.container.engine()
         generation_pb2_grpc.add_GenerationServiceServicer_to_server(GenerationService(engine), server)
-        model_pb2_grpc.add_ModelServiceServicer_to_server(ModelService(engine.registry), server)  # type: ignore[abstract]
-        # Contracts whose implementations land later answer UNIMPLEMENTED (generated base classes).
-        # (mypy-protobuf marks their methods abstract; the base classes answer UNIMPLEMENTED.)
-        users = user_pb2_grpc.UserServiceServicer()  # type: ignore[abstract]
-        tools = tool_pb2_grpc.ToolServiceServicer()  # type: ignore[abstract]
-        memory = memory_pb2_grpc.MemoryServiceServicer()  # type: ignore[abstract]
+        model_pb2_grpc.add_ModelServiceServicer_to_server(ModelService(self.container.manager()), server)  # type: ignore[abstract]
+        c = self.container
+        users = UserService(c.users(), c.sessions(), c.knowledge())
+        tools = ToolService(self.container.tools())
+        memory = MemoryService(c.sessions(), c.knowledge())
         user_pb2_grpc.add_UserServiceServicer_to_server(users, server)
         tool_pb2_grpc.add_ToolServiceServicer_to_server(tools, server)
         memory_pb2_grpc.add_MemoryServiceServicer_to_server(memory, server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         names = [*SERVICE_NAMES, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name]
         reflection.enable_server_reflection([*names, reflection.SERVICE_NAME], server)
+
+    async def _init_storage(self) -> None:
+        """Creates missing tables and the bootstrap admin before any call can arrive."""
+        await asyncio.to_thread(self.container.database().ensure_schema)
+        if self.settings.admin_key is not None:
+            await self.container.users().ensure_admin_key(self.settings.admin_key.get_secret_value())
+
+    async def _close_storage(self) -> None:
+        self.container.knowledge().close()
+        await asyncio.to_thread(self.container.database().close)
+
+    def _auth_interceptors(self) -> list[grpc.aio.ServerInterceptor]:
+        """Authentication and rate limits; none at all when both are off."""
+        limiter = self.container.rate_limiter()
+        if not self.settings.auth_enabled and not limiter.enabled:
+            return []
+        return [AuthInterceptor(self.container.users(), limiter, enabled=self.settings.auth_enabled)]
 
     def _channel_options(self) -> list[tuple[str, int]]:
         limit = self.settings.max_message_mb * 1024 * 1024
@@ -126,7 +165,11 @@ async def serve(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await server.start()
+    try:
+        await server.start()
+    except BaseException:
+        await server.stop(grace_s=0)  # release the port and the gRPC core before reporting
+        raise
     print(f"autoglm: serving on {settings.host}:{server.port}", flush=True)
     await stop.wait()
     log.info("shutting down; in-flight calls get %.1fs", settings.grace_period_s)

@@ -29,9 +29,10 @@ def _serve(args: argparse.Namespace) -> int:
     except ValidationError as error:
         print(f"autoglm serve: invalid settings:\n{error}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    from autoglm_server.observability.logs import configure_logging
+
+    # Text for people, or JSON lines with trace_id/span_id for log pipelines (setting log_format).
+    configure_logging(settings.log_level, settings.log_format)
     from autoglm_server.app import serve
 
     try:

@@ -6,14 +6,35 @@ monkeypatching (e.g. `container.backend.override(providers.Object(my_backend))`)
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from dependency_injector import containers, providers
 
 from autoglm_core.backends.base import Backend
 from autoglm_core.backends.mock import MockBackend, MockBehaviour
+from autoglm_core.errors import InvalidArgument
+from autoglm_core.generation.conversation import ConversationBuilder
 from autoglm_core.generation.engine import Engine
+from autoglm_core.health.monitor import GenerationMonitor
+from autoglm_core.memory.embedding import make_embedder
+from autoglm_core.memory.knowledge import KnowledgeStore
+from autoglm_core.memory.sessions import SessionStore
+from autoglm_core.prompts.engine import PromptEngine
+from autoglm_core.registry.manager import BackendFactory, BackendSpec, ModelManager
 from autoglm_core.registry.models import ModelRegistry
 from autoglm_core.scheduling.admission import AdmissionController
+from autoglm_core.storage.database import Database, resolve_url
+from autoglm_core.tools.agent import build_toolbox
+from autoglm_core.users.ratelimit import RateLimiter
+from autoglm_core.users.store import UserStore
 from autoglm_server.settings import Settings
+
+
+def _model_name_for(model: str, is_default: bool) -> str:
+    """The name a model is served under when none is configured: its directory or file name."""
+    if is_default:
+        return "smollm2-135m-instruct"
+    return Path(model.rstrip("/")).stem or model
 
 
 def _transformers_backend(
@@ -21,15 +42,32 @@ def _transformers_backend(
 ) -> Backend:
     # Imported here so that a mock server starts without importing torch.
     from autoglm_core.backends.transformers_backend import TransformersBackend
-    from autoglm_core.models.default_model import default_name_for, resolve_model_source
+    from autoglm_core.models.default_model import is_default_alias, resolve_model_source
 
     return TransformersBackend(
         str(resolve_model_source(model)),
-        name=model_name or default_name_for(model),
+        name=model_name or _model_name_for(model, is_default_alias(model)),
         version=model_version,
         device=device,
         max_batch_size=max_batch_size,
     )
+
+
+def _backend_factory(
+    default_backend: str, device: str, max_batch_size: int, mock_token_latency_ms: float
+) -> BackendFactory:
+    """Builds further versions at run time (LoadModel) and fresh ones for the watchdog's restarts."""
+
+    def build(spec: BackendSpec) -> Backend:
+        kind = spec.backend or default_backend
+        if kind == "mock":
+            behaviour = MockBehaviour(token_latency_s=mock_token_latency_ms / 1000)
+            return MockBackend(name=spec.name or "mock", version=spec.version, behaviour=behaviour)
+        if kind == "transformers":
+            return _transformers_backend(spec.source, spec.name, spec.version, device, max_batch_size)
+        raise InvalidArgument.one("backend", f"unknown backend {kind!r}; use transformers or mock")
+
+    return build
 
 
 class Container(containers.DeclarativeContainer):
@@ -63,7 +101,62 @@ class Container(containers.DeclarativeContainer):
         max_queue=config.max_queue,
         queue_timeout_s=config.queue_timeout_s,
     )
-    engine = providers.Singleton(Engine, registry=registry, admission=admission)
+    monitor = providers.Singleton(GenerationMonitor)
+    # Users, memory and prompts (issue 6): one database for users, keys, sessions and knowledge.
+    database = providers.Singleton(
+        Database, url=providers.Callable(resolve_url, config.database_url, config.data_dir)
+    )
+    users = providers.Singleton(UserStore, database=database)
+    rate_limiter = providers.Singleton(RateLimiter, per_minute=config.rate_limit_per_minute)
+    sessions = providers.Singleton(SessionStore, database=database)
+    embedder = providers.Singleton(make_embedder, config.embedder)
+    knowledge = providers.Singleton(
+        KnowledgeStore, database=database, embedder=embedder, min_score=config.knowledge_min_score
+    )
+    # Tools (issue 5); the router shares the knowledge cache's embedder (one MiniLM in memory).
+    tools = providers.Singleton(
+        build_toolbox,
+        secrets=config.tool_secrets,
+        allowlist=config.tool_allowlist,
+        max_response_kb=config.tool_max_response_kb,
+        timeout_s=config.tool_timeout_s,
+        total_timeout_s=config.tool_total_timeout_s,
+        max_iterations=config.max_tool_iterations,
+        router=config.tool_router,
+        embedder=embedder,
+        modes=config.tool_modes,
+    )
+    prompts = providers.Singleton(PromptEngine, default=config.default_prompt_template)
+    conversation = providers.Singleton(
+        ConversationBuilder,
+        prompts=prompts,
+        sessions=sessions,
+        knowledge=knowledge,
+        knowledge_top_k=config.knowledge_top_k,
+        history_limit=config.session_history_limit,
+    )
+    engine = providers.Singleton(
+        Engine,
+        registry=registry,
+        admission=admission,
+        monitor=monitor,
+        tools=tools,
+        conversation=conversation,
+    )
+    backend_factory = providers.Singleton(
+        _backend_factory,
+        default_backend=config.backend,
+        device=config.device,
+        max_batch_size=config.max_batch_size,
+        mock_token_latency_ms=config.mock_token_latency_ms,
+    )
+    manager = providers.Singleton(
+        ModelManager,
+        registry=registry,
+        monitor=monitor,
+        factory=backend_factory,
+        drain_timeout_s=config.drain_timeout_s,
+    )
 
 
 def build_container(settings: Settings) -> Container:

@@ -126,8 +126,8 @@ async def test_unknown_option_in_tokenize(mock_server: RunningServer) -> None:
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
 
 
-async def test_rpcs_of_later_contracts_answer_unimplemented(mock_server: RunningServer) -> None:
+async def test_unknown_user_is_not_found(mock_server: RunningServer) -> None:
     stub = user_pb2_grpc.UserServiceStub(mock_server.client.channel)
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await stub.GetUser(user_pb2.GetUserRequest(user_id="u1"))
-    assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
+    assert caught.value.code() == grpc.StatusCode.NOT_FOUND

@@ -60,9 +60,12 @@ def run_stops(text: str, stops: list[str], chunk: int) -> tuple[str, str | None]
     st.lists(st.text(alphabet="abSTOP", min_size=1, max_size=4), max_size=3),
     st.integers(1, 5),
 )
-def test_stop_matcher_equals_cutting_at_the_first_stop(text: str, stops: list[str], chunk: int) -> None:
-    positions = [(text.find(s), s) for s in stops if s in text]
-    expected = text[: min(positions)[0]] if positions else text
+def test_stop_matcher_cuts_where_a_stop_first_completes_in_any_chunking(
+    text: str, stops: list[str], chunk: int
+) -> None:
+    # Generation stops where a stop string is first completed (earliest end, then earliest start).
+    positions = [(text.find(s) + len(s), text.find(s)) for s in stops if s in text]
+    expected = text[: min(positions)[1]] if positions else text
     out, matched = run_stops(text, stops, chunk)
     assert out == expected
     assert (matched is not None) == bool(positions)

@@ -1,6 +1,5 @@
 """ThinkingStreamParser on recorded-style outputs of Qwen3, GLM-4.5 and DeepSeek-R1, in any chunking."""
 
-
 from __future__ import annotations
 
 import itertools

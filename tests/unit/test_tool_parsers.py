@@ -1,6 +1,5 @@
 """Tool-call parsers on recorded-style Qwen3 (Hermes), GLM-4.5 and prompted-JSON outputs, in any chunking."""
 
-
 from __future__ import annotations
 
 import itertools

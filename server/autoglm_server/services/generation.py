@@ -12,6 +12,7 @@ from autoglm.v1 import generation_pb2, generation_pb2_grpc
 from autoglm_core.errors import InvalidArgument
 from autoglm_core.generation.engine import Engine
 from autoglm_server import convert
+from autoglm_server.auth import current_caller
 from autoglm_server.errors import field_prefix, stream_errors, unary_errors
 from autoglm_server.services.metadata import request_id
 
@@ -28,6 +29,7 @@ class GenerationService(generation_pb2_grpc.GenerationServiceServicer):
     ) -> generation_pb2.GenerateResponse:
         with field_prefix("input."):
             params = convert.params_from_proto(request.input, request_id(context), context.time_remaining())
+            params.user_id = current_caller().user_id  # whose sessions and knowledge apply
             result = await self._engine.generate(params)
         return convert.result_to_proto(result)
 
@@ -37,6 +39,7 @@ class GenerationService(generation_pb2_grpc.GenerationServiceServicer):
     ) -> AsyncIterator[generation_pb2.GenerateStreamResponse]:
         with field_prefix("input."):
             params = convert.params_from_proto(request.input, request_id(context), context.time_remaining())
+            params.user_id = current_caller().user_id  # whose sessions and knowledge apply
             # aclosing: a cancelled call closes the engine stream, which closes the backend's.
             async with aclosing(self._engine.stream(params)) as events:
                 async for event in events:

@@ -1,4 +1,4 @@
-"""autoglm.v1.ModelService."""
+"""autoglm.v1.ModelService: listing, loading and unloading versions, and traffic between them."""
 
 from __future__ import annotations
 
@@ -8,10 +8,20 @@ import grpc
 
 from autoglm.v1 import model_pb2, model_pb2_grpc
 from autoglm.v1.generation_pb2 import SamplingParams
-from autoglm_core.registry.models import ModelEntry, ModelRegistry
+from autoglm_core.errors import InvalidArgument
+from autoglm_core.registry.manager import BackendSpec, ModelManager
+from autoglm_core.registry.models import ModelEntry
+from autoglm_core.registry.versions import VersionState
 from autoglm_server.errors import unary_errors
 
 Context = grpc.aio.ServicerContext[Any, Any]
+
+_STATES = {
+    VersionState.LOADING: model_pb2.MODEL_STATE_LOADING,
+    VersionState.READY: model_pb2.MODEL_STATE_READY,
+    VersionState.FAILED: model_pb2.MODEL_STATE_FAILED,
+    VersionState.DRAINING: model_pb2.MODEL_STATE_DRAINING,
+}
 
 
 def model_to_proto(entry: ModelEntry) -> model_pb2.Model:
@@ -19,10 +29,11 @@ def model_to_proto(entry: ModelEntry) -> model_pb2.Model:
     for version, backend in sorted(entry.versions.items()):
         info = backend.info
         d = info.default_sampling
+        meta = entry.meta.get(version)
         versions.append(
             model_pb2.ModelVersion(
                 version=version,
-                state=model_pb2.MODEL_STATE_READY,
+                state=_STATES[entry.state(version)],
                 backend=info.backend,
                 source=info.source,
                 context_length=info.context_length,
@@ -35,16 +46,19 @@ def model_to_proto(entry: ModelEntry) -> model_pb2.Model:
                     repetition_penalty=d.repetition_penalty,
                 ),
                 traffic_weight=entry.weights.get(version, 0),
+                metrics=meta.metrics if meta else {},
                 supports_thinking=info.supports_thinking,
                 device=info.device,
+                id=meta.id if meta else "",
             )
         )
     return model_pb2.Model(name=entry.name, aliases=sorted(entry.aliases), versions=versions)
 
 
 class ModelService(model_pb2_grpc.ModelServiceServicer):
-    def __init__(self, registry: ModelRegistry) -> None:
-        self._registry = registry
+    def __init__(self, manager: ModelManager) -> None:
+        self._manager = manager
+        self._registry = manager.registry
 
     @unary_errors
     async def ListModels(
@@ -62,8 +76,42 @@ class ModelService(model_pb2_grpc.ModelServiceServicer):
         return model_pb2.GetModelResponse(model=model_to_proto(self._registry.entry(request.name)))
 
     @unary_errors
+    async def LoadModel(
+        self, request: model_pb2.LoadModelRequest, context: Context
+    ) -> model_pb2.LoadModelResponse:
+        spec = BackendSpec(
+            source=request.source, name=request.name, version=request.version, backend=request.backend
+        )
+        entry = await self._manager.load(spec, metrics=dict(request.metrics))
+        return model_pb2.LoadModelResponse(model=model_to_proto(entry))
+
+    @unary_errors
+    async def UnloadModel(
+        self, request: model_pb2.UnloadModelRequest, context: Context
+    ) -> model_pb2.UnloadModelResponse:
+        if not request.version:
+            raise InvalidArgument.one("version", "name the version to unload")
+        timeout = request.drain_timeout_ms / 1000 if request.drain_timeout_ms else None
+        drained = await self._manager.unload(request.name, request.version, timeout)
+        return model_pb2.UnloadModelResponse(drained_calls=drained)
+
+    @unary_errors
     async def SetTrafficSplit(
         self, request: model_pb2.SetTrafficSplitRequest, context: Context
     ) -> model_pb2.SetTrafficSplitResponse:
         entry = self._registry.set_weights(request.name, dict(request.weights), request.sticky)
         return model_pb2.SetTrafficSplitResponse(model=model_to_proto(entry))
+
+    @unary_errors
+    async def PromoteModelVersion(
+        self, request: model_pb2.PromoteModelVersionRequest, context: Context
+    ) -> model_pb2.PromoteModelVersionResponse:
+        entry = self._registry.promote(request.name, request.version)
+        return model_pb2.PromoteModelVersionResponse(model=model_to_proto(entry))
+
+    @unary_errors
+    async def RollbackTrafficSplit(
+        self, request: model_pb2.RollbackTrafficSplitRequest, context: Context
+    ) -> model_pb2.RollbackTrafficSplitResponse:
+        entry = self._registry.rollback(request.name)
+        return model_pb2.RollbackTrafficSplitResponse(model=model_to_proto(entry))

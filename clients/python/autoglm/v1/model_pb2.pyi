@@ -89,6 +89,7 @@ class ModelVersion(_message.Message):
     METRICS_FIELD_NUMBER: _builtins.int
     SUPPORTS_THINKING_FIELD_NUMBER: _builtins.int
     DEVICE_FIELD_NUMBER: _builtins.int
+    ID_FIELD_NUMBER: _builtins.int
     version: _builtins.str
     """Version string (semantic version)."""
     state: Global___ModelState.ValueType
@@ -105,6 +106,8 @@ class ModelVersion(_message.Message):
     """Whether the model has a native thinking mode in its chat template."""
     device: _builtins.str
     """Device the model runs on (for example "cpu" or "cuda:0")."""
+    id: _builtins.str
+    """Identifier of this load of the version; reloading the same version gives a new one."""
     @_builtins.property
     def eos_token_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
         """Token ids that end generation."""
@@ -131,10 +134,11 @@ class ModelVersion(_message.Message):
         metrics: _abc.Mapping[_builtins.str, _builtins.float] | None = ...,
         supports_thinking: _builtins.bool = ...,
         device: _builtins.str = ...,
+        id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["default_sampling", b"default_sampling"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["backend", b"backend", "context_length", b"context_length", "default_sampling", b"default_sampling", "device", b"device", "eos_token_ids", b"eos_token_ids", "metrics", b"metrics", "source", b"source", "state", b"state", "supports_thinking", b"supports_thinking", "traffic_weight", b"traffic_weight", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["backend", b"backend", "context_length", b"context_length", "default_sampling", b"default_sampling", "device", b"device", "eos_token_ids", b"eos_token_ids", "id", b"id", "metrics", b"metrics", "source", b"source", "state", b"state", "supports_thinking", b"supports_thinking", "traffic_weight", b"traffic_weight", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -271,10 +275,31 @@ class LoadModelRequest(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
+    @_typing.final
+    class MetricsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.float
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.float = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
     NAME_FIELD_NUMBER: _builtins.int
     VERSION_FIELD_NUMBER: _builtins.int
     SOURCE_FIELD_NUMBER: _builtins.int
     BACKEND_FIELD_NUMBER: _builtins.int
+    METRICS_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """Name to register the model under."""
     version: _builtins.str
@@ -283,6 +308,10 @@ class LoadModelRequest(_message.Message):
     """Local model directory, GGUF file, or known alias."""
     backend: _builtins.str
     """Backend to use; empty means the server's default backend."""
+    @_builtins.property
+    def metrics(self) -> _containers.ScalarMap[_builtins.str, _builtins.float]:
+        """Evaluation metrics of this version, by name (for example "mmlu": 0.41); shown by ListModels."""
+
     def __init__(
         self,
         *,
@@ -290,10 +319,11 @@ class LoadModelRequest(_message.Message):
         version: _builtins.str = ...,
         source: _builtins.str = ...,
         backend: _builtins.str = ...,
+        metrics: _abc.Mapping[_builtins.str, _builtins.float] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["backend", b"backend", "name", b"name", "source", b"source", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["backend", b"backend", "metrics", b"metrics", "name", b"name", "source", b"source", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -331,19 +361,23 @@ class UnloadModelRequest(_message.Message):
 
     NAME_FIELD_NUMBER: _builtins.int
     VERSION_FIELD_NUMBER: _builtins.int
+    DRAIN_TIMEOUT_MS_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """Model name."""
     version: _builtins.str
     """Version to unload."""
+    drain_timeout_ms: _builtins.int
+    """Longest wait for in-flight calls, in milliseconds; 0 means the server's drain_timeout_s."""
     def __init__(
         self,
         *,
         name: _builtins.str = ...,
         version: _builtins.str = ...,
+        drain_timeout_ms: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["drain_timeout_ms", b"drain_timeout_ms", "name", b"name", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -355,12 +389,17 @@ class UnloadModelResponse(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
+    DRAINED_CALLS_FIELD_NUMBER: _builtins.int
+    drained_calls: _builtins.int
+    """Calls that were in flight on the version when the unload began; all finished before it closed."""
     def __init__(
         self,
+        *,
+        drained_calls: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["drained_calls", b"drained_calls"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -441,3 +480,99 @@ class SetTrafficSplitResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SetTrafficSplitResponse: _TypeAlias = SetTrafficSplitResponse  # noqa: Y015
+
+@_typing.final
+class PromoteModelVersionRequest(_message.Message):
+    """Request of ModelService.PromoteModelVersion."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Model name or alias."""
+    version: _builtins.str
+    """Version that takes all traffic."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        version: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PromoteModelVersionRequest: _TypeAlias = PromoteModelVersionRequest  # noqa: Y015
+
+@_typing.final
+class PromoteModelVersionResponse(_message.Message):
+    """Response of ModelService.PromoteModelVersion."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MODEL_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def model(self) -> Global___Model:
+        """The model after the change."""
+
+    def __init__(
+        self,
+        *,
+        model: Global___Model | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["model", b"model"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["model", b"model"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PromoteModelVersionResponse: _TypeAlias = PromoteModelVersionResponse  # noqa: Y015
+
+@_typing.final
+class RollbackTrafficSplitRequest(_message.Message):
+    """Request of ModelService.RollbackTrafficSplit."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Model name or alias."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RollbackTrafficSplitRequest: _TypeAlias = RollbackTrafficSplitRequest  # noqa: Y015
+
+@_typing.final
+class RollbackTrafficSplitResponse(_message.Message):
+    """Response of ModelService.RollbackTrafficSplit."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MODEL_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def model(self) -> Global___Model:
+        """The model after the change."""
+
+    def __init__(
+        self,
+        *,
+        model: Global___Model | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["model", b"model"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["model", b"model"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RollbackTrafficSplitResponse: _TypeAlias = RollbackTrafficSplitResponse  # noqa: Y015

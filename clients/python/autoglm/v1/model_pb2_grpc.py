@@ -60,6 +60,16 @@ class ModelServiceStub:
                 request_serializer=autoglm_dot_v1_dot_model__pb2.SetTrafficSplitRequest.SerializeToString,
                 response_deserializer=autoglm_dot_v1_dot_model__pb2.SetTrafficSplitResponse.FromString,
                 _registered_method=True)
+        self.PromoteModelVersion = channel.unary_unary(
+                '/autoglm.v1.ModelService/PromoteModelVersion',
+                request_serializer=autoglm_dot_v1_dot_model__pb2.PromoteModelVersionRequest.SerializeToString,
+                response_deserializer=autoglm_dot_v1_dot_model__pb2.PromoteModelVersionResponse.FromString,
+                _registered_method=True)
+        self.RollbackTrafficSplit = channel.unary_unary(
+                '/autoglm.v1.ModelService/RollbackTrafficSplit',
+                request_serializer=autoglm_dot_v1_dot_model__pb2.RollbackTrafficSplitRequest.SerializeToString,
+                response_deserializer=autoglm_dot_v1_dot_model__pb2.RollbackTrafficSplitResponse.FromString,
+                _registered_method=True)
 
 
 class ModelServiceServicer:
@@ -101,6 +111,20 @@ class ModelServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def PromoteModelVersion(self, request, context):
+        """Sends all traffic of a model to one version (the end of a successful canary).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RollbackTrafficSplit(self, request, context):
+        """Restores the traffic split that was in force before the last change.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ModelServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -128,6 +152,16 @@ def add_ModelServiceServicer_to_server(servicer, server):
                     servicer.SetTrafficSplit,
                     request_deserializer=autoglm_dot_v1_dot_model__pb2.SetTrafficSplitRequest.FromString,
                     response_serializer=autoglm_dot_v1_dot_model__pb2.SetTrafficSplitResponse.SerializeToString,
+            ),
+            'PromoteModelVersion': grpc.unary_unary_rpc_method_handler(
+                    servicer.PromoteModelVersion,
+                    request_deserializer=autoglm_dot_v1_dot_model__pb2.PromoteModelVersionRequest.FromString,
+                    response_serializer=autoglm_dot_v1_dot_model__pb2.PromoteModelVersionResponse.SerializeToString,
+            ),
+            'RollbackTrafficSplit': grpc.unary_unary_rpc_method_handler(
+                    servicer.RollbackTrafficSplit,
+                    request_deserializer=autoglm_dot_v1_dot_model__pb2.RollbackTrafficSplitRequest.FromString,
+                    response_serializer=autoglm_dot_v1_dot_model__pb2.RollbackTrafficSplitResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -266,6 +300,60 @@ class ModelService:
             '/autoglm.v1.ModelService/SetTrafficSplit',
             autoglm_dot_v1_dot_model__pb2.SetTrafficSplitRequest.SerializeToString,
             autoglm_dot_v1_dot_model__pb2.SetTrafficSplitResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PromoteModelVersion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/autoglm.v1.ModelService/PromoteModelVersion',
+            autoglm_dot_v1_dot_model__pb2.PromoteModelVersionRequest.SerializeToString,
+            autoglm_dot_v1_dot_model__pb2.PromoteModelVersionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RollbackTrafficSplit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/autoglm.v1.ModelService/RollbackTrafficSplit',
+            autoglm_dot_v1_dot_model__pb2.RollbackTrafficSplitRequest.SerializeToString,
+            autoglm_dot_v1_dot_model__pb2.RollbackTrafficSplitResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -43,6 +43,10 @@ class ModelServiceStub:
     """Unloads a model version after its in-flight calls finish."""
     SetTrafficSplit: _grpc.UnaryUnaryMultiCallable[_model_pb2.SetTrafficSplitRequest, _model_pb2.SetTrafficSplitResponse]
     """Sets the share of traffic each version of a model receives."""
+    PromoteModelVersion: _grpc.UnaryUnaryMultiCallable[_model_pb2.PromoteModelVersionRequest, _model_pb2.PromoteModelVersionResponse]
+    """Sends all traffic of a model to one version (the end of a successful canary)."""
+    RollbackTrafficSplit: _grpc.UnaryUnaryMultiCallable[_model_pb2.RollbackTrafficSplitRequest, _model_pb2.RollbackTrafficSplitResponse]
+    """Restores the traffic split that was in force before the last change."""
 
 @_typing.type_check_only
 class ModelServiceAsyncStub(ModelServiceStub):
@@ -59,6 +63,10 @@ class ModelServiceAsyncStub(ModelServiceStub):
     """Unloads a model version after its in-flight calls finish."""
     SetTrafficSplit: _aio.UnaryUnaryMultiCallable[_model_pb2.SetTrafficSplitRequest, _model_pb2.SetTrafficSplitResponse]  # type: ignore[assignment]
     """Sets the share of traffic each version of a model receives."""
+    PromoteModelVersion: _aio.UnaryUnaryMultiCallable[_model_pb2.PromoteModelVersionRequest, _model_pb2.PromoteModelVersionResponse]  # type: ignore[assignment]
+    """Sends all traffic of a model to one version (the end of a successful canary)."""
+    RollbackTrafficSplit: _aio.UnaryUnaryMultiCallable[_model_pb2.RollbackTrafficSplitRequest, _model_pb2.RollbackTrafficSplitResponse]  # type: ignore[assignment]
+    """Restores the traffic split that was in force before the last change."""
 
 class ModelServiceServicer(metaclass=_abc_1.ABCMeta):
     """Model management: listing, loading and traffic between versions."""
@@ -102,5 +110,21 @@ class ModelServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_model_pb2.SetTrafficSplitResponse, _abc.Awaitable[_model_pb2.SetTrafficSplitResponse]]:
         """Sets the share of traffic each version of a model receives."""
+
+    @_abc_1.abstractmethod
+    def PromoteModelVersion(
+        self,
+        request: _model_pb2.PromoteModelVersionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_model_pb2.PromoteModelVersionResponse, _abc.Awaitable[_model_pb2.PromoteModelVersionResponse]]:
+        """Sends all traffic of a model to one version (the end of a successful canary)."""
+
+    @_abc_1.abstractmethod
+    def RollbackTrafficSplit(
+        self,
+        request: _model_pb2.RollbackTrafficSplitRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_model_pb2.RollbackTrafficSplitResponse, _abc.Awaitable[_model_pb2.RollbackTrafficSplitResponse]]:
+        """Restores the traffic split that was in force before the last change."""
 
 def add_ModelServiceServicer_to_server(servicer: ModelServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

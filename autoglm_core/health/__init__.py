@@ -1,0 +1,1 @@
+"""Keeping the engine healthy: request monitoring, stall and failure detection, self-healing."""

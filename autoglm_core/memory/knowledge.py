@@ -1,0 +1,243 @@
+"""The knowledge cache (long-term memory): each user's facts and documents, searched by meaning.
+
+Texts are stored LZ4-compressed. With an embedder, each entry also stores its unit vector and a
+search is a brute-force dot product over the user's vectors (fine for thousands of entries per
+user; pgvector or an ANN index would be the next step). Entries written while another embedder (or
+none) was configured are embedded on their first search. Without an embedder, search falls back to
+scaled BM25 over the decompressed texts (see lexical.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+from sqlalchemy import Integer, LargeBinary, String, Text, delete, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from autoglm_core.errors import FieldViolation, InvalidArgument, NotFound
+from autoglm_core.memory import compression, lexical
+from autoglm_core.memory.embedding import Embedder, Vectors
+from autoglm_core.storage.database import Base, Database
+
+MAX_TEXT_BYTES = 1 << 20
+MAX_METADATA_ENTRIES = 64
+MAX_METADATA_KEY_CHARS = 128
+MAX_METADATA_VALUE_CHARS = 1024
+DEFAULT_LIMIT = 5
+MAX_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class KnowledgeEntry:
+    entry_id: str
+    text: str
+    metadata: dict[str, str] = field(default_factory=dict)
+    create_time: int = 0
+
+
+class KnowledgeRow(Base):
+    __tablename__ = "knowledge"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    entry_id: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[str] = mapped_column(String(64), index=True)
+    codec: Mapped[str] = mapped_column(String(8))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    raw_bytes: Mapped[int] = mapped_column(Integer)
+    metadata_json: Mapped[str] = mapped_column(Text)
+    create_time: Mapped[int] = mapped_column(Integer)
+    # Which embedder produced `vector` ("" and None: not embedded).
+    embedder: Mapped[str] = mapped_column(String(64), default="")
+    vector: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+
+    def to_entry(self) -> KnowledgeEntry:
+        text = compression.unpack(self.codec, self.body)
+        return KnowledgeEntry(self.entry_id, text, json.loads(self.metadata_json), self.create_time)
+
+
+@dataclass(frozen=True)
+class StorageStats:
+    entries: int
+    raw_bytes: int
+    stored_bytes: int
+
+
+def _check_entry(text: str, metadata: dict[str, str]) -> None:
+    violations = []
+    size = len(text.encode("utf-8"))
+    if not text.strip():
+        violations.append(FieldViolation("text", "must not be empty"))
+    elif size > MAX_TEXT_BYTES:
+        violations.append(FieldViolation("text", f"is {size} bytes; the limit is {MAX_TEXT_BYTES}"))
+    if len(metadata) > MAX_METADATA_ENTRIES:
+        violations.append(FieldViolation("metadata", f"at most {MAX_METADATA_ENTRIES} entries"))
+    for key, value in metadata.items():
+        if not key or len(key) > MAX_METADATA_KEY_CHARS or len(value) > MAX_METADATA_VALUE_CHARS:
+            violations.append(
+                FieldViolation(
+                    f"metadata[{key}]",
+                    f"keys are 1 to {MAX_METADATA_KEY_CHARS} characters, values at most "
+                    f"{MAX_METADATA_VALUE_CHARS}",
+                )
+            )
+    if violations:
+        raise InvalidArgument(violations)
+
+
+def _check_search(query: str, limit: int) -> int:
+    if not query.strip():
+        raise InvalidArgument.one("query", "must not be empty")
+    if not 0 <= limit <= MAX_LIMIT:
+        raise InvalidArgument.one("limit", f"must be between 0 and {MAX_LIMIT}")
+    return limit or DEFAULT_LIMIT
+
+
+class KnowledgeStore:
+    """Adds, searches and deletes knowledge entries, each owned by one user."""
+
+    def __init__(
+        self, database: Database, embedder: Embedder | None = None, *, min_score: float | None = None
+    ) -> None:
+        self._db = database
+        self._embedder = embedder
+        # Embedding is CPU-bound model work: one thread, off the loop and off the database pools.
+        self._embed_pool = ThreadPoolExecutor(1, thread_name_prefix="autoglm-embed")
+        default = embedder.default_min_score if embedder else lexical.DEFAULT_MIN_SCORE
+        self.min_score = default if min_score is None else min_score
+
+    @property
+    def embedder_name(self) -> str:
+        return self._embedder.name if self._embedder else "lexical"
+
+    async def add(self, user_id: str, text: str, metadata: dict[str, str] | None = None) -> KnowledgeEntry:
+        metadata = dict(metadata or {})
+        _check_entry(text, metadata)
+        codec, body = compression.pack(text)
+        vector = (await self._embed([text]))[0].tobytes() if self._embedder else None
+        row = KnowledgeRow(
+            entry_id="kn_" + uuid.uuid4().hex,
+            user_id=user_id,
+            codec=codec,
+            body=body,
+            raw_bytes=len(text.encode("utf-8")),
+            metadata_json=json.dumps(metadata, ensure_ascii=False, sort_keys=True),
+            create_time=int(time.time()),
+            embedder=self._embedder.name if self._embedder else "",
+            vector=vector,
+        )
+
+        def work(session: Session) -> None:
+            session.add(row)
+
+        await self._db.write(work)
+        return KnowledgeEntry(row.entry_id, text, metadata, row.create_time)
+
+    async def search(self, user_id: str, query: str, limit: int = 0) -> list[tuple[KnowledgeEntry, float]]:
+        """The user's entries most similar to the query, best first, with their scores."""
+        limit = _check_search(query, limit)
+        if self._embedder is None:
+            return await self._search_lexical(user_id, query, limit)
+        return await self._search_vectors(user_id, query, limit)
+
+    async def relevant(self, user_id: str, query: str, limit: int) -> list[KnowledgeEntry]:
+        """Entries relevant enough to put in front of the model (score >= min_score)."""
+        if not query.strip():
+            return []
+        matches = await self.search(user_id, query, min(max(limit, 1), MAX_LIMIT))
+        return [entry for entry, score in matches if score >= self.min_score]
+
+    async def delete(self, user_id: str, entry_id: str) -> None:
+        if not entry_id:
+            raise InvalidArgument.one("entry_id", "must be set")
+
+        def work(session: Session) -> None:
+            result = session.execute(
+                delete(KnowledgeRow).where(KnowledgeRow.user_id == user_id, KnowledgeRow.entry_id == entry_id)
+            )
+            if not getattr(result, "rowcount", 0):
+                raise NotFound("knowledge entry", entry_id)
+
+        await self._db.write(work)
+
+    async def delete_user(self, user_id: str) -> None:
+        await self._db.write(lambda s: s.execute(delete(KnowledgeRow).where(KnowledgeRow.user_id == user_id)))
+
+    async def stats(self) -> StorageStats:
+        """Entry count and text bytes before and after compression, over all users."""
+
+        def work(session: Session) -> StorageStats:
+            rows = session.execute(select(KnowledgeRow.raw_bytes, KnowledgeRow.body)).all()
+            return StorageStats(len(rows), sum(r[0] for r in rows), sum(len(r[1]) for r in rows))
+
+        return await self._db.read(work)
+
+    def close(self) -> None:
+        self._embed_pool.shutdown(wait=True)
+
+    async def _embed(self, texts: Sequence[str]) -> Vectors:
+        assert self._embedder is not None
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._embed_pool, self._embedder.embed, list(texts))
+
+    async def _search_lexical(
+        self, user_id: str, query: str, limit: int
+    ) -> list[tuple[KnowledgeEntry, float]]:
+        rows = await self._db.read(
+            lambda s: list(s.scalars(select(KnowledgeRow).where(KnowledgeRow.user_id == user_id)))
+        )
+        entries = [r.to_entry() for r in rows]
+        ranked = sorted(
+            zip(entries, lexical.scores(query, [e.text for e in entries]), strict=True),
+            key=lambda pair: -pair[1],
+        )
+        return [(e, s) for e, s in ranked[:limit] if s > 0]
+
+    async def _search_vectors(
+        self, user_id: str, query: str, limit: int
+    ) -> list[tuple[KnowledgeEntry, float]]:
+        assert self._embedder is not None
+        name = self._embedder.name
+        columns = select(KnowledgeRow.entry_id, KnowledgeRow.embedder, KnowledgeRow.vector)
+        rows = await self._db.read(lambda s: s.execute(columns.where(KnowledgeRow.user_id == user_id)).all())
+        if not rows:
+            return []
+        vectors = {r[0]: r[2] for r in rows if r[1] == name and r[2] is not None}
+        missing = [r[0] for r in rows if r[0] not in vectors]
+        if missing:
+            vectors.update(await self._backfill(missing))
+        ids = list(vectors)
+        matrix = np.stack([np.frombuffer(vectors[i], dtype=np.float32) for i in ids])
+        similarity = matrix @ (await self._embed([query]))[0]
+        best = np.argsort(-similarity)[:limit]
+        chosen = [ids[i] for i in best]
+        found = await self._db.read(
+            lambda s: {
+                r.entry_id: r.to_entry()
+                for r in s.scalars(select(KnowledgeRow).where(KnowledgeRow.entry_id.in_(chosen)))
+            }
+        )
+        return [(found[ids[i]], float(similarity[i])) for i in best if ids[i] in found]
+
+    async def _backfill(self, entry_ids: list[str]) -> dict[str, bytes]:
+        """Embeds entries stored without a (current) vector, and saves the vectors."""
+        assert self._embedder is not None
+        name = self._embedder.name
+        rows = await self._db.read(
+            lambda s: list(s.scalars(select(KnowledgeRow).where(KnowledgeRow.entry_id.in_(entry_ids))))
+        )
+        vectors = await self._embed([r.to_entry().text for r in rows])
+        found = {r.entry_id: v.tobytes() for r, v in zip(rows, vectors, strict=True)}
+
+        def work(session: Session) -> None:
+            for row in session.scalars(select(KnowledgeRow).where(KnowledgeRow.entry_id.in_(list(found)))):
+                row.embedder, row.vector = name, found[row.entry_id]
+
+        await self._db.write(work)
+        return found

@@ -1,0 +1,88 @@
+"""Tracing hooks for the engine and its parts (tools, memory, prompts).
+
+Only the OpenTelemetry *API* is used here: without an SDK installed and configured (the server does
+that when OTLP export is enabled) every span is a no-op, so the cost is close to zero.
+
+Usage anywhere in the engine:
+
+    from autoglm_core.telemetry import tracer
+
+    with tracer.start_as_current_span("autoglm.tool_call") as span:
+        span.set_attribute(ATTR_TOOL_NAME, name)
+        ...
+
+Span names of the engine are `autoglm.<what>`; attribute keys are the constants below, so a trace UI
+query does not depend on spelling. Inside an async generator, keep a `start_as_current_span` block
+free of `yield` (use `tracer.start_span` and `span.end()` there): see `traced_stream`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator
+from typing import TypeVar
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.trace import StatusCode
+
+T = TypeVar("T")
+
+tracer = trace.get_tracer("autoglm")
+
+# Span names used by the engine (others may add their own `autoglm.*` spans).
+SPAN_GENERATE = "autoglm.generate"
+SPAN_QUEUE = "autoglm.queue"
+SPAN_PREFILL = "autoglm.prefill"
+SPAN_DECODE = "autoglm.decode"
+SPAN_TOOL_CALL = "autoglm.tool_call"
+SPAN_MEMORY_RETRIEVAL = "autoglm.memory_retrieval"
+SPAN_TEMPLATE = "autoglm.template"
+
+# Attribute keys; `gen_ai.*` follow the OpenTelemetry GenAI semantic conventions.
+ATTR_MODEL_NAME = "gen_ai.request.model"
+ATTR_MODEL_VERSION = "autoglm.model.version"
+ATTR_REQUEST_ID = "autoglm.request_id"
+ATTR_PROMPT_TOKENS = "gen_ai.usage.input_tokens"
+ATTR_COMPLETION_TOKENS = "gen_ai.usage.output_tokens"
+ATTR_FINISH_REASON = "gen_ai.response.finish_reasons"
+ATTR_PRIORITY = "autoglm.priority"
+ATTR_QUEUE_DEPTH = "autoglm.queue_depth"
+ATTR_TOOL_NAME = "gen_ai.tool.name"
+ATTR_TEMPLATE = "autoglm.template"
+
+
+async def traced_stream(name: str, events: AsyncGenerator[T, None]) -> AsyncGenerator[T, None]:
+    """Runs every step of `events` inside span `name`, which ends when the stream does.
+
+    The span is made current only while a step runs, never across a yield: an async generator
+    resumes in its consumer's context, so a span left attached would leak into the consumer and its
+    detach could fail when the stream is closed from elsewhere. Spans opened inside the steps with
+    `tracer.start_as_current_span` nest under `name` as they should.
+    """
+    span = tracer.start_span(name)
+    parent = trace.set_span_in_context(span)
+    try:
+        while True:
+            token = otel_context.attach(parent)
+            try:
+                item = await anext(events)
+            except StopAsyncIteration:
+                return
+            except BaseException as error:
+                _record_error(span, error)
+                raise
+            finally:
+                otel_context.detach(token)
+            yield item
+    finally:
+        await events.aclose()
+        span.end()
+
+
+def _record_error(span: trace.Span, error: BaseException) -> None:
+    if isinstance(error, GeneratorExit | asyncio.CancelledError):
+        span.set_attribute("autoglm.cancelled", True)
+        return
+    span.record_exception(error)
+    span.set_status(StatusCode.ERROR, str(error))

@@ -1,0 +1,43 @@
+"""Per-caller token buckets: `per_minute` calls a minute, with bursts of up to `per_minute` calls."""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+
+# Buckets of callers not seen for a while are dropped, oldest first, past this many.
+MAX_BUCKETS = 100_000
+
+
+class RateLimiter:
+    """A token bucket per key, refilled continuously; in memory, so per server process."""
+
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.per_minute = per_minute
+        self._rate_per_s = per_minute / 60
+        self._clock = clock
+        # key -> (tokens, last refill time); ordered by last use for eviction.
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+
+    @property
+    def enabled(self) -> bool:
+        return self.per_minute > 0
+
+    def acquire(self, key: str) -> float:
+        """Takes one token: returns 0 when the call may proceed, else seconds until it may retry."""
+        if not self.enabled:
+            return 0.0
+        now = self._clock()
+        capacity = float(self.per_minute)
+        tokens, last = self._buckets.pop(key, (capacity, now))
+        tokens = min(capacity, tokens + (now - last) * self._rate_per_s)
+        wait = 0.0
+        if tokens >= 1:
+            tokens -= 1
+        else:
+            wait = (1 - tokens) / self._rate_per_s
+        self._buckets[key] = (tokens, now)
+        if len(self._buckets) > MAX_BUCKETS:
+            self._buckets.popitem(last=False)
+        return wait

@@ -1,0 +1,1 @@
+"""Tracing (OpenTelemetry), metrics (Prometheus) and structured logs of the server."""

@@ -1,0 +1,239 @@
+"""Prometheus metrics: RPC outcomes, token timing, load per model version, self-healing events.
+
+Each server owns its CollectorRegistry (so several servers in one process, as in tests, do not
+collide) and serves it over HTTP on `metrics_port`. Per-token numbers arrive through the engine's
+GenerationObserver hooks; queue depth, running calls, batch size and traffic weights are read from
+the engine at scrape time, so they cost nothing between scrapes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING, Any
+from wsgiref.simple_server import WSGIServer
+
+import grpc
+from opentelemetry import trace
+from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from autoglm_core.health.monitor import GenerationMonitor, ModelKey
+from autoglm_core.registry.models import ModelRegistry
+
+log = logging.getLogger(__name__)
+
+MODEL_LABELS = ("model", "version")
+# Only our own RPCs are counted: health probes and reflection would drown them.
+_COUNTED_PREFIX = "/autoglm."
+_TTFT_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+_ITL_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+_RPC_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
+
+
+class Metrics:
+    """The server's metrics; implements autoglm_core's GenerationObserver."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.rpcs = Counter(
+            "autoglm_rpc_requests", "RPCs by method and status code.", ["rpc", "code"], registry=r
+        )
+        self.rpc_seconds = Histogram(
+            "autoglm_rpc_duration_seconds", "RPC duration.", ["rpc"], buckets=_RPC_BUCKETS, registry=r
+        )
+        self.ttft = Histogram(
+            "autoglm_time_to_first_token_seconds",
+            "From a request's arrival to its first token (queueing included).",
+            MODEL_LABELS,
+            buckets=_TTFT_BUCKETS,
+            registry=r,
+        )
+        self.itl = Histogram(
+            "autoglm_inter_token_latency_seconds",
+            "Gap between consecutive token chunks of one request.",
+            MODEL_LABELS,
+            buckets=_ITL_BUCKETS,
+            registry=r,
+        )
+        self.prompt_tokens = Counter("autoglm_prompt_tokens", "Tokens read.", MODEL_LABELS, registry=r)
+        self.completion_tokens = Counter(
+            "autoglm_completion_tokens", "Tokens generated.", MODEL_LABELS, registry=r
+        )
+        self.backend_calls = Counter(
+            "autoglm_backend_calls",
+            "Backend generations by outcome (ok, stopped early, error).",
+            [*MODEL_LABELS, "outcome"],
+            registry=r,
+        )
+        self.tool_calls = Counter(
+            "autoglm_tool_calls", "Tool calls made.", [*MODEL_LABELS, "tool"], registry=r
+        )
+        self.heal_events = Counter(
+            "autoglm_self_heal_events",
+            "Watchdog actions: backend_restart, backend_restart_failed, canary_rollback.",
+            ["event", *MODEL_LABELS],
+            registry=r,
+        )
+        self._http: WSGIServer | None = None
+
+    # --- GenerationObserver -------------------------------------------------------------------
+
+    def first_token(self, model: ModelKey, seconds: float) -> None:
+        self.ttft.labels(*model).observe(seconds)
+
+    def inter_token(self, model: ModelKey, seconds: float) -> None:
+        self.itl.labels(*model).observe(seconds)
+
+    def tokens(self, model: ModelKey, prompt: int, completion: int) -> None:
+        self.prompt_tokens.labels(*model).inc(prompt)
+        self.completion_tokens.labels(*model).inc(completion)
+
+    def finished(self, model: ModelKey, outcome: str) -> None:
+        self.backend_calls.labels(*model, outcome).inc()
+
+    def tool_call(self, model: ModelKey, tool: str) -> None:
+        self.tool_calls.labels(*model, tool).inc()
+
+    # --- wiring -------------------------------------------------------------------------------
+
+    def heal_event(self, event: str, model: ModelKey) -> None:
+        self.heal_events.labels(event, *model).inc()
+
+    def watch(self, monitor: GenerationMonitor, registry: ModelRegistry) -> None:
+        """Subscribes to the engine and registers the scrape-time gauges."""
+        monitor.observers.append(self)
+        self.registry.register(_LiveCollector(monitor, registry))
+
+    def serve(self, host: str, port: int) -> int:
+        """Serves /metrics over HTTP in a thread; returns the bound port."""
+        server, _thread = start_http_server(port, addr=host, registry=self.registry)
+        self._http = server
+        return int(server.server_port)
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.shutdown()
+            self._http.server_close()
+            self._http = None
+
+    def interceptor(self) -> grpc.aio.ServerInterceptor:
+        return _RpcMetricsInterceptor(self)
+
+
+class _LiveCollector(Collector):
+    """Gauges read from the engine when Prometheus scrapes."""
+
+    def __init__(self, monitor: GenerationMonitor, registry: ModelRegistry) -> None:
+        self._monitor = monitor
+        self._registry = registry
+
+    def collect(self) -> Iterable[Metric]:
+        queued = GaugeMetricFamily("autoglm_queue_depth", "Requests waiting for a slot.", labels=MODEL_LABELS)
+        running = GaugeMetricFamily(
+            "autoglm_running_requests", "Requests holding a slot.", labels=MODEL_LABELS
+        )
+        batch = GaugeMetricFamily(
+            "autoglm_batch_size", "Sequences the backend decodes together now.", labels=MODEL_LABELS
+        )
+        weight = GaugeMetricFamily(
+            "autoglm_traffic_weight", "Share of traffic (0-100) of each version.", labels=MODEL_LABELS
+        )
+        load = self._monitor.snapshot()
+        for entry in self._registry.entries():
+            for version, backend in entry.versions.items():
+                key = [entry.name, version]
+                now = load.get((entry.name, version))
+                queued.add_metric(key, now.queued if now else 0)
+                running.add_metric(key, now.running if now else 0)
+                weight.add_metric(key, entry.weights.get(version, 0))
+                # Optional: a backend that batches may report `current_batch_size`.
+                size = getattr(backend, "current_batch_size", None)
+                if isinstance(size, int):
+                    batch.add_metric(key, size)
+        return [queued, running, batch, weight]
+
+
+# A servicer method as grpc hands it over (typed loosely: its stubs describe the sync API).
+Behavior = Callable[..., Any]
+if TYPE_CHECKING:  # grpc's classes are generic only in its stubs
+    Handler = grpc.RpcMethodHandler[Any, Any]
+
+
+class _RpcMetricsInterceptor(grpc.aio.ServerInterceptor):
+    """Counts every autoglm RPC by method and final status code, and times it."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self._metrics = metrics
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Handler | None]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> Handler | None:
+        handler = await continuation(handler_call_details)
+        method: str = handler_call_details.method
+        if handler is None or not method.startswith(_COUNTED_PREFIX):
+            return handler
+        if handler.unary_unary is not None:
+            return grpc.unary_unary_rpc_method_handler(
+                self._unary(method, handler.unary_unary),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        if handler.unary_stream is not None:
+            return grpc.unary_stream_rpc_method_handler(
+                self._stream(method, handler.unary_stream),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        return handler  # client-streaming RPCs: none in autoglm.v1 so far
+
+    def _unary(self, method: str, behavior: Behavior) -> Behavior:
+        async def wrapper(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+            started, code = time.monotonic(), grpc.StatusCode.OK
+            try:
+                return await behavior(request, context)
+            except BaseException as error:
+                code = _code_of(error, context)
+                raise
+            finally:
+                self._record(method, code, started)
+
+        return wrapper
+
+    def _stream(self, method: str, behavior: Behavior) -> Behavior:
+        async def wrapper(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[Any]:
+            started, code = time.monotonic(), grpc.StatusCode.OK
+            try:
+                async for response in behavior(request, context):
+                    yield response
+            except BaseException as error:
+                code = _code_of(error, context)
+                raise
+            finally:
+                self._record(method, code, started)
+
+        return wrapper
+
+    def _record(self, method: str, code: grpc.StatusCode, started: float) -> None:
+        self._metrics.rpcs.labels(method, code.name).inc()
+        self._metrics.rpc_seconds.labels(method).observe(time.monotonic() - started)
+        # The tracing interceptor does not see abort_with_status: put the code on the RPC span.
+        span = trace.get_current_span()
+        span.set_attribute("rpc.grpc.status_code", code.value[0])
+        if code is not grpc.StatusCode.OK:
+            span.set_status(trace.StatusCode.ERROR, code.name)
+
+
+def _code_of(error: BaseException, context: grpc.aio.ServicerContext[Any, Any]) -> grpc.StatusCode:
+    if isinstance(error, asyncio.CancelledError | GeneratorExit):
+        return grpc.StatusCode.CANCELLED
+    code = context.code()
+    if isinstance(error, grpc.aio.AbortError) and isinstance(code, grpc.StatusCode):
+        return code
+    return grpc.StatusCode.UNKNOWN

