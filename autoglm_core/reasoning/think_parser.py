@@ -16,7 +16,6 @@ never reach the user and an empty `<think>\\n\\n</think>` yields nothing. The ou
 same however it is cut into deltas (the tests check this with random chunkings).
 """
 
-
 from __future__ import annotations
 
 import re
