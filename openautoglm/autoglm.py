@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterable, Iterator
 from concurrent.futures import Future
 from typing import Any, Literal, TypeVar
 
@@ -28,7 +28,10 @@ class AutoGLM:
         model_path: str = "openautoglm-base-v1",
         *,
         enable_thinking: bool = False,
-        tool_router: Any = None,
+        tool_router: Callable[..., Any]
+        | Iterable[Callable[..., Any]]
+        | dict[str, Callable[..., Any]]
+        | None = None,
         backend: Literal["transformers", "mock"] = "transformers",
         device: str = "auto",
         **settings: Any,
@@ -36,7 +39,8 @@ class AutoGLM:
         self.enable_thinking = enable_thinking
         self.settings = Settings(backend=backend, model=model_path, device=device, **settings)
         self.container: Container = build_container(self.settings)
-        self.tool_router = tool_router
+        # The seed's `tool_router`: functions (or a name -> function mapping) the model may call.
+        self.tool_names = self._register_tools(tool_router)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="autoglm-engine", daemon=True)
         self._thread.start()
@@ -50,12 +54,23 @@ class AutoGLM:
         engine: Engine = self.container.engine()
         return engine
 
+    def _register_tools(self, tools: Any) -> list[str]:
+        if tools is None:
+            return []
+        registry = self.container.tools().registry
+        if isinstance(tools, dict):
+            return [registry.add(fn, name).name for name, fn in tools.items()]
+        if callable(tools):
+            tools = [tools]
+        return [registry.add(fn).name for fn in tools]
+
     def _call(self, coroutine: Coroutine[Any, Any, T]) -> T:
         future: Future[T] = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
         return future.result()
 
     def _params(self, prompt: str | list[dict[str, Any]], options: dict[str, Any]) -> GenerationParams:
         options.setdefault("thinking", self.enable_thinking)
+        options.setdefault("allowed_tools", list(self.tool_names))
         if isinstance(prompt, str):
             return GenerationParams(prompt=prompt, **options)
         return GenerationParams(messages=list(prompt), **options)
