@@ -1,0 +1,491 @@
+"""TransformersBackend: batching, cancellation, sampling, EOS, load errors, and the real default model.
+
+Most tests use a tiny random llama (2 layers, hidden 64) with the SmolLM2 tokenizer; tests marked
+`model` load the real default model (SmolLM2-135M-Instruct, converted on first use).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import shutil
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+from autoglm_core.backends.base import Backend, BackendRequest, ChatTokenizer, SamplingConfig, TokenChunk
+from autoglm_core.backends.transformers_backend import TransformersBackend
+from autoglm_core.errors import FailedPrecondition, InvalidArgument, NotFound
+from autoglm_core.models import build_tiny_model, ensure_default_model
+
+# Every await on the backend is bounded so a bug shows up as a failure, never as a hung test run.
+TIMEOUT_S = 120.0
+
+
+@pytest.fixture(scope="module")
+def tiny_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_tiny_model(tmp_path_factory.mktemp("tiny") / "model")
+
+
+@pytest.fixture
+async def tiny(tiny_dir: Path) -> AsyncIterator[TransformersBackend]:
+    backend = TransformersBackend(str(tiny_dir), name="tiny", max_batch_size=4)
+    await asyncio.wait_for(backend.load(), TIMEOUT_S)
+    yield backend
+    await backend.close()
+
+
+def request(rid: str, prompt: list[int], max_new_tokens: int = 16, **sampling: float | int) -> BackendRequest:
+    return BackendRequest(rid, prompt, SamplingConfig(max_new_tokens=max_new_tokens, **sampling))  # type: ignore[arg-type]
+
+
+async def collect(backend: TransformersBackend, req: BackendRequest) -> list[TokenChunk]:
+    async def run() -> list[TokenChunk]:
+        return [chunk async for chunk in backend.generate(req)]
+
+    return await asyncio.wait_for(run(), TIMEOUT_S)
+
+
+def tokens(chunks: list[TokenChunk]) -> list[int]:
+    return [t for c in chunks for t in c.token_ids]
+
+
+def prompts(backend: TransformersBackend) -> list[list[int]]:
+    texts = [
+        "Hello there",
+        "The capital of France is",
+        "Once upon a time, in a land far away,",
+        "1 2 3 4 5 6 7",
+    ]
+    return [backend.tokenizer.encode(t) for t in texts]
+
+
+@pytest.mark.asyncio
+async def test_implements_protocol(tiny: TransformersBackend) -> None:
+    assert isinstance(tiny, Backend)
+    assert isinstance(tiny.tokenizer, ChatTokenizer)
+    info = tiny.info
+    assert info.backend == "transformers" and info.device == "cpu"
+    assert info.context_length == 2048
+    assert info.eos_token_ids == (2,)  # <|im_end|>
+    assert not info.supports_thinking  # SmolLM2's template knows no <think>
+    assert await tiny.health()
+
+
+@pytest.mark.asyncio
+async def test_render_chat_uses_the_models_template(tiny: TransformersBackend) -> None:
+    text = tiny.tokenizer.render_chat([{"role": "user", "content": "hi"}], enable_thinking=True)
+    assert text.endswith("<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n")
+    ids = tiny.tokenizer.encode(text)
+    assert tiny.tokenizer.decode(tiny.tokenizer.encode("héllo 北京")) == "héllo 北京"
+    assert "".join(tiny.tokenizer.token_texts(ids)) == text
+
+
+@pytest.mark.asyncio
+async def test_greedy_output_is_identical_batched_and_alone(tiny: TransformersBackend) -> None:
+    # Log-probabilities too, compared exactly: a request's numbers must not depend on its batch at all
+    # (a tiny model's tokens alone would hide small numeric differences).
+    ps = prompts(tiny)
+
+    def req(rid: str, p: list[int]) -> BackendRequest:
+        return dataclasses.replace(request(rid, p, 24), want_logprobs=True)
+
+    alone = [await collect(tiny, req(f"a{i}", p)) for i, p in enumerate(ps)]
+    together = await asyncio.gather(*(collect(tiny, req(f"b{i}", p)) for i, p in enumerate(ps)))
+    assert [tokens(c) for c in together] == [tokens(c) for c in alone]
+    assert [[c.logprobs for c in r] for r in together] == [[c.logprobs for c in r] for r in alone]
+    assert all(len(tokens(a)) == 24 for a in alone)
+
+
+@pytest.mark.asyncio
+async def test_requests_joining_a_running_batch_match_alone(tiny: TransformersBackend) -> None:
+    ps = prompts(tiny)
+    alone = [tokens(await collect(tiny, request(f"a{i}", p, 40))) for i, p in enumerate(ps)]
+
+    async def late(i: int) -> list[TokenChunk]:
+        await asyncio.sleep(0.01 * i)  # join at different decode steps
+        return await collect(tiny, request(f"c{i}", ps[i], 40))
+
+    staggered = await asyncio.gather(*(late(i) for i in range(len(ps))))
+    assert [tokens(c) for c in staggered] == alone
+
+
+@pytest.mark.asyncio
+async def test_more_requests_than_slots_all_complete(tiny: TransformersBackend) -> None:
+    ps = prompts(tiny) * 3  # 12 requests, 4 slots
+    results = await asyncio.gather(*(collect(tiny, request(f"q{i}", p, 8)) for i, p in enumerate(ps)))
+    assert [len(tokens(r)) for r in results] == [8] * 12
+    assert tokens(results[0]) == tokens(results[4]) == tokens(results[8])
+
+
+@pytest.mark.asyncio
+async def test_cancelled_request_frees_its_slot(tiny_dir: Path) -> None:
+    backend = TransformersBackend(str(tiny_dir), name="tiny", max_batch_size=2)
+    await asyncio.wait_for(backend.load(), TIMEOUT_S)
+    worker = backend._worker
+    assert worker is not None
+    try:
+        prompt = prompts(backend)[1]
+        doomed = backend.generate(request("doomed", prompt, 1500))
+        survivor = asyncio.create_task(collect(backend, request("survivor", prompt, 60)))
+        for _ in range(3):
+            await asyncio.wait_for(anext(doomed), TIMEOUT_S)
+        assert [s.request.request_id for s in worker.active] in (["doomed", "survivor"], ["doomed"])
+        doomed_stream = worker.active[0]
+        assert doomed_stream.kv.length > 0
+        await doomed.aclose()
+        # Both slots were taken; a third request only runs once the cancelled one is gone.
+        third = await collect(backend, request("third", prompt, 5))
+        assert len(tokens(third)) == 5
+        assert "doomed" not in [s.request.request_id for s in worker.active]
+        assert doomed_stream.kv.length == 0  # its cache was freed
+        assert len(tokens(await asyncio.wait_for(survivor, TIMEOUT_S))) == 60
+    finally:
+        await backend.close()
+
+
+@pytest.mark.asyncio
+async def test_request_cancelled_while_queued_never_runs(tiny_dir: Path) -> None:
+    backend = TransformersBackend(str(tiny_dir), name="tiny", max_batch_size=1)
+    await asyncio.wait_for(backend.load(), TIMEOUT_S)
+    try:
+        prompt = prompts(backend)[0]
+        running = backend.generate(request("running", prompt, 1500))
+        await asyncio.wait_for(anext(running), TIMEOUT_S)
+        queued = asyncio.create_task(collect(backend, request("queued", prompt, 5)))
+        await asyncio.sleep(0.05)
+        queued.cancel()  # still waiting for the only slot
+        with pytest.raises(asyncio.CancelledError):
+            await queued
+        await running.aclose()
+        after = await collect(backend, request("after", prompt, 3))
+        assert len(tokens(after)) == 3
+    finally:
+        await backend.close()
+
+
+@pytest.mark.asyncio
+async def test_cancelling_the_consumer_task_stops_generation(tiny: TransformersBackend) -> None:
+    worker = tiny._worker
+    assert worker is not None
+    started = asyncio.Event()
+
+    async def consume() -> None:
+        async for _ in tiny.generate(request("task", prompts(tiny)[0], 1500)):
+            started.set()
+
+    task = asyncio.create_task(consume())
+    await asyncio.wait_for(started.wait(), TIMEOUT_S)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    deadline = time.monotonic() + 10
+    while any(s.request.request_id == "task" for s in worker.active) and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
+    assert not any(s.request.request_id == "task" for s in worker.active)
+
+
+@pytest.mark.asyncio
+async def test_seed_reproduces_a_sample(tiny: TransformersBackend) -> None:
+    prompt = prompts(tiny)[2]
+    sampling = {"temperature": 1.0, "top_p": 0.95, "top_k": 100}
+    first = tokens(await collect(tiny, request("s1", prompt, 24, seed=1234, **sampling)))
+    again = await asyncio.gather(
+        collect(tiny, request("s2", prompt, 24, seed=1234, **sampling)),
+        collect(tiny, request("noise", prompts(tiny)[0], 24, seed=7, **sampling)),
+    )
+    other = tokens(await collect(tiny, request("s3", prompt, 24, seed=99, **sampling)))
+    assert tokens(again[0]) == first
+    assert other != first
+
+
+def test_repetition_penalty_follows_transformers() -> None:
+    import torch
+    from transformers.generation.logits_process import RepetitionPenaltyLogitsProcessor
+
+    from autoglm_core.backends.transformers_backend import _apply_repetition_penalty
+
+    logits = torch.tensor([2.0, -1.0, 0.5, 3.0, -4.0])
+    seen = torch.tensor([0, 1, 1, 4])
+    expected = RepetitionPenaltyLogitsProcessor(1.3)(seen[None], logits[None].clone())[0]
+    assert torch.allclose(_apply_repetition_penalty(logits, seen, 1.3), expected)
+
+
+@pytest.mark.asyncio
+async def test_repetition_penalty_runs_deterministically(tiny: TransformersBackend) -> None:
+    prompt = prompts(tiny)[3]
+    first = tokens(await collect(tiny, request("p0", prompt, 16, repetition_penalty=1.5)))
+    again = tokens(await collect(tiny, request("p1", prompt, 16, repetition_penalty=1.5)))
+    assert first == again and len(first) == 16
+
+
+@pytest.mark.asyncio
+async def test_eos_stops_generation(tiny: TransformersBackend) -> None:
+    prompt = prompts(tiny)[1]
+    free = tokens(await collect(tiny, request("free", prompt, 12)))
+    stop_at = next(i for i, t in enumerate(free) if t not in free[:i] and i >= 2)
+    # Pretend the model's EOS is the token it emits at position stop_at.
+    tiny._info = dataclasses.replace(tiny.info, eos_token_ids=(free[stop_at],))
+    chunks = await collect(tiny, request("eos", prompt, 12))
+    assert tokens(chunks) == free[:stop_at]
+    assert chunks[-1].eos and chunks[-1].token_ids == []
+    assert not any(c.eos for c in chunks[:-1])
+
+
+@pytest.mark.asyncio
+async def test_max_new_tokens_stops_without_eos(tiny: TransformersBackend) -> None:
+    chunks = await collect(tiny, request("n", prompts(tiny)[0], 5))
+    assert len(chunks) == 5 and all(len(c.token_ids) == 1 for c in chunks)
+    assert not any(c.eos for c in chunks)
+
+
+@pytest.mark.asyncio
+async def test_logprobs_when_asked(tiny: TransformersBackend) -> None:
+    req = dataclasses.replace(request("lp", prompts(tiny)[0], 6), want_logprobs=True)
+    chunks = await collect(tiny, req)
+    assert all(len(c.logprobs) == 1 and c.logprobs[0] <= 0.0 for c in chunks)
+    plain = await collect(tiny, request("nolp", prompts(tiny)[0], 6))
+    assert all(c.logprobs == [] or len(c.logprobs) == 0 for c in plain)
+
+
+@pytest.mark.asyncio
+async def test_invalid_requests_are_rejected(tiny: TransformersBackend) -> None:
+    with pytest.raises(InvalidArgument):
+        await collect(tiny, request("empty", [], 4))
+    with pytest.raises(InvalidArgument):
+        await collect(tiny, request("long", [42] * 2048, 4))
+
+
+@pytest.mark.asyncio
+async def test_generation_is_capped_by_the_context_length(tiny: TransformersBackend) -> None:
+    chunks = await collect(tiny, request("cap", [42] * 2040, 100))
+    assert len(tokens(chunks)) == 8
+
+
+@pytest.mark.asyncio
+async def test_generate_before_load_is_refused(tiny_dir: Path) -> None:
+    backend = TransformersBackend(str(tiny_dir), name="tiny")
+    assert not await backend.health()
+    with pytest.raises(Exception, match="not loaded"):
+        await collect(backend, request("x", [1, 2, 3], 2))
+
+
+@pytest.mark.asyncio
+async def test_close_fails_waiting_requests_and_unhealthy(tiny_dir: Path) -> None:
+    backend = TransformersBackend(str(tiny_dir), name="tiny")
+    await asyncio.wait_for(backend.load(), TIMEOUT_S)
+    stream = backend.generate(request("long", [1, 2, 3], 1500))
+    await asyncio.wait_for(anext(stream), TIMEOUT_S)
+    await asyncio.wait_for(backend.close(), TIMEOUT_S)
+    assert not await backend.health()
+    with pytest.raises(Exception):  # noqa: B017 - NotReady, or StopAsyncIteration if it had just finished
+
+        async def drain() -> None:
+            async for _ in stream:
+                pass
+            raise StopAsyncIteration
+
+        await asyncio.wait_for(drain(), TIMEOUT_S)
+
+
+@pytest.mark.asyncio
+async def test_missing_path_is_not_found(tmp_path: Path) -> None:
+    backend = TransformersBackend(str(tmp_path / "nope"), name="x")
+    with pytest.raises(NotFound):
+        await backend.load()
+
+
+@pytest.mark.asyncio
+async def test_corrupt_gguf_fails_quickly(tmp_path: Path) -> None:
+    bad = tmp_path / "broken.gguf"
+    bad.write_bytes(b"GGUF" + bytes(range(256)) * 64)
+    started = time.monotonic()
+    with pytest.raises(FailedPrecondition, match=r"broken\.gguf"):
+        await asyncio.wait_for(TransformersBackend(str(bad), name="x").load(), 60)
+    assert time.monotonic() - started < 60
+
+
+@pytest.mark.asyncio
+async def test_directory_with_one_corrupt_gguf_fails(tmp_path: Path) -> None:
+    (tmp_path / "model.gguf").write_bytes(b"not a gguf file at all")
+    with pytest.raises(FailedPrecondition, match=r"cannot load model"):
+        await asyncio.wait_for(TransformersBackend(str(tmp_path), name="x").load(), 60)
+
+
+@pytest.mark.asyncio
+async def test_corrupt_safetensors_fails_quickly(tiny_dir: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny_dir, broken)
+    (broken / "model.safetensors").write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json at all")
+    with pytest.raises(FailedPrecondition, match="cannot load model"):
+        await asyncio.wait_for(TransformersBackend(str(broken), name="x").load(), 60)
+
+
+@pytest.mark.asyncio
+async def test_directory_without_config_fails(tmp_path: Path) -> None:
+    with pytest.raises(FailedPrecondition, match=r"config\.json"):
+        await TransformersBackend(str(tmp_path), name="x").load()
+
+
+# ---------------------------------------------------------------------------- the real default model
+
+
+@pytest.fixture(scope="module")
+def default_dir() -> Iterator[Path]:
+    yield ensure_default_model(progress=False)
+
+
+@pytest.mark.model
+@pytest.mark.asyncio
+async def test_default_model_knows_the_capital_of_france(default_dir: Path) -> None:
+    backend = TransformersBackend(str(default_dir), name="openautoglm-base-v1")
+    await asyncio.wait_for(backend.load(), 300)
+    try:
+        tok = backend.tokenizer
+        prompt = tok.render_chat(
+            [{"role": "user", "content": "What is the capital of France?"}], enable_thinking=False
+        )
+        chunks = await collect(backend, request("paris", tok.encode(prompt), 32))
+        assert "Paris" in tok.decode(tokens(chunks))
+        assert chunks[-1].eos
+    finally:
+        await backend.close()
+
+
+@pytest.mark.model
+@pytest.mark.asyncio
+async def test_default_model_batched_equals_alone(default_dir: Path) -> None:
+    backend = TransformersBackend(str(default_dir), name="openautoglm-base-v1", max_batch_size=4)
+    await asyncio.wait_for(backend.load(), 300)
+    try:
+        tok = backend.tokenizer
+        questions = ["Name a colour.", "What is 2+2?", "Say hello.", "Who wrote Hamlet?"]
+        ps = [
+            tok.encode(tok.render_chat([{"role": "user", "content": q}], enable_thinking=False))
+            for q in questions
+        ]
+
+        def req(rid: str, p: list[int]) -> BackendRequest:
+            return dataclasses.replace(request(rid, p, 16), want_logprobs=True)
+
+        alone = [await collect(backend, req(f"a{i}", p)) for i, p in enumerate(ps)]
+        together = await asyncio.gather(*(collect(backend, req(f"b{i}", p)) for i, p in enumerate(ps)))
+        assert [[(c.token_ids, c.logprobs) for c in r] for r in together] == [
+            [(c.token_ids, c.logprobs) for c in r] for r in alone
+        ]
+    finally:
+        await backend.close()
+
+
+@pytest.mark.model
+@pytest.mark.asyncio
+async def test_default_model_matches_transformers_generate(default_dir: Path) -> None:
+    """Our decode loop against transformers' own greedy `generate` (the reference implementation)."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    backend = TransformersBackend(str(default_dir), name="openautoglm-base-v1")
+    await asyncio.wait_for(backend.load(), 300)
+    try:
+        tok = backend.tokenizer
+        prompt = tok.encode(
+            tok.render_chat([{"role": "user", "content": "Name three colours."}], enable_thinking=False)
+        )
+        ours = tokens(await collect(backend, request("ref", prompt, 24)))
+    finally:
+        await backend.close()
+    model = AutoModelForCausalLM.from_pretrained(str(default_dir))
+    model.eval()  # type: ignore[no-untyped-call]
+    with torch.inference_mode():
+        out = model.generate(torch.tensor([prompt]), max_new_tokens=24, do_sample=False)
+    reference = [t for t in out[0, len(prompt) :].tolist() if t not in (2,)]
+    assert ours == reference[: len(ours)] and len(ours) >= min(len(reference), 1)
+
+
+# ---------------------------------------------------------------------------- chat templates
+
+
+THINKING_TEMPLATE = (
+    "{% if tools %}<tools>{% for t in tools %}{{ t.function.name }};{% endfor %}</tools>{% endif %}"
+    "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}"
+    "<|im_start|>assistant\n"
+    "{% if enable_thinking is defined and enable_thinking is false %}<think>\n\n</think>\n\n{% endif %}"
+)
+
+
+@pytest.mark.asyncio
+async def test_thinking_template_gets_enable_thinking_and_tools(tiny_dir: Path, tmp_path: Path) -> None:
+    qwenish = tmp_path / "qwenish"
+    shutil.copytree(tiny_dir, qwenish)
+    (qwenish / "chat_template.jinja").write_text(THINKING_TEMPLATE)
+    backend = TransformersBackend(str(qwenish), name="qwenish")
+    await asyncio.wait_for(backend.load(), TIMEOUT_S)
+    try:
+        assert backend.info.supports_thinking
+        messages = [{"role": "user", "content": "hi"}]
+        on = backend.tokenizer.render_chat(messages, enable_thinking=True)
+        off = backend.tokenizer.render_chat(messages, enable_thinking=False)
+        assert on.endswith("<|im_start|>assistant\n")
+        assert off.endswith("<|im_start|>assistant\n<think>\n\n</think>\n\n")
+        tool = {"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}
+        with_tools = backend.tokenizer.render_chat(messages, enable_thinking=True, tools=[tool])
+        assert with_tools.startswith("<tools>get_weather;</tools>")
+    finally:
+        await backend.close()
+
+
+def test_info_before_load_names_the_model(tiny_dir: Path) -> None:
+    info = TransformersBackend(str(tiny_dir), name="tiny", version="2.0.0").info
+    assert (info.name, info.version, info.backend, info.source) == (
+        "tiny",
+        "2.0.0",
+        "transformers",
+        str(tiny_dir),
+    )
+
+
+# ---------------------------------------------------------------------------- model sources
+
+
+def test_resolve_model_source_paths(tiny_dir: Path, tmp_path: Path) -> None:
+    from autoglm_core.models import is_default_alias, resolve_model_source
+
+    assert resolve_model_source(str(tiny_dir)) == tiny_dir
+    with pytest.raises(NotFound):
+        resolve_model_source(str(tmp_path / "missing"))
+    with pytest.raises(NotFound):
+        resolve_model_source("some-org/some-model-not-here")
+    assert is_default_alias("openautoglm-base-v1") and is_default_alias("SmolLM2")
+    assert not is_default_alias("qwen3")
+
+
+@pytest.mark.model
+def test_ensure_default_model_converts_once_into_a_fresh_cache(tmp_path: Path) -> None:
+    first = ensure_default_model(tmp_path, progress=False)
+    assert {"config.json", "model.safetensors", "tokenizer.json"} <= {p.name for p in first.iterdir()}
+    assert [p.name for p in tmp_path.iterdir()] == [first.name]  # no temp dirs left behind
+    started = time.monotonic()
+    assert ensure_default_model(tmp_path, progress=False) == first
+    assert time.monotonic() - started < 1.0
+
+
+@pytest.mark.model
+def test_default_alias_resolves_to_the_converted_model(default_dir: Path) -> None:
+    from autoglm_core.models import resolve_model_source
+
+    assert resolve_model_source("openautoglm-base-v1") == default_dir
+    assert resolve_model_source("smollm2") == default_dir
+
+
+@pytest.mark.asyncio
+async def test_load_timeout_fails_and_stays_unloaded(tiny_dir: Path) -> None:
+    backend = TransformersBackend(str(tiny_dir), name="tiny", load_timeout_s=0.001)
+    with pytest.raises(FailedPrecondition, match="took longer"):
+        await backend.load()
+    await asyncio.sleep(3)  # the abandoned load finishes in the background...
+    assert not await backend.health()  # ...without bringing the backend up
