@@ -96,3 +96,33 @@ async def test_unknown_model_path_is_not_found_at_load(
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await stub.LoadModel(model_pb2.LoadModelRequest(name="x", version="1.0.0", source="/no/such/model"))
     assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_seed_example_runs_in_process(tmp_path: Path) -> None:
+    """DESIGN.md's example, as written, on the real default model."""
+    from openautoglm import AutoGLM
+
+    def get_weather(city: str) -> dict[str, object]:
+        """Current weather of a city.
+
+        Args:
+            city: Name of the city.
+        """
+        return {"city": city, "temperature_c": 21}
+
+    custom_tools = [get_weather]
+    model = AutoGLM(
+        model_path="openautoglm-base-v1",
+        enable_thinking=True,
+        tool_router=custom_tools,
+        data_dir=tmp_path,
+        metrics_port=0,
+        embedder="lexical",
+    )
+    try:
+        response = model.generate("北京的年平均气温是多少？", max_new_tokens=48)
+        printed = str(response)
+        assert response.text and response.text in printed
+        assert response.finished.model_name == "smollm2-135m-instruct"
+    finally:
+        model.close()
