@@ -104,6 +104,7 @@ class MockBackend:
         version: str = "1.0.0",
         context_length: int = 4096,
         behaviour: MockBehaviour | None = None,
+        supports_thinking: bool = True,
     ) -> None:
         self.behaviour = behaviour or MockBehaviour()
         self._tokenizer = ByteTokenizer()
@@ -114,7 +115,7 @@ class MockBackend:
             source="mock",
             context_length=context_length,
             eos_token_ids=(EOS_ID,),
-            supports_thinking=True,
+            supports_thinking=supports_thinking,
             default_sampling=SamplingConfig(temperature=0.0, max_new_tokens=64),
         )
         self._loaded = False

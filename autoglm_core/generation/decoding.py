@@ -44,6 +44,10 @@ class TurnDecoder:
         self.call_errors: list[str] = []
 
     @property
+    def in_reasoning(self) -> bool:
+        return self._thinking.in_reasoning
+
+    @property
     def stop_sequence(self) -> str | None:
         return self._stops.matched
 

@@ -35,6 +35,7 @@ from autoglm_core.generation.types import (
 )
 from autoglm_core.generation.validation import check_against_model, check_params
 from autoglm_core.health.monitor import GenerationMonitor
+from autoglm_core.reasoning.prompted import add_cot_instruction
 from autoglm_core.reasoning.think_parser import prompt_opens_reasoning, split_reasoning_steps
 from autoglm_core.registry.models import ModelRegistry
 from autoglm_core.scheduling.admission import AdmissionController
@@ -67,6 +68,9 @@ class _Prepared:
     conversation: Conversation | None = None
 
 
+REASONING_END = "\n</think>\n\n"
+
+
 @dataclass
 class _Progress:
     """What the turns of one generation (one per round of tool calls) add up to."""
@@ -80,6 +84,9 @@ class _Progress:
     reason: FinishReason = FinishReason.LENGTH
     stop_sequence: str = ""
     calls_made: int = 0
+    # Token ids of the current turn, and whether it was cut because reasoning used up its budget.
+    turn_ids: list[int] = field(default_factory=list)
+    reasoning_cut: bool = False
 
 
 class Engine:
@@ -189,6 +196,9 @@ class Engine:
             enable_thinking=params.thinking and info.supports_thinking,
         )
         messages = conversation.messages
+        if params.thinking and not info.supports_thinking:
+            # No native thinking mode: ask for the same <think> layout in the system prompt.
+            messages = add_cot_instruction(messages)
         tools, tool_mode = self._tools_for(params, backend)
         enable_thinking = params.thinking and info.supports_thinking
         prompt_text = backend.tokenizer.render_chat(
@@ -256,6 +266,9 @@ class Engine:
             async for event in self._turn(params, prepared, decoder, progress):
                 for joined in joiner.events(event):
                     yield joined
+            if progress.reasoning_cut:
+                _close_reasoning(prepared, progress)
+                continue
             calls, malformed = _calls_of(decoder, progress)
             # Only a turn the model ended itself asks for tools (not a stop string, limit or budget).
             if not (calls or malformed) or progress.reason != FinishReason.EOS:
@@ -325,6 +338,7 @@ class Engine:
             want_logprobs=params.want_logprobs,
         )
         progress.prompt_tokens += len(prepared.prompt_ids)
+        progress.turn_ids, progress.reasoning_cut = [], False
         async with aclosing(self.monitor.tokens(prepared.backend, request, progress.started)) as chunks:
             async for chunk in _until(chunks, progress.limit_at):
                 if chunk is None:
@@ -333,8 +347,12 @@ class Engine:
                 if chunk.token_ids and progress.first_token_at is None:
                     progress.first_token_at = time.monotonic()
                 progress.completion_tokens += len(chunk.token_ids)
+                progress.turn_ids.extend(chunk.token_ids)
                 for event in decoder.feed(chunk.token_ids, chunk.logprobs):
                     yield event
+                if _over_thinking_budget(params, decoder, progress):
+                    progress.reasoning_cut = True
+                    break
                 if decoder.stop_sequence is not None:
                     progress.reason = FinishReason.STOP_SEQUENCE
                     break
@@ -362,6 +380,20 @@ class Engine:
             tools=_template_tools(prepared.tools, prepared.tool_mode),
         )
         return prepared.backend.tokenizer.encode(text), prompt_opens_reasoning(text)
+
+
+def _over_thinking_budget(params: GenerationParams, decoder: TurnDecoder, progress: _Progress) -> bool:
+    if params.thinking_budget is None or not decoder.in_reasoning:
+        return False
+    return progress.reasoning_tokens + decoder.reasoning_tokens >= params.thinking_budget
+
+
+def _close_reasoning(prepared: _Prepared, progress: _Progress) -> None:
+    """Continues a turn whose reasoning hit the budget: its tokens plus a closing tag become the
+    prompt of the next turn, so the model goes straight to the answer (the budget forcing of s1)."""
+    tokenizer = prepared.backend.tokenizer
+    prepared.prompt_ids = [*prepared.prompt_ids, *progress.turn_ids, *tokenizer.encode(REASONING_END)]
+    prepared.starts_in_reasoning = False
 
 
 class _TurnJoiner:
