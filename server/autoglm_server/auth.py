@@ -47,6 +47,8 @@ ADMIN_METHODS = frozenset(
         "/autoglm.v1.ModelService/LoadModel",
         "/autoglm.v1.ModelService/UnloadModel",
         "/autoglm.v1.ModelService/SetTrafficSplit",
+        "/autoglm.v1.ModelService/PromoteModelVersion",
+        "/autoglm.v1.ModelService/RollbackTrafficSplit",
         "/autoglm.v1.ToolService/RegisterTool",
         "/autoglm.v1.ToolService/DeleteTool",
     ]

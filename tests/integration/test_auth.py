@@ -121,6 +121,8 @@ async def test_admin_rpcs_need_an_admin(auth_server: RunningServer) -> None:
         models.SetTrafficSplit(model_pb2.SetTrafficSplitRequest(name="mock"), metadata=alice.md),
         models.LoadModel(model_pb2.LoadModelRequest(), metadata=alice.md),
         models.UnloadModel(model_pb2.UnloadModelRequest(), metadata=alice.md),
+        models.PromoteModelVersion(model_pb2.PromoteModelVersionRequest(name="mock"), metadata=alice.md),
+        models.RollbackTrafficSplit(model_pb2.RollbackTrafficSplitRequest(name="mock"), metadata=alice.md),
         tools.RegisterTool(tool_pb2.RegisterToolRequest(), metadata=alice.md),
         tools.DeleteTool(tool_pb2.DeleteToolRequest(), metadata=alice.md),
     ]
