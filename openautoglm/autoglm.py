@@ -10,7 +10,7 @@ from typing import Any, Literal, TypeVar
 
 from autoglm_core.generation.engine import Engine
 from autoglm_core.generation.types import GenerationEvent, GenerationParams, GenerationResult
-from autoglm_server.container import Container, build_container
+from autoglm_server.container import Container, build_container, load_configured_model
 from autoglm_server.settings import Settings
 
 T = TypeVar("T")
@@ -47,10 +47,7 @@ class AutoGLM:
         self.engine: Engine = self._call(self._load())
 
     async def _load(self) -> Engine:
-        backend = self.container.backend()
-        await backend.load()
-        aliases = tuple(a for a in (self.settings.model,) if a != backend.info.name)
-        self.container.registry().add(backend, aliases=aliases)
+        await load_configured_model(self.container, self.settings)
         engine: Engine = self.container.engine()
         return engine
 

@@ -187,20 +187,20 @@ class Engine:
     def _prepare(self, params: GenerationParams, recalled: Recalled | None = None) -> _Prepared:
         backend = self.registry.resolve(params.model, routing_key=params.session_id or params.user_id)
         info = backend.info
+        enable_thinking = params.thinking and info.supports_thinking
         # Template system message, knowledge and session history around the request's messages.
         conversation = self.conversation.build(
             params,
             recalled or Recalled(),
             backend.tokenizer,
             info,
-            enable_thinking=params.thinking and info.supports_thinking,
+            enable_thinking=enable_thinking,
         )
         messages = conversation.messages
         if params.thinking and not info.supports_thinking:
             # No native thinking mode: ask for the same <think> layout in the system prompt.
             messages = add_cot_instruction(messages)
         tools, tool_mode = self._tools_for(params, backend)
-        enable_thinking = params.thinking and info.supports_thinking
         prompt_text = backend.tokenizer.render_chat(
             messages, enable_thinking=enable_thinking, tools=_template_tools(tools, tool_mode)
         )

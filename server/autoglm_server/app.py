@@ -24,9 +24,8 @@ from autoglm.v1 import (
     user_pb2_grpc,
 )
 from autoglm_core.backends.base import Backend
-from autoglm_core.registry.manager import BackendSpec
 from autoglm_server.auth import AuthInterceptor, check_exposure
-from autoglm_server.container import Container, build_container
+from autoglm_server.container import Container, build_container, load_configured_model
 from autoglm_server.operations import Operations
 from autoglm_server.services.generation import GenerationService
 from autoglm_server.services.memory import MemoryService
@@ -99,13 +98,7 @@ class AutoGLMServer:
             await self._server.wait_for_termination()
 
     async def _load_models(self) -> None:
-        backend: Backend = self.container.backend()
-        await backend.load()
-        aliases = tuple(a for a in (self.settings.model,) if a != backend.info.name)
-        # The spec lets the watchdog build a fresh backend for a restart.
-        info, settings = backend.info, self.settings
-        spec = BackendSpec(settings.model, info.name, info.version, settings.backend)
-        self.container.manager().add(backend, spec, aliases=aliases)
+        backend = await load_configured_model(self.container, self.settings)
         await self._warm_tool_router(backend)
 
     async def _warm_tool_router(self, backend: Backend) -> None:

@@ -159,6 +159,17 @@ class Container(containers.DeclarativeContainer):
     )
 
 
+async def load_configured_model(container: Container, settings: Settings) -> Backend:
+    """Loads the configured model and registers it (server and in-process AutoGLM alike)."""
+    backend: Backend = container.backend()
+    await backend.load()
+    aliases = tuple(a for a in (settings.model,) if a != backend.info.name)
+    # The spec lets the watchdog build a fresh backend for a restart.
+    spec = BackendSpec(settings.model, backend.info.name, backend.info.version, settings.backend)
+    container.manager().add(backend, spec, aliases=aliases)
+    return backend
+
+
 def build_container(settings: Settings) -> Container:
     container = Container()
     container.config.from_dict(settings.model_dump(mode="json"))
