@@ -61,6 +61,16 @@ async def traced_stream(name: str, events: AsyncGenerator[T, None]) -> AsyncGene
     `tracer.start_as_current_span` nest under `name` as they should.
     """
     span = tracer.start_span(name)
+    if not span.is_recording():
+        # Tracing off (or this trace not sampled): nothing can nest under the span, so the stream
+        # passes through without switching contexts on every event.
+        try:
+            async for item in events:
+                yield item
+        finally:
+            await events.aclose()
+            span.end()
+        return
     parent = trace.set_span_in_context(span)
     try:
         while True:

@@ -82,7 +82,10 @@ class ConversationBuilder:
         """Loads the session's history and the knowledge relevant to the request's last message."""
         self.check(params)
         with tracer.start_as_current_span(SPAN_MEMORY_RETRIEVAL) as span:
-            history, knowledge = await asyncio.gather(self._history(params), self._knowledge(params))
+            if params.session_id:
+                history, knowledge = await asyncio.gather(self._history(params), self._knowledge(params))
+            else:  # the common case needs no second task
+                history, knowledge = [], await self._knowledge(params)
             span.set_attribute("autoglm.memory.history_messages", len(history))
             span.set_attribute("autoglm.memory.knowledge_entries", len(knowledge))
         return Recalled(history, knowledge)
@@ -161,6 +164,8 @@ def fit_history(
     starts with a user turn. count(messages) is the exact rendered token count; per-message
     estimates (content tokens) only decide how many to drop before measuring again.
     """
+    if not history:
+        return []  # nothing to trim: the engine checks the prompt against the context itself
     kept = list(history)
     total = count(head + kept + tail)
     while kept and total > budget:

@@ -138,11 +138,12 @@ class GenerationMonitor:
     ) -> AsyncIterator[float]:
         """Enters an admission slot (`slot`), counting the request as queued and tracing the wait."""
         async with AsyncExitStack() as stack:
-            depth = self.snapshot().get(model_key(watch.backend), ModelLoad()).queued
             watch.queued = True
             try:
                 with tracer.start_as_current_span(SPAN_QUEUE) as span:
-                    span.set_attribute(ATTR_QUEUE_DEPTH, depth)
+                    if span.is_recording():  # counting walks every request in flight: only for a trace
+                        depth = self.snapshot().get(model_key(watch.backend), ModelLoad()).queued
+                        span.set_attribute(ATTR_QUEUE_DEPTH, depth - 1)
                     queue_s = await stack.enter_async_context(slot)
             finally:
                 watch.queued = False

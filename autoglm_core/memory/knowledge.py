@@ -32,6 +32,9 @@ MAX_METADATA_KEY_CHARS = 128
 MAX_METADATA_VALUE_CHARS = 1024
 DEFAULT_LIMIT = 5
 MAX_LIMIT = 100
+# How long "this user has no knowledge" is believed without asking the database again. Adds through
+# this process clear it at once; adds through another replica sharing the database show within this.
+EMPTY_USER_TTL_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -103,7 +106,12 @@ class KnowledgeStore:
     """Adds, searches and deletes knowledge entries, each owned by one user."""
 
     def __init__(
-        self, database: Database, embedder: Embedder | None = None, *, min_score: float | None = None
+        self,
+        database: Database,
+        embedder: Embedder | None = None,
+        *,
+        min_score: float | None = None,
+        empty_user_ttl_s: float = EMPTY_USER_TTL_S,
     ) -> None:
         self._db = database
         self._embedder = embedder
@@ -111,6 +119,12 @@ class KnowledgeStore:
         self._embed_pool = ThreadPoolExecutor(1, thread_name_prefix="autoglm-embed")
         default = embedder.default_min_score if embedder else lexical.DEFAULT_MIN_SCORE
         self.min_score = default if min_score is None else min_score
+        # user id -> monotonic time until which the user is known to have no entries. Most requests
+        # come from users without knowledge; measured on the mock server, skipping their database
+        # read took a unary Generate from ~3 ms to ~1 ms of server CPU.
+        self._empty_until: dict[str, float] = {}
+        self.empty_user_ttl_s = empty_user_ttl_s
+        self._adds = 0  # so that a search racing an add never marks the user empty
 
     @property
     def embedder_name(self) -> str:
@@ -137,6 +151,8 @@ class KnowledgeStore:
             session.add(row)
 
         await self._db.write(work)
+        self._adds += 1
+        self._empty_until.pop(user_id, None)
         return KnowledgeEntry(row.entry_id, text, metadata, row.create_time)
 
     async def search(self, user_id: str, query: str, limit: int = 0) -> list[tuple[KnowledgeEntry, float]]:
@@ -148,10 +164,28 @@ class KnowledgeStore:
 
     async def relevant(self, user_id: str, query: str, limit: int) -> list[KnowledgeEntry]:
         """Entries relevant enough to put in front of the model (score >= min_score)."""
-        if not query.strip():
+        if not query.strip() or self._known_empty(user_id):
             return []
+        adds = self._adds
         matches = await self.search(user_id, query, min(max(limit, 1), MAX_LIMIT))
+        if not matches and not await self._has_entries(user_id) and adds == self._adds:
+            if len(self._empty_until) > 100_000:  # bound the memory of many one-off users
+                self._empty_until.clear()
+            self._empty_until[user_id] = time.monotonic() + self.empty_user_ttl_s
         return [entry for entry, score in matches if score >= self.min_score]
+
+    def _known_empty(self, user_id: str) -> bool:
+        until = self._empty_until.get(user_id)
+        if until is None:
+            return False
+        if time.monotonic() < until:
+            return True
+        del self._empty_until[user_id]
+        return False
+
+    async def _has_entries(self, user_id: str) -> bool:
+        query = select(KnowledgeRow.seq).where(KnowledgeRow.user_id == user_id).limit(1)
+        return await self._db.read(lambda s: s.execute(query).first() is not None)
 
     async def delete(self, user_id: str, entry_id: str) -> None:
         if not entry_id:

@@ -26,6 +26,8 @@ class PromptEngine:
             loader=jinja2.FileSystemLoader(directory),
             autoescape=False,
             undefined=jinja2.StrictUndefined,
+            # The templates ship with the package: no stat() per request to look for edits.
+            auto_reload=False,
         )
         self.names = sorted(p.stem for p in directory.glob("*.j2") if not p.name.startswith("_"))
         if default not in (AUTO, NONE, *self.names):

@@ -34,11 +34,13 @@ class AdmissionController:
         self.queue_timeout_s = queue_timeout_s
         self.running = 0
         self._queue: list[_Waiter] = []
+        # Waiters neither granted nor gone; the heap also holds gone ones until they reach its top.
+        self._waiting = 0
         self._sequence = itertools.count()
 
     @property
     def queue_depth(self) -> int:
-        return sum(1 for w in self._queue if not w.future.done())
+        return self._waiting
 
     @asynccontextmanager
     async def slot(self, priority: int, deadline: float | None = None) -> AsyncIterator[float]:
@@ -58,6 +60,7 @@ class AdmissionController:
             raise QueueFull(retry_after_s=self._retry_hint())
         waiter = _Waiter(priority, next(self._sequence), asyncio.get_running_loop().create_future())
         heapq.heappush(self._queue, waiter)
+        self._waiting += 1
         timeout = self.queue_timeout_s
         if deadline is not None:
             timeout = min(timeout, deadline - time.monotonic())
@@ -68,6 +71,7 @@ class AdmissionController:
                 self._release()  # granted just as we gave up: hand the slot on
             else:
                 waiter.future.cancel()
+                self._waiting -= 1
             if isinstance(error, TimeoutError):
                 raise DeadlineExceeded(f"waited {timeout:.3f}s in the queue") from None
             raise
@@ -77,6 +81,7 @@ class AdmissionController:
             waiter = heapq.heappop(self._queue)
             if not waiter.future.done():
                 waiter.future.set_result(None)  # the slot passes straight to the waiter
+                self._waiting -= 1
                 return
         self.running -= 1
 

@@ -119,6 +119,27 @@ async def test_lexical_knowledge_search_is_per_user(database: Database) -> None:
     store.close()
 
 
+async def test_a_user_without_knowledge_is_remembered_until_an_add_or_the_ttl(database: Database) -> None:
+    here = KnowledgeStore(database, embedder=None, empty_user_ttl_s=0.2)
+    other_replica = KnowledgeStore(database, embedder=None)
+    assert await here.relevant("carol", "capital of France", 3) == []
+    # An add through this store is seen by the very next request.
+    await here.add("carol", FACTS[0])
+    assert [e.text for e in await here.relevant("carol", "capital of France", 3)] == [FACTS[0]]
+    # An add through another store sharing the database is seen once the TTL has passed.
+    assert await here.relevant("dave", "bananas", 3) == []
+    await other_replica.add("dave", FACTS[1])
+    assert await here.relevant("dave", "bananas", 3) == []  # still believed empty
+    await asyncio.sleep(0.25)
+    assert [e.text for e in await here.relevant("dave", "bananas", 3)] == [FACTS[1]]
+    # A user with entries that do not match is not marked empty.
+    assert await here.relevant("dave", "Paris", 3) == []
+    await other_replica.add("dave", FACTS[0])
+    assert [e.text for e in await here.relevant("dave", "capital of France", 3)] == [FACTS[0]]
+    here.close()
+    other_replica.close()
+
+
 async def test_stored_text_is_compressed(database: Database) -> None:
     store = KnowledgeStore(database, embedder=None)
     text = "A long, repetitive document about gRPC model serving. " * 200

@@ -80,6 +80,7 @@ class Metrics:
             registry=r,
         )
         self._http: WSGIServer | None = None
+        self._itl_by_model: dict[ModelKey, Histogram] = {}
 
     # --- GenerationObserver -------------------------------------------------------------------
 
@@ -87,7 +88,11 @@ class Metrics:
         self.ttft.labels(*model).observe(seconds)
 
     def inter_token(self, model: ModelKey, seconds: float) -> None:
-        self.itl.labels(*model).observe(seconds)
+        # Called for every token: look the labelled child up once per model, not on every call.
+        child = self._itl_by_model.get(model)
+        if child is None:
+            child = self._itl_by_model[model] = self.itl.labels(*model)
+        child.observe(seconds)
 
     def tokens(self, model: ModelKey, prompt: int, completion: int) -> None:
         self.prompt_tokens.labels(*model).inc(prompt)
@@ -169,6 +174,8 @@ class _RpcMetricsInterceptor(grpc.aio.ServerInterceptor):
 
     def __init__(self, metrics: Metrics) -> None:
         self._metrics = metrics
+        # method -> (its handler, that handler wrapped): wrapping once, not on every call.
+        self._wrapped: dict[str, tuple[Handler, Handler]] = {}
 
     async def intercept_service(
         self,
@@ -179,6 +186,12 @@ class _RpcMetricsInterceptor(grpc.aio.ServerInterceptor):
         method: str = handler_call_details.method
         if handler is None or not method.startswith(_COUNTED_PREFIX):
             return handler
+        cached = self._wrapped.get(method)
+        if cached is None or cached[0] is not handler:
+            cached = self._wrapped[method] = (handler, self._wrap(method, handler))
+        return cached[1]
+
+    def _wrap(self, method: str, handler: Handler) -> Handler:
         if handler.unary_unary is not None:
             return grpc.unary_unary_rpc_method_handler(
                 self._unary(method, handler.unary_unary),
@@ -225,6 +238,8 @@ class _RpcMetricsInterceptor(grpc.aio.ServerInterceptor):
         self._metrics.rpc_seconds.labels(method).observe(time.monotonic() - started)
         # The tracing interceptor does not see abort_with_status: put the code on the RPC span.
         span = trace.get_current_span()
+        if not span.is_recording():
+            return
         span.set_attribute("rpc.grpc.status_code", code.value[0])
         if code is not grpc.StatusCode.OK:
             span.set_status(trace.StatusCode.ERROR, code.name)
