@@ -111,6 +111,7 @@ async def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16])
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all usable cores)")
     parser.add_argument("--dtype", default="auto", help="auto (fp32 on CPU), float32, bfloat16, float16")
+    parser.add_argument("--quantization", default="none", help="none (fp32) or int4 (4-bit weights, CPU)")
     parser.add_argument("--skip-generate", action="store_true", help="skip the model.generate baseline")
     args = parser.parse_args()
 
@@ -122,6 +123,7 @@ async def main() -> None:
         ignore_eos=True,
         num_threads=args.threads,
         dtype=args.dtype,
+        quantization=args.quantization,
     )
     load_before = os.getloadavg()
     t0 = time.perf_counter()
@@ -133,6 +135,7 @@ async def main() -> None:
         "torch": torch.__version__,
         "threads": backend.num_threads,
         "dtype": args.dtype,
+        "quantization": args.quantization,
         "cpus": os.cpu_count(),
         "machine": platform.processor() or platform.machine(),
         "new_tokens": args.new_tokens,

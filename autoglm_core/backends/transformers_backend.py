@@ -7,15 +7,22 @@ and the thread drops it (and its KV cache) before the next step.
 
 Why a custom loop rather than transformers' ContinuousBatchingManager: measured on this 2-core CPU with
 SmolLM2-135M and 64 new tokens, `model.generate_batch` (its manager) gave 2.3-3.9 tok/s for one request
-and 27-29 tok/s for 16 (its paged SDPA path is slow on CPU); this loop gives 13-16 and 71-91 tok/s, about
-what a static batched `model.generate` gives (benchmarks/bench_backend.py), while requests join, leave
-and are cancelled at any step, each with its own sampling, seed, EOS and logprobs.
+and 27-29 tok/s for 16 (its paged SDPA path is slow on CPU); this loop gave 13-16 and 71-91 tok/s on
+transformers' forward, about what a static batched `model.generate` gives, and 22.6 and 100 tok/s on
+the lean decoder (benchmarks/bench_backend.py), while requests join, leave and are cancelled at any
+step, each with its own sampling, seed, EOS and logprobs.
 
 Why per-request KV caches with a per-row attention ("ragged" attention) rather than a left-padded batch:
 each request's attention then sees exactly the keys it would see alone, and on CPU the linear layers run
 through oneDNN's packed kernels, which give bitwise the same rows whatever the batch size. So a request's
 logits do not depend on what else is in the batch: greedy output is identical batched and alone, and a
 seeded sample reproduces. It also avoids padding waste and re-padding when requests join or leave.
+
+The forward pass: on CPU, Llama-family models (llama, mistral, qwen2) run through the lean decoder of
+llama_decoder.py, which is faster than transformers' modules (measured there) and can hold 4-bit
+weights (`quantization="int4"`, see linear_kernels.py); other models run through transformers' own
+forward with the ragged attention of ragged.py. Either path is checked against transformers' logits
+at load.
 """
 
 from __future__ import annotations
@@ -36,9 +43,8 @@ from typing import Any
 
 import torch
 from torch import nn
-from transformers import AttentionInterface, AutoModelForCausalLM, AutoTokenizer, PreTrainedModel
-from transformers.cache_utils import Cache, DynamicCache
-from transformers.integrations.sdpa_attention import sdpa_attention_forward
+from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel
+from transformers.cache_utils import DynamicCache
 
 from autoglm_core.backends.base import (
     BackendRequest,
@@ -47,216 +53,15 @@ from autoglm_core.backends.base import (
     SamplingConfig,
     TokenChunk,
 )
+from autoglm_core.backends.linear_kernels import QUANTIZATIONS, can_pack, pack_linears
+from autoglm_core.backends.llama_decoder import LlamaDecoder, unsupported_reason
+from autoglm_core.backends.ragged import RAGGED_ATTENTION, RaggedCache, SequenceKV, active_cache
 from autoglm_core.errors import EngineError, FailedPrecondition, InvalidArgument, NotFound, NotReady
 
 logger = logging.getLogger(__name__)
 
 BACKEND_NAME = "transformers"
-# Name under which the per-row attention is registered with transformers.
-RAGGED_ATTENTION = "autoglm_ragged"
-# oneDNN packs weights for a batch size; with a hint >= 16 its rows were bitwise batch-invariant here.
-_PACK_BATCH_HINT = 16
 _DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
-
-
-# --------------------------------------------------------------------------------------------------
-# KV cache: one growable buffer per request and layer, and a Cache view over the requests of a step
-# --------------------------------------------------------------------------------------------------
-
-
-class _SequenceKV:
-    """One request's keys and values for every layer, in buffers that grow by doubling."""
-
-    def __init__(self) -> None:
-        self.keys: list[torch.Tensor] = []
-        self.values: list[torch.Tensor] = []
-        self.lengths: list[int] = []
-
-    def append(self, layer: int, key: torch.Tensor, value: torch.Tensor) -> None:
-        """Adds key/value [kv_heads, n, head_dim] at the end of `layer`."""
-        if layer == len(self.keys):
-            capacity = max(64, 2 * key.shape[1])
-            self.keys.append(key.new_empty((key.shape[0], capacity, key.shape[2])))
-            self.values.append(value.new_empty((value.shape[0], capacity, value.shape[2])))
-            self.lengths.append(0)
-        start, end = self.lengths[layer], self.lengths[layer] + key.shape[1]
-        if end > self.keys[layer].shape[1]:
-            self._grow(layer, end)
-        self.keys[layer][:, start:end].copy_(key)
-        self.values[layer][:, start:end].copy_(value)
-        self.lengths[layer] = end
-
-    def _grow(self, layer: int, needed: int) -> None:
-        capacity = max(needed, 2 * self.keys[layer].shape[1])
-        for buffers in (self.keys, self.values):
-            old = buffers[layer]
-            new = old.new_empty((old.shape[0], capacity, old.shape[2]))
-            new[:, : self.lengths[layer]].copy_(old[:, : self.lengths[layer]])
-            buffers[layer] = new
-
-    def view(self, layer: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """Keys and values of `layer` as [1, kv_heads, length, head_dim] views."""
-        n = self.lengths[layer]
-        return self.keys[layer][None, :, :n], self.values[layer][None, :, :n]
-
-    @property
-    def length(self) -> int:
-        return self.lengths[0] if self.lengths else 0
-
-
-class _RaggedCache(Cache):
-    """The cache a forward pass sees: row b of the batch is `rows[b]`, each with its own length.
-
-    `update` stores the new keys/values in each row's buffers; the ragged attention function then reads
-    the rows directly, so the padded tensors HF would build are never needed.
-    """
-
-    is_compileable = False
-
-    def __init__(self, rows: list[_SequenceKV]) -> None:
-        super().__init__(layers=[])
-        self.rows = rows
-
-    def update(  # type: ignore[override]
-        self, key_states: torch.Tensor, value_states: torch.Tensor, layer_idx: int, *args: Any, **kwargs: Any
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        for b, row in enumerate(self.rows):
-            row.append(layer_idx, key_states[b], value_states[b])
-        return key_states, value_states
-
-    def get_seq_length(self, layer_idx: int = 0) -> int:  # type: ignore[override]
-        return max((row.lengths[layer_idx] for row in self.rows if len(row.lengths) > layer_idx), default=0)
-
-
-# The cache of the forward pass running in this thread (HF does not hand the cache to attention functions).
-_CURRENT = threading.local()
-
-
-def _ragged_attention(
-    module: nn.Module,
-    query: torch.Tensor,
-    key: torch.Tensor,
-    value: torch.Tensor,
-    attention_mask: torch.Tensor | None,
-    dropout: float = 0.0,
-    scaling: float | None = None,
-    **kwargs: Any,
-) -> tuple[torch.Tensor, None]:
-    """Attention for each row over its own cache; HF's (padded) mask is not needed and ignored."""
-    cache = getattr(_CURRENT, "cache", None)
-    if not isinstance(cache, _RaggedCache):
-        raise RuntimeError("ragged attention runs only inside the backend's decode thread")
-    if kwargs.get("softcap") is not None:
-        raise ValueError("attention logit soft-capping is not supported")
-    layer = int(module.layer_idx)  # type: ignore[arg-type]
-    window = kwargs.get("sliding_window") or getattr(module, "sliding_window", None)
-    if query.shape[2] == 1:
-        return _decode_attention(cache.rows, layer, query, scaling, window), None
-    kwargs.pop("is_causal", None)
-    outputs = []
-    for b, row in enumerate(cache.rows):
-        keys, values = row.view(layer)
-        mask = _row_mask(query.shape[2], keys.shape[2], window, query.device)
-        out, _ = sdpa_attention_forward(
-            module, query[b : b + 1], keys, values, mask, dropout, scaling, is_causal=mask is None, **kwargs
-        )
-        outputs.append(out)
-    return (outputs[0] if len(outputs) == 1 else torch.cat(outputs)), None
-
-
-def _decode_attention(
-    rows: list[_SequenceKV], layer: int, query: torch.Tensor, scaling: float | None, window: int | None
-) -> torch.Tensor:
-    """One query token per row: [B, heads, 1, dim] -> [B, 1, heads, dim], attention row by row.
-
-    The query heads sharing a KV head are that head's query rows (as HF's `pack_gqa`), so no key is
-    repeated. Plain matmul/softmax rather than SDPA: for one query token SDPA's kernel is no faster, and
-    it enters an OpenMP parallel region per call, which stalls for a scheduler tick whenever another
-    process holds the second core (measured on this shared box, 30 layers x 16 rows: median 69 ms with
-    SDPA, 24 ms with matmul/softmax).
-    The per-row work is the same alone or batched, so batching never changes a row's numbers.
-    """
-    batch, heads, _, dim = query.shape
-    kv_heads = rows[0].keys[layer].shape[0]
-    scale = scaling if scaling is not None else dim**-0.5
-    grouped = (query * scale).transpose(1, 2).reshape(batch, kv_heads, heads // kv_heads, dim)
-    outputs = []
-    for b, row in enumerate(rows):
-        n = row.lengths[layer]
-        start = max(0, n - window) if window else 0
-        keys, values = row.keys[layer][:, start:n], row.values[layer][:, start:n]
-        scores = torch.matmul(grouped[b], keys.transpose(1, 2))
-        probs = torch.softmax(scores, dim=-1, dtype=torch.float32).to(values.dtype)  # fp32 softmax for bf16
-        outputs.append(torch.matmul(probs, values))
-    return torch.stack(outputs).reshape(batch, 1, heads, dim)
-
-
-def _row_mask(q_len: int, kv_len: int, window: int | None, device: torch.device) -> torch.Tensor | None:
-    """A boolean [1, 1, q, kv] mask where plain causal attention (or a decode step) is not enough."""
-    if q_len == 1 or (q_len == kv_len and not (window and q_len > window)):
-        return None
-    q_pos = torch.arange(kv_len - q_len, kv_len, device=device)[:, None]
-    k_pos = torch.arange(kv_len, device=device)[None, :]
-    allowed = k_pos <= q_pos
-    if window:
-        allowed &= k_pos > q_pos - window
-    return allowed[None, None]
-
-
-AttentionInterface.register(RAGGED_ATTENTION, _ragged_attention)
-
-
-# --------------------------------------------------------------------------------------------------
-# Faster batch-invariant linears on CPU
-# --------------------------------------------------------------------------------------------------
-
-
-class _PackedLinear(nn.Module):
-    """nn.Linear through oneDNN with a pre-packed weight.
-
-    Measured here (SmolLM2-135M shapes, 2 threads): 28 ms vs 33 ms per token at batch 1 and 47 ms vs 90 ms
-    at batch 16 against MKL (with 1 thread: no gain at batch 1, ~10% at 16). Above all its rows are
-    bitwise the same whatever the batch size (checked for 1..1100 rows); MKL's are not.
-    """
-
-    def __init__(self, linear: nn.Linear) -> None:
-        super().__init__()
-        self.in_features, self.out_features = linear.in_features, linear.out_features
-        weight = linear.weight.detach()
-        self.packed = nn.Parameter(torch.ops.mkldnn._reorder_linear_weight(weight, _PACK_BATCH_HINT), False)
-        self.bias = None if linear.bias is None else nn.Parameter(linear.bias.detach(), False)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out: torch.Tensor = torch.ops.mkldnn._linear_pointwise(
-            x.contiguous(), self.packed, self.bias, "none", [], ""
-        )
-        return out
-
-
-def _pack_linears(model: nn.Module) -> int:
-    """Swaps every fp32 nn.Linear for a _PackedLinear; returns how many were swapped."""
-    swapped = 0
-    for parent in list(model.modules()):
-        for name, child in list(parent.named_children()):
-            if type(child) is nn.Linear and child.weight.dtype == torch.float32:
-                setattr(parent, name, _PackedLinear(child))
-                swapped += 1
-    return swapped
-
-
-def _can_pack(device: torch.device, dtype: torch.dtype) -> bool:
-    onednn = torch.backends.mkldnn.is_available()  # type: ignore[no-untyped-call]
-    if device.type != "cpu" or dtype != torch.float32 or not onednn:
-        return False
-    if os.environ.get("AUTOGLM_DISABLE_ONEDNN_PACKING"):
-        return False
-    try:
-        weight, x = torch.randn(8, 4), torch.randn(2, 4)
-        packed = torch.ops.mkldnn._reorder_linear_weight(weight, _PACK_BATCH_HINT)
-        got = torch.ops.mkldnn._linear_pointwise(x, packed, None, "none", [], "")
-        return bool(torch.allclose(got, x @ weight.T, atol=1e-5))
-    except (RuntimeError, AttributeError):
-        return False
 
 
 # --------------------------------------------------------------------------------------------------
@@ -322,7 +127,7 @@ class _Stream:
     queue: asyncio.Queue[Any]
     max_new_tokens: int
     eos_ids: frozenset[int]
-    kv: _SequenceKV = field(default_factory=_SequenceKV)
+    kv: SequenceKV = field(default_factory=SequenceKV)
     generated: int = 0
     last_token: int = -1
     # Set by the consumer side (any thread); read by the decode thread once per step.
@@ -333,7 +138,7 @@ class _Stream:
 
 def _release(stream: _Stream) -> None:
     """Frees a finished or cancelled request's KV cache now, not when its consumer lets go of it."""
-    stream.kv = _SequenceKV()
+    stream.kv = SequenceKV()
 
 
 def _deliver(items: list[tuple[_Stream, Any]]) -> None:
@@ -379,8 +184,16 @@ def _sample(logits: torch.Tensor, s: SamplingConfig, generator: torch.Generator 
 class _DecodeWorker:
     """Owns the model in one thread: admits requests, prefills them, decodes the batch step by step."""
 
-    def __init__(self, model: PreTrainedModel, max_batch_size: int, num_threads: int | None) -> None:
+    def __init__(
+        self,
+        model: PreTrainedModel,
+        max_batch_size: int,
+        num_threads: int | None,
+        decoder: LlamaDecoder | None = None,
+    ) -> None:
         self.model = model
+        # The lean forward pass where the model is one it covers; transformers' forward otherwise.
+        self.decoder = decoder
         self.device = next(model.parameters()).device
         self.max_batch_size = max_batch_size
         self.num_threads = num_threads
@@ -511,15 +324,16 @@ class _DecodeWorker:
             else:
                 _release(s)
 
-    def _forward(self, rows: list[_SequenceKV], tokens: list[list[int]]) -> torch.Tensor:
+    def _forward(self, rows: list[SequenceKV], tokens: list[list[int]]) -> torch.Tensor:
         """One forward pass over `rows`, each extended by its `tokens` (same count per row); last logits."""
+        if self.decoder is not None:
+            return self.decoder.forward(rows, tokens)
         input_ids = torch.tensor(tokens, dtype=torch.long, device=self.device)
         n = input_ids.shape[1]
         starts = torch.tensor([[kv.length] for kv in rows], dtype=torch.long, device=self.device)
         position_ids = starts + torch.arange(n, device=self.device)[None, :]
-        cache = _RaggedCache(rows)
-        _CURRENT.cache = cache
-        try:
+        cache = RaggedCache(rows)
+        with active_cache(cache):
             out = self.model(
                 input_ids=input_ids,
                 position_ids=position_ids,
@@ -527,8 +341,6 @@ class _DecodeWorker:
                 logits_to_keep=1,
                 **{self.cache_kwarg: cache},
             )
-        finally:
-            _CURRENT.cache = None
         logits: torch.Tensor = out.logits[:, -1, :].float()
         return logits
 
@@ -723,9 +535,14 @@ class TransformersBackend:
         num_threads: int | None = None,
         load_timeout_s: float = 900.0,
         ignore_eos: bool = False,
+        quantization: str = "none",
     ) -> None:
         if max_batch_size < 1:
             raise InvalidArgument.one("max_batch_size", "must be at least 1")
+        if quantization not in QUANTIZATIONS:
+            raise InvalidArgument.one("quantization", f"must be one of {', '.join(QUANTIZATIONS)}")
+        # "int4": 4-bit weights on CPU, for latency over throughput (see linear_kernels.py).
+        self.quantization = quantization
         self.source = str(source)
         self.name, self.version = name, version
         self._device_name, self._dtype_name = device, dtype
@@ -854,16 +671,25 @@ class TransformersBackend:
     def _load_blocking(self) -> None:
         device = _resolve_device(self._device_name)
         dtype = _resolve_dtype(self._dtype_name, device)
+        fast_kernels = can_pack(device, dtype)
+        if self.quantization != "none" and not fast_kernels:
+            raise FailedPrecondition(
+                f"quantization {self.quantization} runs on CPU with a float32 model; "
+                f"this load is {device} / {dtype}"
+            )
         if device.type == "cpu":
             torch.set_num_threads(self.num_threads)
         model, hf_tokenizer = _load_sync(self.source, device, dtype)
         tokenizer = HFChatTokenizer(hf_tokenizer)
         probe = (tokenizer.encode("The quick brown fox jumps over the lazy dog.") or [0, 1, 2, 3])[:8]
         reference = _reference_logits(model, probe)
-        packed = _pack_linears(model) if _can_pack(device, dtype) else 0
-        model.set_attn_implementation(RAGGED_ATTENTION)
-        worker = _DecodeWorker(model, self.max_batch_size, self.num_threads)
-        _check_against_reference(worker, probe, reference, dtype)
+        worker = self._fast_worker(model, probe, reference) if fast_kernels else None
+        if worker is None:
+            packed = pack_linears(model) if fast_kernels else 0
+            model.set_attn_implementation(RAGGED_ATTENTION)
+            worker = _DecodeWorker(model, self.max_batch_size, self.num_threads)
+            _check_against_reference(worker, probe, reference, 1e-3 if dtype == torch.float32 else 5e-2)
+            logger.info("%s: transformers forward pass, %d packed linear layers", self.source, packed)
         template = tokenizer.chat_template_text
         text_config = model.config.get_text_config()
         self._info = ModelInfo(
@@ -880,9 +706,50 @@ class TransformersBackend:
         if self._load_abandoned:  # load() gave up waiting (timeout): do not come alive behind its back
             return
         self._model, self._tokenizer = model, tokenizer
-        logger.info("loaded %s on %s (%s, %d packed linears)", self.source, device, dtype, packed)
+        logger.info("loaded %s on %s (%s, quantization %s)", self.source, device, dtype, self.quantization)
         worker.start()
         self._worker = worker
+
+    def _fast_worker(
+        self, model: PreTrainedModel, probe: list[int], reference: torch.Tensor
+    ) -> _DecodeWorker | None:
+        """A worker on the lean Llama decoder, or None where it does not cover or reproduce the model.
+
+        The decoder is checked in fp32 against transformers' logits (that checks the architecture);
+        int4 is then built from the same weights, and how far its logits move is logged, not refused:
+        the weights' own rounding is the user's choice.
+        """
+        reason = unsupported_reason(model)
+        if reason is None:
+            decoder = LlamaDecoder(model, "none")
+            worker = _DecodeWorker(model, self.max_batch_size, self.num_threads, decoder)
+            try:
+                _check_against_reference(worker, probe, reference, 1e-3)
+            except FailedPrecondition as error:
+                reason = str(error)
+            else:
+                if self.quantization != "none":
+                    worker.decoder = decoder = LlamaDecoder(model, self.quantization)
+                _drop_decoder_layers(model)  # the decoder holds its own (packed) copies
+                logger.info(
+                    "%s: lean Llama decoder, quantization %s (largest weight change %.3g, logits %.3g)",
+                    self.source,
+                    self.quantization,
+                    decoder.int4_error,
+                    _logits_error(worker, probe, reference),
+                )
+                return worker
+        if self.quantization != "none":
+            raise FailedPrecondition(f"quantization {self.quantization} needs the lean decoder: {reason}")
+        logger.info("%s: lean decoder not used (%s)", self.source, reason)
+        return None
+
+
+def _drop_decoder_layers(model: PreTrainedModel) -> None:
+    """Frees the HF copies of the attention and MLP weights once the lean decoder has packed its own."""
+    for layer in model.model.layers:  # type: ignore[union-attr]
+        layer.self_attn = nn.Identity()
+        layer.mlp = nn.Identity()
 
 
 def _reference_logits(model: PreTrainedModel, probe: list[int]) -> torch.Tensor:
@@ -897,22 +764,28 @@ def _reference_logits(model: PreTrainedModel, probe: list[int]) -> torch.Tensor:
 
 
 def _check_against_reference(
-    worker: _DecodeWorker, probe: list[int], reference: torch.Tensor, dtype: torch.dtype
+    worker: _DecodeWorker, probe: list[int], reference: torch.Tensor, tolerance: float
 ) -> None:
-    """Runs the probe through the ragged path; refuses models whose attention it cannot reproduce."""
-    kv = _SequenceKV()
+    """Runs the probe through the worker's path; refuses models whose logits it cannot reproduce.
+
+    `tolerance` is relative to the largest logit: 1e-3 for fp32, 5e-2 for bf16/fp16 arithmetic.
+    """
     try:
-        with torch.inference_mode():
-            first = worker._forward([kv], [probe[:-1]])[0]
-            second = worker._forward([kv], [probe[-1:]])[0]
+        error = _logits_error(worker, probe, reference)
     except Exception as exc:
         raise FailedPrecondition(
             f"model not supported by the batched decoder: {type(exc).__name__}: {exc}"
         ) from exc
-    got = torch.stack([first, second])
-    tolerance = (1e-3 if dtype == torch.float32 else 5e-2) * (1.0 + float(reference.abs().max()))
-    error = float((got - reference).abs().max())
-    if error > tolerance:
+    if error > tolerance * (1.0 + float(reference.abs().max())):
         raise FailedPrecondition(
             f"model not supported by the batched decoder: its logits differ from transformers' by {error:.3g}"
         )
+
+
+def _logits_error(worker: _DecodeWorker, probe: list[int], reference: torch.Tensor) -> float:
+    """Largest difference between the worker's logits for the probe (prefill, one step) and HF's."""
+    kv = SequenceKV()
+    with torch.inference_mode():
+        first = worker._forward([kv], [probe[:-1]])[0]
+        second = worker._forward([kv], [probe[-1:]])[0]
+    return float((torch.stack([first, second]) - reference).abs().max())

@@ -38,7 +38,7 @@ def _model_name_for(model: str, is_default: bool) -> str:
 
 
 def _transformers_backend(
-    model: str, model_name: str, model_version: str, device: str, max_batch_size: int
+    model: str, model_name: str, model_version: str, device: str, max_batch_size: int, quantization: str
 ) -> Backend:
     # Imported here so that a mock server starts without importing torch.
     from autoglm_core.backends.transformers_backend import TransformersBackend
@@ -50,11 +50,12 @@ def _transformers_backend(
         version=model_version,
         device=device,
         max_batch_size=max_batch_size,
+        quantization=quantization,
     )
 
 
 def _backend_factory(
-    default_backend: str, device: str, max_batch_size: int, mock_token_latency_ms: float
+    default_backend: str, device: str, max_batch_size: int, quantization: str, mock_token_latency_ms: float
 ) -> BackendFactory:
     """Builds further versions at run time (LoadModel) and fresh ones for the watchdog's restarts."""
 
@@ -64,7 +65,9 @@ def _backend_factory(
             behaviour = MockBehaviour(token_latency_s=mock_token_latency_ms / 1000)
             return MockBackend(name=spec.name or "mock", version=spec.version, behaviour=behaviour)
         if kind == "transformers":
-            return _transformers_backend(spec.source, spec.name, spec.version, device, max_batch_size)
+            return _transformers_backend(
+                spec.source, spec.name, spec.version, device, max_batch_size, quantization
+            )
         raise InvalidArgument.one("backend", f"unknown backend {kind!r}; use transformers or mock")
 
     return build
@@ -92,6 +95,7 @@ class Container(containers.DeclarativeContainer):
             model_version=config.model_version,
             device=config.device,
             max_batch_size=config.max_batch_size,
+            quantization=config.quantization,
         ),
     )
     registry = providers.Singleton(ModelRegistry)
@@ -148,6 +152,7 @@ class Container(containers.DeclarativeContainer):
         default_backend=config.backend,
         device=config.device,
         max_batch_size=config.max_batch_size,
+        quantization=config.quantization,
         mock_token_latency_ms=config.mock_token_latency_ms,
     )
     manager = providers.Singleton(

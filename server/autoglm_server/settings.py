@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     model_version: str = Field("1.0.0", description="Version to serve the model under.")
     device: str = Field("auto", description="auto, cpu, cuda or cuda:N.")
     max_batch_size: int = Field(16, ge=1, le=1024, description="Most sequences decoded together.")
+    quantization: Literal["none", "int4"] = Field(
+        "none",
+        description="CPU weights: none = fp32 (exact, fastest for many concurrent streams); int4 = 4-bit "
+        "groups of 32 (exact for Q4 GGUF files, bf16 activations, fastest for one or a few streams).",
+    )
     max_running: int = Field(16, ge=1, le=4096, description="Most requests generating at once.")
     max_queue: int = Field(256, ge=0, le=100_000, description="Most requests waiting for a slot.")
     queue_timeout_s: float = Field(30.0, gt=0, description="Longest wait in the queue, seconds.")

@@ -102,6 +102,99 @@ async def test_greedy_output_is_identical_batched_and_alone(tiny: TransformersBa
     assert all(len(tokens(a)) == 24 for a in alone)
 
 
+async def assert_batched_equals_alone(backend: TransformersBackend, max_new_tokens: int = 24) -> None:
+    ps = prompts(backend)
+
+    def req(rid: str, p: list[int]) -> BackendRequest:
+        return dataclasses.replace(request(rid, p, max_new_tokens), want_logprobs=True)
+
+    alone = [await collect(backend, req(f"a{i}", p)) for i, p in enumerate(ps)]
+    together = await asyncio.gather(*(collect(backend, req(f"b{i}", p)) for i, p in enumerate(ps)))
+    assert [[(c.token_ids, c.logprobs) for c in r] for r in together] == [
+        [(c.token_ids, c.logprobs) for c in r] for r in alone
+    ]
+
+
+@pytest.mark.asyncio
+async def test_int4_weights_are_batch_invariant_too(tiny_dir: Path) -> None:
+    backend = TransformersBackend(str(tiny_dir), name="tiny", max_batch_size=4, quantization="int4")
+    await asyncio.wait_for(backend.load(), TIMEOUT_S)
+    try:
+        assert backend._worker is not None and backend._worker.decoder is not None
+        assert backend._worker.decoder.int4_error > 0  # random weights are not 4-bit: it says so
+        await assert_batched_equals_alone(backend)
+    finally:
+        await backend.close()
+
+
+@pytest.mark.asyncio
+async def test_int4_needs_a_float32_cpu_model(tiny_dir: Path) -> None:
+    backend = TransformersBackend(str(tiny_dir), name="tiny", dtype="bfloat16", quantization="int4")
+    with pytest.raises(FailedPrecondition, match="int4 runs on CPU with a float32 model"):
+        await asyncio.wait_for(backend.load(), TIMEOUT_S)
+    with pytest.raises(InvalidArgument):
+        TransformersBackend(str(tiny_dir), name="tiny", quantization="int3")
+
+
+@pytest.mark.asyncio
+async def test_lean_decoder_matches_transformers_generate(tiny_dir: Path) -> None:
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    backend = TransformersBackend(str(tiny_dir), name="tiny")
+    await asyncio.wait_for(backend.load(), TIMEOUT_S)
+    try:
+        assert backend._worker is not None and backend._worker.decoder is not None
+        ps = prompts(backend)
+        ours = [tokens(await collect(backend, request(f"r{i}", p, 20))) for i, p in enumerate(ps)]
+    finally:
+        await backend.close()
+    model = AutoModelForCausalLM.from_pretrained(str(tiny_dir))
+    model.eval()  # type: ignore[no-untyped-call]
+    with torch.inference_mode():
+        for p, mine in zip(ps, ours, strict=True):
+            out = model.generate(torch.tensor([p]), max_new_tokens=20, do_sample=False)
+            reference = [t for t in out[0, len(p) :].tolist() if t != 2]
+            assert mine == reference[: len(mine)] and len(mine) >= 1
+
+
+@pytest.mark.asyncio
+async def test_models_the_lean_decoder_does_not_cover_run_on_transformers(tmp_path: Path) -> None:
+    """A Qwen3 (q/k norms: not covered) loads on the transformers path, batch-invariant as well."""
+    import torch
+    from transformers import AutoTokenizer, Qwen3Config, Qwen3ForCausalLM
+
+    source = build_tiny_model(tmp_path / "llama")
+    tokenizer = AutoTokenizer.from_pretrained(str(source))
+    config = Qwen3Config(
+        vocab_size=len(tokenizer),
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        head_dim=16,
+        max_position_embeddings=2048,
+        eos_token_id=tokenizer.eos_token_id,
+        tie_word_embeddings=False,
+        initializer_range=0.5,
+    )
+    torch.manual_seed(0)
+    Qwen3ForCausalLM(config).save_pretrained(str(tmp_path / "qwen3"))
+    tokenizer.save_pretrained(str(tmp_path / "qwen3"))
+    backend = TransformersBackend(str(tmp_path / "qwen3"), name="qwen3", max_batch_size=4)
+    await asyncio.wait_for(backend.load(), TIMEOUT_S)
+    try:
+        assert backend._worker is not None and backend._worker.decoder is None
+        await assert_batched_equals_alone(backend)
+    finally:
+        await backend.close()
+    # int4 is a lean-decoder feature: asking for it on such a model says why it cannot be had.
+    refused = TransformersBackend(str(tmp_path / "qwen3"), name="qwen3", quantization="int4")
+    with pytest.raises(FailedPrecondition, match="int4 needs the lean decoder: model type 'qwen3'"):
+        await asyncio.wait_for(refused.load(), TIMEOUT_S)
+
+
 @pytest.mark.asyncio
 async def test_requests_joining_a_running_batch_match_alone(tiny: TransformersBackend) -> None:
     ps = prompts(tiny)
@@ -378,6 +471,24 @@ async def test_default_model_batched_equals_alone(default_dir: Path) -> None:
         assert [[(c.token_ids, c.logprobs) for c in r] for r in together] == [
             [(c.token_ids, c.logprobs) for c in r] for r in alone
         ]
+    finally:
+        await backend.close()
+
+
+@pytest.mark.model
+@pytest.mark.asyncio
+async def test_default_model_in_int4_keeps_the_files_weights_and_answers(default_dir: Path) -> None:
+    backend = TransformersBackend(str(default_dir), name="openautoglm-base-v1", quantization="int4")
+    await asyncio.wait_for(backend.load(), 300)
+    try:
+        assert backend._worker is not None and backend._worker.decoder is not None
+        assert backend._worker.decoder.int4_error == 0.0  # the Q4_1 file's weights, exactly
+        tok = backend.tokenizer
+        prompt = tok.render_chat(
+            [{"role": "user", "content": "What is the capital of France?"}], enable_thinking=False
+        )
+        assert "Paris" in tok.decode(tokens(await collect(backend, request("paris", tok.encode(prompt), 32))))
+        await assert_batched_equals_alone(backend, 16)
     finally:
         await backend.close()
 
