@@ -1,7 +1,8 @@
 """Load generator: drives a real server over gRPC and reports throughput and latency as JSON.
 
     python benchmarks/loadgen.py sweep --backend transformers --concurrency 1,4,16,64
-    python benchmarks/loadgen.py overhead          # mock backend, zero latency: server cost only
+    python benchmarks/loadgen.py overhead          # mock backend, zero latency: server cost only,
+                                                   # next to an empty grpc.aio servicer (the ceiling)
     python benchmarks/loadgen.py priority          # high-priority TTFT under low-priority load
     python benchmarks/loadgen.py soak --requests 10000 --cancel-fraction 0.3
 
@@ -157,7 +158,15 @@ def sweep(args: argparse.Namespace) -> dict[str, Any]:
     ]
     if args.model:
         flags += ["--model", args.model]
-    report: dict[str, Any] = {"benchmark": "sweep", "backend": args.backend, "levels": []}
+    if args.backend == "transformers":
+        flags += ["--quantization", args.quantization]
+    report: dict[str, Any] = {
+        "benchmark": "sweep",
+        "backend": args.backend,
+        "quantization": args.quantization,
+        "max_new_tokens": args.max_new_tokens,
+        "levels": [],
+    }
     with ServerProcess(flags) as server:
         for level in levels:
             requests = max(level * args.rounds, level)
@@ -212,7 +221,17 @@ def overhead(args: argparse.Namespace) -> dict[str, Any]:
     flags = ["--backend", "mock", "--max-running", "1024", "--max-queue", "10000"]
     with ServerProcess(flags) as server:
         result = asyncio.run(overhead_run(server.target, args.requests, args.concurrency, args.stream_tokens))
-    return {"benchmark": "overhead", **result}
+    # The same client against grpc.aio with nothing behind it: what Python gRPC itself allows here.
+    raw_server = Path(__file__).resolve().parent / "raw_grpc_server.py"
+    with ServerProcess([], command=[sys.executable, str(raw_server)]) as raw:
+        ceiling = asyncio.run(overhead_run(raw.target, args.requests, args.concurrency, args.stream_tokens))
+    return {
+        "benchmark": "overhead",
+        **result,
+        "empty_grpc_servicer": ceiling,
+        "share_of_ceiling_unary": round(result["unary_calls_per_s"] / ceiling["unary_calls_per_s"], 2),
+        "share_of_ceiling_stream": round(result["stream_events_per_s"] / ceiling["stream_events_per_s"], 2),
+    }
 
 
 async def priority_run(target: str, load: int, probes: int, max_new_tokens: int) -> dict[str, Any]:
@@ -242,11 +261,20 @@ async def priority_run(target: str, load: int, probes: int, max_new_tokens: int)
 
 def priority(args: argparse.Namespace) -> dict[str, Any]:
     flags = ["--backend", args.backend, "--max-running", str(args.max_running), "--max-queue", "10000"]
+    flags += ["--max-batch-size", str(args.max_running), "--reserved-slots", str(args.reserved_slots)]
     if args.backend == "mock":
         flags += ["--mock-token-latency-ms", "5"]
+    else:
+        flags += ["--quantization", args.quantization]
     with ServerProcess(flags) as server:
         result = asyncio.run(priority_run(server.target, args.concurrency, args.probes, args.max_new_tokens))
-    return {"benchmark": "priority", "backend": args.backend, "max_running": args.max_running, **result}
+    return {
+        "benchmark": "priority",
+        "backend": args.backend,
+        "max_running": args.max_running,
+        "reserved_slots": args.reserved_slots,
+        **result,
+    }
 
 
 async def soak_run(server: ServerProcess, requests: int, cancel_fraction: float) -> dict[str, Any]:
@@ -302,6 +330,8 @@ def main() -> None:
     parser.add_argument("--cancel-fraction", type=float, default=0.3)
     parser.add_argument("--probes", type=int, default=5)
     parser.add_argument("--max-running", type=int, default=16)
+    parser.add_argument("--reserved-slots", type=int, default=4, help="priority: slots kept for priority 0")
+    parser.add_argument("--quantization", default="none", choices=["none", "int4"])
     parser.add_argument("--baseline", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()

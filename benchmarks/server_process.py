@@ -17,15 +17,20 @@ SERVING = re.compile(r"serving on ([\d.]+):(\d+)")
 class ServerProcess:
     """`with ServerProcess(["--backend", "mock"]) as server: server.target`"""
 
-    def __init__(self, flags: list[str], startup_timeout_s: float = 600.0) -> None:
+    def __init__(
+        self, flags: list[str], startup_timeout_s: float = 600.0, command: list[str] | None = None
+    ) -> None:
+        """`command` replaces `autoglm serve --port 0` (any process that prints "serving on HOST:PORT")."""
         self.flags = flags
+        self.base_command = command
         self.startup_timeout_s = startup_timeout_s
         self.process: subprocess.Popen[str] | None = None
         self.target = ""
 
     def __enter__(self) -> ServerProcess:
         autoglm = Path(sys.executable).with_name("autoglm")
-        command = [str(autoglm), "serve", "--port", "0", *self.flags]
+        base = self.base_command or [str(autoglm), "serve", "--port", "0"]
+        command = [*base, *self.flags]
         self.process = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=os.environ.copy()
         )

@@ -32,6 +32,8 @@ class BackendRequest:
     prompt_ids: Sequence[int]
     sampling: SamplingConfig
     want_logprobs: bool = False
+    # 0 (most urgent) to 9; a backend that batches lets urgent requests in first.
+    priority: int = 5
 
 
 @dataclass(frozen=True)

@@ -30,12 +30,13 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import heapq
 import inspect
+import itertools
 import logging
 import os
 import queue
 import threading
-from collections import deque
 from collections.abc import AsyncGenerator, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,6 +135,15 @@ class _Stream:
     cancelled: bool = False
     generator: torch.Generator | None = None
     seen: torch.Tensor | None = None  # token ids for the repetition penalty
+    # (priority, arrival): lower runs first; set by the worker when the request arrives.
+    order: tuple[int, int] = (0, 0)
+
+    def __lt__(self, other: _Stream) -> bool:  # for the worker's heap of waiting requests
+        return self.order < other.order
+
+    @property
+    def prefilled(self) -> bool:
+        return self.kv.length > 0
 
 
 def _release(stream: _Stream) -> None:
@@ -198,7 +208,10 @@ class _DecodeWorker:
         self.max_batch_size = max_batch_size
         self.num_threads = num_threads
         self.inbox: queue.SimpleQueue[_Stream | None] = queue.SimpleQueue()
-        self.pending: deque[_Stream] = deque()
+        # Requests not in the batch, best (priority, arrival) first: new ones, and paused ones that a
+        # more urgent request took the place of (they keep their KV cache and resume where they were).
+        self.waiting: list[_Stream] = []
+        self._arrivals = itertools.count()
         self.active: list[_Stream] = []
         self.cache_kwarg = _cache_kwarg(model)
         self.thread = threading.Thread(target=self._run, name="autoglm-decode", daemon=True)
@@ -256,7 +269,7 @@ class _DecodeWorker:
         try:
             with torch.inference_mode():
                 while not self._stopping:
-                    self._collect(block=not self.active and not self.pending)
+                    self._collect(block=not self.active and not self.waiting)
                     self._admit()
                     self._drop_cancelled()
                     if self.active:
@@ -268,38 +281,68 @@ class _DecodeWorker:
             self._fail_all(self.failure or NotReady("the model was unloaded"))
 
     def _collect(self, block: bool) -> None:
-        """Moves new requests from the inbox to `pending`; blocks only when there is nothing to do."""
+        """Moves new requests from the inbox to `waiting`; blocks only when there is nothing to do."""
         try:
             item = self.inbox.get() if block else self.inbox.get_nowait()
             while True:
                 if item is None:
                     self._stopping = True
                     return
-                self.pending.append(item)
+                item.order = (item.request.priority, next(self._arrivals))
+                heapq.heappush(self.waiting, item)
                 item = self.inbox.get_nowait()
         except queue.Empty:
             return
 
     def _admit(self) -> None:
-        """Prefills pending requests (alone, so their cache is exact) while there are free slots."""
-        while self.pending and len(self.active) < self.max_batch_size and not self._stopping:
-            stream = self.pending.popleft()
+        """Fills the batch from `waiting`, most urgent first; pauses the least urgent running request
+        when a more urgent one waits and the batch is full. New requests are prefilled alone, so
+        their cache is exact."""
+        while self.waiting and not self._stopping:
+            stream = self.waiting[0]
+            if len(self.active) >= self.max_batch_size:
+                if not self._pause_for(stream):
+                    return
+                continue
+            heapq.heappop(self.waiting)
             if stream.cancelled:
+                _release(stream)
+                continue
+            if stream.prefilled:
+                self.active.append(stream)  # a paused request resumes
                 continue
             try:
                 logits = self._forward([stream.kv], [list(stream.request.prompt_ids)])
                 if self._emit(stream, logits[0], int(logits[0].argmax())):
                     self.active.append(stream)
+                else:
+                    _release(stream)
             except Exception as exc:  # a bad request must not take the others down
                 logger.exception("prefill of %s failed", stream.request.request_id)
+                _release(stream)
                 self._send(stream, _as_engine_error(exc))
             self._flush()  # the first token goes out now, not after the other prefills
+
+    def _pause_for(self, stream: _Stream) -> bool:
+        """Moves the least urgent running request back to `waiting` if `stream` is more urgent."""
+        least = max(self.active, key=lambda s: s.order)
+        if least.order[0] <= stream.order[0]:
+            return False
+        self.active.remove(least)
+        heapq.heappush(self.waiting, least)
+        return True
 
     def _drop_cancelled(self) -> None:
         for stream in self.active:
             if stream.cancelled:
                 _release(stream)
         self.active = [s for s in self.active if not s.cancelled]
+        if any(s.cancelled for s in self.waiting):  # queued or paused: their caches go now too
+            for stream in self.waiting:
+                if stream.cancelled:
+                    _release(stream)
+            self.waiting = [s for s in self.waiting if not s.cancelled]
+            heapq.heapify(self.waiting)
 
     def _step_safely(self) -> None:
         try:
@@ -379,11 +422,11 @@ class _DecodeWorker:
                 except queue.Empty:
                     break
                 if item is not None:
-                    self.pending.append(item)
-        for stream in [*self.active, *self.pending]:
+                    self.waiting.append(item)
+        for stream in [*self.active, *self.waiting]:
             self._send(stream, _as_engine_error(error))
         self._flush()
-        self.active, self.pending = [], deque()
+        self.active, self.waiting = [], []
 
 
 def _cache_kwarg(model: PreTrainedModel) -> str:

@@ -336,6 +336,7 @@ class Engine:
             prompt_ids=prepared.prompt_ids,
             sampling=replace(prepared.sampling, max_new_tokens=min(budget, room)),
             want_logprobs=params.want_logprobs,
+            priority=params.priority,
         )
         progress.prompt_tokens += len(prepared.prompt_ids)
         progress.turn_ids, progress.reasoning_cut = [], False

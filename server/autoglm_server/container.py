@@ -104,6 +104,7 @@ class Container(containers.DeclarativeContainer):
         max_running=config.max_running,
         max_queue=config.max_queue,
         queue_timeout_s=config.queue_timeout_s,
+        reserved_slots=config.reserved_slots,
     )
     monitor = providers.Singleton(GenerationMonitor)
     # Users, memory and prompts (issue 6): one database for users, keys, sessions and knowledge.

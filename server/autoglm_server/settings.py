@@ -43,6 +43,13 @@ class Settings(BaseSettings):
     )
     max_running: int = Field(16, ge=1, le=4096, description="Most requests generating at once.")
     max_queue: int = Field(256, ge=0, le=100_000, description="Most requests waiting for a slot.")
+    reserved_slots: int = Field(
+        4,
+        ge=0,
+        le=4096,
+        description="Slots beyond max_running that only priority-0 requests may take, so that interactive "
+        "traffic starts at once under a bulk load (the batch makes room by pausing a bulk request).",
+    )
     queue_timeout_s: float = Field(30.0, gt=0, description="Longest wait in the queue, seconds.")
     grace_period_s: float = Field(10.0, ge=0, description="Time in-flight calls get on shutdown.")
     max_message_mb: int = Field(16, ge=1, le=256, description="Largest request message, MiB.")

@@ -78,3 +78,26 @@ async def test_cancelled_waiter_leaves_the_queue_and_slots_are_not_lost() -> Non
     assert admission.running == 0 and admission.queue_depth == 0
     async with admission.slot(5):
         assert admission.running == 1
+
+
+async def test_reserved_slots_let_urgent_requests_past_a_saturating_bulk_load() -> None:
+    admission = AdmissionController(max_running=2, max_queue=10, reserved_slots=1)
+    order: list[str] = []
+    release_bulk, release_urgent = asyncio.Event(), asyncio.Event()
+    bulk = [asyncio.create_task(hold(admission, 9, order, f"bulk-{i}", release_bulk)) for i in range(4)]
+    await asyncio.sleep(0)
+    assert admission.running == 2 and admission.queue_depth == 2  # bulk never takes the reserve
+    urgent = asyncio.create_task(hold(admission, 0, order, "urgent", release_urgent))
+    await asyncio.sleep(0)
+    assert order[-1] == "urgent" and admission.running == 3  # started at once, on the reserved slot
+    second = asyncio.create_task(hold(admission, 0, order, "urgent-2", release_urgent))
+    await asyncio.sleep(0)
+    assert admission.queue_depth == 3  # the reserve is full too: it waits, ahead of the bulk
+    release_urgent.set()
+    await asyncio.gather(urgent, second)
+    # The urgent requests' slots do not go to bulk waiters beyond max_running.
+    assert admission.running == 2 and admission.queue_depth == 2
+    release_bulk.set()
+    await asyncio.gather(*bulk)
+    assert order.index("urgent-2") < order.index("bulk-2")
+    assert admission.running == 0 and admission.queue_depth == 0

@@ -243,6 +243,41 @@ async def test_cancelled_request_frees_its_slot(tiny_dir: Path) -> None:
 
 
 @pytest.mark.asyncio
+async def test_urgent_request_pauses_a_bulk_one_which_resumes_unchanged(tiny_dir: Path) -> None:
+    backend = TransformersBackend(str(tiny_dir), name="tiny", max_batch_size=1)
+    await asyncio.wait_for(backend.load(), TIMEOUT_S)
+    worker = backend._worker
+    assert worker is not None
+    try:
+        bulk_prompt, urgent_prompt = prompts(backend)[2], prompts(backend)[1]
+        expected = tokens(await collect(backend, request("alone", bulk_prompt, 300)))
+        finished: list[str] = []
+
+        async def run(req: BackendRequest) -> list[TokenChunk]:
+            chunks = await collect(backend, req)
+            finished.append(req.request_id)
+            return chunks
+
+        bulk = asyncio.create_task(run(dataclasses.replace(request("bulk", bulk_prompt, 300), priority=9)))
+        while not worker.active:
+            await asyncio.sleep(0.001)
+        urgent = await run(dataclasses.replace(request("urgent", urgent_prompt, 5), priority=0))
+        # The batch holds one: the urgent request ran by pausing the bulk one, and finished first.
+        assert len(tokens(urgent)) == 5 and finished == ["urgent"]
+        # The paused request kept its cache and resumed where it stopped: the same tokens as alone.
+        assert tokens(await asyncio.wait_for(bulk, TIMEOUT_S)) == expected
+        # Equal priorities never pause each other: arrival order holds.
+        first = asyncio.create_task(run(request("first", bulk_prompt, 60)))
+        while not any(s.request.request_id == "first" for s in worker.active):
+            await asyncio.sleep(0.001)
+        await run(request("second", urgent_prompt, 5))
+        await first
+        assert finished[-2:] == ["first", "second"]
+    finally:
+        await backend.close()
+
+
+@pytest.mark.asyncio
 async def test_request_cancelled_while_queued_never_runs(tiny_dir: Path) -> None:
     backend = TransformersBackend(str(tiny_dir), name="tiny", max_batch_size=1)
     await asyncio.wait_for(backend.load(), TIMEOUT_S)
