@@ -31,8 +31,9 @@ class EmptyGeneration(generation_pb2_grpc.GenerationServiceServicer):
     async def GenerateStream(
         self, request: generation_pb2.GenerateStreamRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> AsyncIterator[generation_pb2.GenerateStreamResponse]:
+        word = generation_pb2.ContentDelta(text=" word")
         for _ in range(request.input.sampling.max_new_tokens or 16):
-            yield generation_pb2.GenerateStreamResponse(content_delta=generation_pb2.ContentDelta(text=" word"))
+            yield generation_pb2.GenerateStreamResponse(content_delta=word)
         yield generation_pb2.GenerateStreamResponse(
             finished=generation_pb2.StreamFinished(finish_reason=common_pb2.FINISH_REASON_LENGTH)
         )
