@@ -56,6 +56,7 @@ from autoglm_core.backends.base import (
 )
 from autoglm_core.backends.linear_kernels import QUANTIZATIONS, can_pack, pack_linears
 from autoglm_core.backends.llama_decoder import LlamaDecoder, unsupported_reason
+from autoglm_core.backends.prefix_cache import PrefixCache
 from autoglm_core.backends.ragged import RAGGED_ATTENTION, RaggedCache, SequenceKV, active_cache
 from autoglm_core.errors import EngineError, FailedPrecondition, InvalidArgument, NotFound, NotReady
 
@@ -200,8 +201,10 @@ class _DecodeWorker:
         max_batch_size: int,
         num_threads: int | None,
         decoder: LlamaDecoder | None = None,
+        prefix_cache: PrefixCache | None = None,
     ) -> None:
         self.model = model
+        self.prefix_cache = prefix_cache
         # The lean forward pass where the model is one it covers; transformers' forward otherwise.
         self.decoder = decoder
         self.device = next(model.parameters()).device
@@ -312,7 +315,7 @@ class _DecodeWorker:
                 self.active.append(stream)  # a paused request resumes
                 continue
             try:
-                logits = self._forward([stream.kv], [list(stream.request.prompt_ids)])
+                logits = self._prefill(stream)
                 if self._emit(stream, logits[0], int(logits[0].argmax())):
                     self.active.append(stream)
                 else:
@@ -322,6 +325,16 @@ class _DecodeWorker:
                 _release(stream)
                 self._send(stream, _as_engine_error(exc))
             self._flush()  # the first token goes out now, not after the other prefills
+
+    def _prefill(self, stream: _Stream) -> torch.Tensor:
+        """Runs the prompt into the stream's empty cache, reusing a cached prefix; last logits."""
+        prompt = list(stream.request.prompt_ids)
+        if self.prefix_cache is None:
+            return self._forward([stream.kv], [prompt])
+        start = self.prefix_cache.restore(prompt, stream.kv)
+        logits = self._forward([stream.kv], [prompt[start:]])
+        self.prefix_cache.store(prompt, stream.kv)
+        return logits
 
     def _pause_for(self, stream: _Stream) -> bool:
         """Moves the least urgent running request back to `waiting` if `stream` is more urgent."""
@@ -579,6 +592,7 @@ class TransformersBackend:
         load_timeout_s: float = 900.0,
         ignore_eos: bool = False,
         quantization: str = "none",
+        prefix_cache_mb: int = 0,
     ) -> None:
         if max_batch_size < 1:
             raise InvalidArgument.one("max_batch_size", "must be at least 1")
@@ -586,6 +600,8 @@ class TransformersBackend:
             raise InvalidArgument.one("quantization", f"must be one of {', '.join(QUANTIZATIONS)}")
         # "int4": 4-bit weights on CPU, for latency over throughput (see linear_kernels.py).
         self.quantization = quantization
+        # Keys and values of shared prompt prefixes kept for reuse (prefix_cache.py); 0 = none.
+        self.prefix_cache_mb = prefix_cache_mb
         self.source = str(source)
         self.name, self.version = name, version
         self._device_name, self._dtype_name = device, dtype
@@ -600,6 +616,11 @@ class TransformersBackend:
         self._worker: _DecodeWorker | None = None
         self._load_lock = asyncio.Lock()
         self._load_abandoned = False
+
+    @property
+    def prefix_cache(self) -> PrefixCache | None:
+        """The cache of prompt prefixes (None when off or not loaded)."""
+        return self._worker.prefix_cache if self._worker is not None else None
 
     @property
     def current_batch_size(self) -> int:
@@ -733,6 +754,8 @@ class TransformersBackend:
             worker = _DecodeWorker(model, self.max_batch_size, self.num_threads)
             _check_against_reference(worker, probe, reference, 1e-3 if dtype == torch.float32 else 5e-2)
             logger.info("%s: transformers forward pass, %d packed linear layers", self.source, packed)
+        if self.prefix_cache_mb > 0:
+            worker.prefix_cache = PrefixCache(self.prefix_cache_mb << 20)
         template = tokenizer.chat_template_text
         text_config = model.config.get_text_config()
         self._info = ModelInfo(

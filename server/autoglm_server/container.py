@@ -38,7 +38,13 @@ def _model_name_for(model: str, is_default: bool) -> str:
 
 
 def _transformers_backend(
-    model: str, model_name: str, model_version: str, device: str, max_batch_size: int, quantization: str
+    model: str,
+    model_name: str,
+    model_version: str,
+    device: str,
+    max_batch_size: int,
+    quantization: str,
+    prefix_cache_mb: int,
 ) -> Backend:
     # Imported here so that a mock server starts without importing torch.
     from autoglm_core.backends.transformers_backend import TransformersBackend
@@ -51,11 +57,17 @@ def _transformers_backend(
         device=device,
         max_batch_size=max_batch_size,
         quantization=quantization,
+        prefix_cache_mb=prefix_cache_mb,
     )
 
 
 def _backend_factory(
-    default_backend: str, device: str, max_batch_size: int, quantization: str, mock_token_latency_ms: float
+    default_backend: str,
+    device: str,
+    max_batch_size: int,
+    quantization: str,
+    prefix_cache_mb: int,
+    mock_token_latency_ms: float,
 ) -> BackendFactory:
     """Builds further versions at run time (LoadModel) and fresh ones for the watchdog's restarts."""
 
@@ -66,7 +78,7 @@ def _backend_factory(
             return MockBackend(name=spec.name or "mock", version=spec.version, behaviour=behaviour)
         if kind == "transformers":
             return _transformers_backend(
-                spec.source, spec.name, spec.version, device, max_batch_size, quantization
+                spec.source, spec.name, spec.version, device, max_batch_size, quantization, prefix_cache_mb
             )
         raise InvalidArgument.one("backend", f"unknown backend {kind!r}; use transformers or mock")
 
@@ -96,6 +108,7 @@ class Container(containers.DeclarativeContainer):
             device=config.device,
             max_batch_size=config.max_batch_size,
             quantization=config.quantization,
+            prefix_cache_mb=config.prefix_cache_mb,
         ),
     )
     registry = providers.Singleton(ModelRegistry)
@@ -154,6 +167,7 @@ class Container(containers.DeclarativeContainer):
         device=config.device,
         max_batch_size=config.max_batch_size,
         quantization=config.quantization,
+        prefix_cache_mb=config.prefix_cache_mb,
         mock_token_latency_ms=config.mock_token_latency_ms,
     )
     manager = providers.Singleton(

@@ -36,6 +36,13 @@ class Settings(BaseSettings):
     model_version: str = Field("1.0.0", description="Version to serve the model under.")
     device: str = Field("auto", description="auto, cpu, cuda or cuda:N.")
     max_batch_size: int = Field(16, ge=1, le=1024, description="Most sequences decoded together.")
+    prefix_cache_mb: int = Field(
+        256,
+        ge=0,
+        le=1 << 20,
+        description="Memory for the keys and values of shared prompt prefixes (chat template, system "
+        "message), so requests sharing them skip that part of the prefill; 0 turns it off.",
+    )
     quantization: Literal["none", "int4"] = Field(
         "none",
         description="CPU weights: none = fp32 (exact, fastest for many concurrent streams); int4 = 4-bit "

@@ -196,6 +196,62 @@ async def test_models_the_lean_decoder_does_not_cover_run_on_transformers(tmp_pa
 
 
 @pytest.mark.asyncio
+async def test_prefix_cache_skips_a_shared_head_and_changes_no_answer(tiny_dir: Path) -> None:
+    cached = TransformersBackend(str(tiny_dir), name="tiny", max_batch_size=4, prefix_cache_mb=8)
+    plain = TransformersBackend(str(tiny_dir), name="tiny", max_batch_size=4)
+    await asyncio.wait_for(asyncio.gather(cached.load(), plain.load()), TIMEOUT_S)
+    try:
+        head = "You are a careful assistant. Answer briefly and truthfully, in plain words. "
+        questions = ["What is the capital of France?", "Name a colour.", "What is 2+2?"]
+        ps = [cached.tokenizer.encode(head + q) for q in questions]
+        cache = cached.prefix_cache
+        assert cache is not None and plain.prefix_cache is None
+
+        def req(rid: str, p: list[int]) -> BackendRequest:
+            return dataclasses.replace(request(rid, p, 16), want_logprobs=True)
+
+        expected = [await collect(plain, req(f"p{i}", p)) for i, p in enumerate(ps)]
+        got = [await collect(cached, req(f"c{i}", p)) for i, p in enumerate(ps)]
+        assert [tokens(c) for c in got] == [tokens(c) for c in expected]
+        for mine, theirs in zip(got, expected, strict=True):
+            flat = [lp for c in theirs for lp in c.logprobs]
+            assert [lp for c in mine for lp in c.logprobs] == pytest.approx(flat, abs=1e-4)
+        # The first request filled the cache; the others restored the shared head's whole blocks.
+        shared = len(cached.tokenizer.encode(head)) // 8 * 8
+        assert cache.lookups == 3 and cache.hit_tokens >= 2 * (shared - 8) > 0
+    finally:
+        await asyncio.gather(cached.close(), plain.close())
+
+
+def test_prefix_cache_keeps_to_its_budget_and_leaves_a_token_to_prefill() -> None:
+    import torch
+
+    from autoglm_core.backends.prefix_cache import BLOCK, PrefixCache
+    from autoglm_core.backends.ragged import SequenceKV
+
+    def filled(prompt: list[int]) -> SequenceKV:
+        kv = SequenceKV()
+        for layer in range(2):
+            kv.append(layer, torch.randn(1, len(prompt), 4), torch.randn(1, len(prompt), 4))
+        return kv
+
+    block_bytes = 2 * 2 * BLOCK * 4 * 4  # layers x (keys, values) x tokens x dim x float32
+    cache = PrefixCache(budget_bytes=3 * block_bytes)
+    first = list(range(2 * BLOCK))
+    cache.store(first, filled(first))
+    assert cache.nbytes == 2 * block_bytes
+    # A prompt that is exactly the cached blocks keeps its last block to prefill (logits come from it).
+    assert cache.restore(first, SequenceKV()) == BLOCK
+    longer = [*first, *range(100, 100 + 2 * BLOCK)]
+    assert cache.restore(longer, kv := SequenceKV()) == 2 * BLOCK and kv.length == 2 * BLOCK
+    cache.store(longer, filled(longer))  # four blocks in all: over budget, the deepest goes first
+    assert cache.nbytes == 3 * block_bytes
+    assert cache.restore([*longer, 7], SequenceKV()) == 3 * BLOCK
+    assert cache.restore(list(range(50, 50 + 3 * BLOCK)), SequenceKV()) == 0
+    PrefixCache(budget_bytes=0).store(first, filled(first))  # off: stores nothing, fails nothing
+
+
+@pytest.mark.asyncio
 async def test_requests_joining_a_running_batch_match_alone(tiny: TransformersBackend) -> None:
     ps = prompts(tiny)
     alone = [tokens(await collect(tiny, request(f"a{i}", p, 40))) for i, p in enumerate(ps)]
