@@ -16,6 +16,7 @@ goes through transformers.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -53,6 +54,10 @@ def unsupported_reason(model: PreTrainedModel) -> str | None:
         if not all(isinstance(getattr(attn, n, None), nn.Linear) for n in ("q_proj", "k_proj", "v_proj")):
             return "attention projections are not plain linear layers"
     return None
+
+
+class StepInterrupted(Exception):
+    """A forward pass was stopped between layers (a more urgent request arrived)."""
 
 
 class _Layer:
@@ -103,7 +108,11 @@ class LlamaDecoder:
         errors = [getattr(m, "error", 0.0) for layer in self.layers for m in layer.modules()]
         return max(errors, default=0.0)
 
-    def forward(self, rows: list[SequenceKV], tokens: list[list[int]]) -> torch.Tensor:
+    def forward(
+        self, rows: list[SequenceKV], tokens: list[list[int]], interrupt: Callable[[], bool] | None = None
+    ) -> torch.Tensor:
+        """`interrupt` is asked between layers; when it says so the pass stops with StepInterrupted,
+        leaving the rows' caches longer in some layers (SequenceKV.truncate undoes that)."""
         batch, n = len(rows), len(tokens[0])
         x = self.embed(torch.tensor(tokens, dtype=torch.long))  # [B, n, H]
         starts = torch.tensor([[row.length] for row in rows], dtype=torch.long)
@@ -111,6 +120,8 @@ class LlamaDecoder:
         cos, sin = self._rotary(positions)
         q_width, k_width = self.heads * self.head_dim, self.kv_heads * self.head_dim
         for index, layer in enumerate(self.layers):
+            if interrupt is not None and index > 0 and interrupt():
+                raise StepInterrupted
             qkv = layer.qkv(_rms_norm(x, layer.norm_in, layer.eps))
             # Queries and keys rotate together: one rotary application for both.
             qk = qkv[..., : q_width + k_width].reshape(batch, n, self.heads + self.kv_heads, self.head_dim)

@@ -63,6 +63,10 @@ class SequenceKV:
     def length(self) -> int:
         return self.lengths[0] if self.lengths else 0
 
+    def truncate(self, length: int) -> None:
+        """Forgets every layer's entries past `length` (undoes a forward pass stopped part-way)."""
+        self.lengths = [min(n, length) for n in self.lengths]
+
 
 class RaggedCache(Cache):
     """The cache a forward pass sees: row b of the batch is `rows[b]`, each with its own length.

@@ -55,7 +55,7 @@ from autoglm_core.backends.base import (
     TokenChunk,
 )
 from autoglm_core.backends.linear_kernels import QUANTIZATIONS, can_pack, pack_linears
-from autoglm_core.backends.llama_decoder import LlamaDecoder, unsupported_reason
+from autoglm_core.backends.llama_decoder import LlamaDecoder, StepInterrupted, unsupported_reason
 from autoglm_core.backends.prefix_cache import PrefixCache
 from autoglm_core.backends.ragged import RAGGED_ATTENTION, RaggedCache, SequenceKV, active_cache
 from autoglm_core.errors import EngineError, FailedPrecondition, InvalidArgument, NotFound, NotReady
@@ -336,6 +336,14 @@ class _DecodeWorker:
         self.prefix_cache.store(prompt, stream.kv)
         return logits
 
+    def _urgent_waiting(self) -> bool:
+        """Whether a request more urgent than everything in the batch has arrived."""
+        self._collect(block=False)
+        if not self.waiting or self._stopping:
+            return False
+        best = self.waiting[0]
+        return not best.cancelled and best.order[0] < min(s.order[0] for s in self.active)
+
     def _pause_for(self, stream: _Stream) -> bool:
         """Moves the least urgent running request back to `waiting` if `stream` is more urgent."""
         least = max(self.active, key=lambda s: s.order)
@@ -370,7 +378,19 @@ class _DecodeWorker:
 
     def _decode_step(self) -> None:
         rows = self.active
-        logits = self._forward([s.kv for s in rows], [[s.last_token] for s in rows])
+        tokens = [[s.last_token] for s in rows]
+        if self.decoder is not None:
+            # A step of a full batch takes ~120 ms on a 2-core CPU: an urgent arrival stops it between
+            # layers rather than wait for its end; the batch redoes the step after the prefill.
+            lengths = [s.kv.length for s in rows]
+            try:
+                logits = self.decoder.forward([s.kv for s in rows], tokens, self._urgent_waiting)
+            except StepInterrupted:
+                for s, length in zip(rows, lengths, strict=True):
+                    s.kv.truncate(length)
+                return
+        else:
+            logits = self._forward([s.kv for s in rows], tokens)
         # One argmax (and, on a GPU, one device->host copy) for the whole batch.
         greedy = logits.argmax(dim=-1).tolist()
         self.active = []
@@ -532,11 +552,24 @@ def _locate(source: str) -> tuple[Path, str | None]:
     raise FailedPrecondition(f"{source}: not a Hugging Face model directory (no config.json)")
 
 
+# from_pretrained patches process-wide state while it builds a model (new parameters are created on
+# "meta"): two loads in parallel threads left that in place, and every later load failed with "Cannot
+# copy out of meta tensor". One load at a time.
+_LOAD_LOCK = threading.Lock()
+
+
 def _load_sync(source: str, device: torch.device, dtype: torch.dtype) -> tuple[PreTrainedModel, Any]:
     directory, gguf_file = _locate(source)
     kwargs: dict[str, Any] = {"local_files_only": True}
     if gguf_file:
         kwargs["gguf_file"] = gguf_file
+    with _LOAD_LOCK:
+        return _load_locked(source, directory, kwargs, device, dtype)
+
+
+def _load_locked(
+    source: str, directory: Path, kwargs: dict[str, Any], device: torch.device, dtype: torch.dtype
+) -> tuple[PreTrainedModel, Any]:
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(directory), **kwargs)
         model = AutoModelForCausalLM.from_pretrained(

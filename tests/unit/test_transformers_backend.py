@@ -196,6 +196,32 @@ async def test_models_the_lean_decoder_does_not_cover_run_on_transformers(tmp_pa
 
 
 @pytest.mark.asyncio
+async def test_models_loaded_at_the_same_time_all_work(tiny_dir: Path, tmp_path: Path) -> None:
+    # from_pretrained patches process-wide state while it runs; parallel loads once left it broken for
+    # good: every later load of a model with tied embeddings failed ("Cannot copy out of meta tensor").
+    import torch
+    from transformers import AutoConfig, AutoTokenizer, LlamaForCausalLM
+
+    config = AutoConfig.from_pretrained(str(tiny_dir))
+    config.tie_word_embeddings = True
+    torch.manual_seed(0)
+    LlamaForCausalLM(config).save_pretrained(str(tmp_path / "tied"))
+    AutoTokenizer.from_pretrained(str(tiny_dir)).save_pretrained(str(tmp_path / "tied"))
+    for _ in range(3):
+        backends = [TransformersBackend(str(tiny_dir), name=f"t{i}") for i in range(3)]
+        await asyncio.wait_for(asyncio.gather(*(b.load() for b in backends)), TIMEOUT_S)
+        try:
+            outputs = [tokens(await collect(b, request("r", prompts(b)[1], 8))) for b in backends]
+            assert outputs[0] == outputs[1] == outputs[2] and len(outputs[0]) == 8
+        finally:
+            await asyncio.gather(*(b.close() for b in backends))
+    tied = TransformersBackend(str(tmp_path / "tied"), name="tied")
+    await asyncio.wait_for(tied.load(), TIMEOUT_S)
+    assert len(tokens(await collect(tied, request("r", prompts(tied)[1], 4)))) == 4
+    await tied.close()
+
+
+@pytest.mark.asyncio
 async def test_prefix_cache_skips_a_shared_head_and_changes_no_answer(tiny_dir: Path) -> None:
     cached = TransformersBackend(str(tiny_dir), name="tiny", max_batch_size=4, prefix_cache_mb=8)
     plain = TransformersBackend(str(tiny_dir), name="tiny", max_batch_size=4)
