@@ -85,6 +85,13 @@ async def test_real_model_through_grpc(real_server: tuple[AutoGLMServer, AsyncAu
     after = await client.generate("Say hi.", max_new_tokens=4, temperature=0)
     assert after.usage.completion_tokens > 0
 
+    # The prompts share the chat template's head: the prefix cache saved part of their prefill.
+    from prometheus_client import generate_latest
+
+    scrape = generate_latest(server.ops.metrics.registry).decode()
+    saved = [line for line in scrape.splitlines() if line.startswith("autoglm_prefix_cache_hit_tokens_total")]
+    assert saved and float(saved[0].split()[-1]) > 0
+
 
 async def test_unknown_model_path_is_not_found_at_load(
     real_server: tuple[AutoGLMServer, AsyncAutoGLMClient],

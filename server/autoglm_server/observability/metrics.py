@@ -18,7 +18,7 @@ from wsgiref.simple_server import WSGIServer
 import grpc
 from opentelemetry import trace
 from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from autoglm_core.health.monitor import GenerationMonitor, ModelKey
@@ -148,6 +148,14 @@ class _LiveCollector(Collector):
         weight = GaugeMetricFamily(
             "autoglm_traffic_weight", "Share of traffic (0-100) of each version.", labels=MODEL_LABELS
         )
+        saved = CounterMetricFamily(
+            "autoglm_prefix_cache_hit_tokens",
+            "Prompt tokens whose prefill the prefix cache saved.",
+            labels=MODEL_LABELS,
+        )
+        cached = GaugeMetricFamily(
+            "autoglm_prefix_cache_bytes", "Memory held by the prefix cache.", labels=MODEL_LABELS
+        )
         load = self._monitor.snapshot()
         for entry in self._registry.entries():
             for version, backend in entry.versions.items():
@@ -160,7 +168,11 @@ class _LiveCollector(Collector):
                 size = getattr(backend, "current_batch_size", None)
                 if isinstance(size, int):
                     batch.add_metric(key, size)
-        return [queued, running, batch, weight]
+                prefix_cache = getattr(backend, "prefix_cache", None)  # likewise optional
+                if prefix_cache is not None:
+                    saved.add_metric(key, prefix_cache.hit_tokens)
+                    cached.add_metric(key, prefix_cache.nbytes)
+        return [queued, running, batch, weight, saved, cached]
 
 
 # A servicer method as grpc hands it over (typed loosely: its stubs describe the sync API).
