@@ -187,8 +187,23 @@ async def test_models_the_lean_decoder_does_not_cover_run_on_transformers(tmp_pa
     try:
         assert backend._worker is not None and backend._worker.decoder is None
         await assert_batched_equals_alone(backend)
+        expected = [
+            tokens(await collect(backend, request(f"e{i}", p, 12))) for i, p in enumerate(prompts(backend))
+        ]
     finally:
         await backend.close()
+    # The prefix cache works on this path too: restored prefixes give the same tokens.
+    cached = TransformersBackend(str(tmp_path / "qwen3"), name="qwen3", prefix_cache_mb=4)
+    await asyncio.wait_for(cached.load(), TIMEOUT_S)
+    try:
+        for _ in range(2):
+            got = [
+                tokens(await collect(cached, request(f"c{i}", p, 12))) for i, p in enumerate(prompts(cached))
+            ]
+            assert got == expected
+        assert cached.prefix_cache is not None and cached.prefix_cache.hit_tokens > 0
+    finally:
+        await cached.close()
     # int4 is a lean-decoder feature: asking for it on such a model says why it cannot be had.
     refused = TransformersBackend(str(tmp_path / "qwen3"), name="qwen3", quantization="int4")
     with pytest.raises(FailedPrecondition, match="int4 needs the lean decoder: model type 'qwen3'"):
