@@ -375,6 +375,33 @@ async def test_urgent_request_pauses_a_bulk_one_which_resumes_unchanged(tiny_dir
 
 
 @pytest.mark.asyncio
+async def test_a_step_stopped_between_layers_is_undone_exactly(tiny: TransformersBackend) -> None:
+    import torch
+
+    from autoglm_core.backends.llama_decoder import StepInterrupted
+    from autoglm_core.backends.ragged import SequenceKV
+
+    worker = tiny._worker
+    assert worker is not None and worker.decoder is not None
+    decoder = worker.decoder
+    rows, twins = [SequenceKV() for _ in range(2)], [SequenceKV() for _ in range(2)]
+    with torch.inference_mode():
+        for row, twin, p in zip(rows, twins, prompts(tiny)[2:], strict=True):
+            decoder.forward([row], [p])
+            decoder.forward([twin], [p])
+        lengths = [row.length for row in rows]
+        with pytest.raises(StepInterrupted):
+            decoder.forward(rows, [[5], [6]], interrupt=lambda: True)
+        assert [row.lengths[0] for row in rows] == [n + 1 for n in lengths]  # layer 0 ran
+        for row, n in zip(rows, lengths, strict=True):
+            row.truncate(n)
+        redone = decoder.forward(rows, [[5], [6]])
+        straight = decoder.forward(twins, [[5], [6]])
+    assert torch.equal(redone, straight)
+    assert [row.lengths for row in rows] == [twin.lengths for twin in twins]
+
+
+@pytest.mark.asyncio
 async def test_request_cancelled_while_queued_never_runs(tiny_dir: Path) -> None:
     backend = TransformersBackend(str(tiny_dir), name="tiny", max_batch_size=1)
     await asyncio.wait_for(backend.load(), TIMEOUT_S)
