@@ -97,14 +97,13 @@ def make_linear(weight: torch.Tensor, bias: torch.Tensor | None, quantization: s
     return PackedLinear(weight, bias)
 
 
-def pack_linears(model: nn.Module, quantization: str = "none", skip: tuple[str, ...] = ()) -> int:
-    """Swaps every fp32 nn.Linear for a faster one (those named in `skip` stay fp32); returns how many."""
+def pack_linears(model: nn.Module) -> int:
+    """Swaps every fp32 nn.Linear for a PackedLinear (transformers' forward path); returns how many."""
     swapped = 0
     for parent in list(model.modules()):
         for name, child in list(parent.named_children()):
             if type(child) is nn.Linear and child.weight.dtype == torch.float32:
-                kind = "none" if name in skip else quantization
-                setattr(parent, name, make_linear(child.weight, child.bias, kind))
+                setattr(parent, name, PackedLinear(child.weight, child.bias))
                 swapped += 1
     return swapped
 

@@ -201,10 +201,10 @@ class _DecodeWorker:
         max_batch_size: int,
         num_threads: int | None,
         decoder: LlamaDecoder | None = None,
-        prefix_cache: PrefixCache | None = None,
     ) -> None:
         self.model = model
-        self.prefix_cache = prefix_cache
+        # Set after the load's checks when prefix_cache_mb > 0 (the checks must run cold).
+        self.prefix_cache: PrefixCache | None = None
         # The lean forward pass where the model is one it covers; transformers' forward otherwise.
         self.decoder = decoder
         self.device = next(model.parameters()).device

@@ -157,22 +157,28 @@ class KnowledgeStore:
 
     async def search(self, user_id: str, query: str, limit: int = 0) -> list[tuple[KnowledgeEntry, float]]:
         """The user's entries most similar to the query, best first, with their scores."""
-        limit = _check_search(query, limit)
-        if self._embedder is None:
-            return await self._search_lexical(user_id, query, limit)
-        return await self._search_vectors(user_id, query, limit)
+        matches, _ = await self._search(user_id, query, _check_search(query, limit))
+        return matches
 
     async def relevant(self, user_id: str, query: str, limit: int) -> list[KnowledgeEntry]:
         """Entries relevant enough to put in front of the model (score >= min_score)."""
         if not query.strip() or self._known_empty(user_id):
             return []
         adds = self._adds
-        matches = await self.search(user_id, query, min(max(limit, 1), MAX_LIMIT))
-        if not matches and not await self._has_entries(user_id) and adds == self._adds:
+        matches, entries = await self._search(user_id, query, min(max(limit, 1), MAX_LIMIT))
+        if entries == 0 and adds == self._adds:
             if len(self._empty_until) > 100_000:  # bound the memory of many one-off users
                 self._empty_until.clear()
             self._empty_until[user_id] = time.monotonic() + self.empty_user_ttl_s
         return [entry for entry, score in matches if score >= self.min_score]
+
+    async def _search(
+        self, user_id: str, query: str, limit: int
+    ) -> tuple[list[tuple[KnowledgeEntry, float]], int]:
+        """The best matches, and how many entries the user has (the search reads them all anyway)."""
+        if self._embedder is None:
+            return await self._search_lexical(user_id, query, limit)
+        return await self._search_vectors(user_id, query, limit)
 
     def _known_empty(self, user_id: str) -> bool:
         until = self._empty_until.get(user_id)
@@ -182,10 +188,6 @@ class KnowledgeStore:
             return True
         del self._empty_until[user_id]
         return False
-
-    async def _has_entries(self, user_id: str) -> bool:
-        query = select(KnowledgeRow.seq).where(KnowledgeRow.user_id == user_id).limit(1)
-        return await self._db.read(lambda s: s.execute(query).first() is not None)
 
     async def delete(self, user_id: str, entry_id: str) -> None:
         if not entry_id:
@@ -222,7 +224,7 @@ class KnowledgeStore:
 
     async def _search_lexical(
         self, user_id: str, query: str, limit: int
-    ) -> list[tuple[KnowledgeEntry, float]]:
+    ) -> tuple[list[tuple[KnowledgeEntry, float]], int]:
         rows = await self._db.read(
             lambda s: list(s.scalars(select(KnowledgeRow).where(KnowledgeRow.user_id == user_id)))
         )
@@ -231,17 +233,17 @@ class KnowledgeStore:
             zip(entries, lexical.scores(query, [e.text for e in entries]), strict=True),
             key=lambda pair: -pair[1],
         )
-        return [(e, s) for e, s in ranked[:limit] if s > 0]
+        return [(e, s) for e, s in ranked[:limit] if s > 0], len(entries)
 
     async def _search_vectors(
         self, user_id: str, query: str, limit: int
-    ) -> list[tuple[KnowledgeEntry, float]]:
+    ) -> tuple[list[tuple[KnowledgeEntry, float]], int]:
         assert self._embedder is not None
         name = self._embedder.name
         columns = select(KnowledgeRow.entry_id, KnowledgeRow.embedder, KnowledgeRow.vector)
         rows = await self._db.read(lambda s: s.execute(columns.where(KnowledgeRow.user_id == user_id)).all())
         if not rows:
-            return []
+            return [], 0
         vectors = {r[0]: r[2] for r in rows if r[1] == name and r[2] is not None}
         missing = [r[0] for r in rows if r[0] not in vectors]
         if missing:
@@ -257,7 +259,7 @@ class KnowledgeStore:
                 for r in s.scalars(select(KnowledgeRow).where(KnowledgeRow.entry_id.in_(chosen)))
             }
         )
-        return [(found[ids[i]], float(similarity[i])) for i in best if ids[i] in found]
+        return [(found[ids[i]], float(similarity[i])) for i in best if ids[i] in found], len(rows)
 
     async def _backfill(self, entry_ids: list[str]) -> dict[str, bytes]:
         """Embeds entries stored without a (current) vector, and saves the vectors."""

@@ -187,10 +187,11 @@ def _tokenizer_source() -> tuple[Path, str | None]:
     return gguf.parent, gguf.name
 
 
-def build_tiny_model(path: Path, *, seed: int = 0) -> Path:
-    """A tiny random llama-style model with the SmolLM2 tokenizer, for fast tests. Deterministic in `seed`."""
+def build_tiny_model(path: Path, *, seed: int = 0, model_type: str = "llama", tied: bool = False) -> Path:
+    """A tiny random model (llama unless `model_type` names another architecture) with the SmolLM2
+    tokenizer, for fast tests. Deterministic in `seed`."""
     import torch
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
     path = Path(path)
     tok_dir, gguf_file = _tokenizer_source()
@@ -199,24 +200,26 @@ def build_tiny_model(path: Path, *, seed: int = 0) -> Path:
         if gguf_file
         else (AutoTokenizer.from_pretrained(str(tok_dir)))
     )
-    config = LlamaConfig(
+    config = AutoConfig.for_model(
+        model_type,
         vocab_size=len(tokenizer),
         hidden_size=64,
         intermediate_size=128,
         num_hidden_layers=2,
         num_attention_heads=4,
         num_key_value_heads=2,
+        head_dim=16,
         max_position_embeddings=2048,
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
         # Untied and with a wide init, a random model's greedy output varies from token to token (tied
         # small-init models just repeat the last token), so tests comparing outputs mean something.
-        tie_word_embeddings=False,
+        tie_word_embeddings=tied,
         initializer_range=0.5,
     )
     torch.manual_seed(seed)
-    model = LlamaForCausalLM(config)  # fp32, and deterministic in the seed
+    model = AutoModelForCausalLM.from_config(config)  # type: ignore[no-untyped-call]  # fp32, seeded
     path.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(str(path), safe_serialization=True)
     tokenizer.save_pretrained(str(path))

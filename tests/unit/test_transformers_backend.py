@@ -7,11 +7,13 @@ Most tests use a tiny random llama (2 layers, hidden 64) with the SmolLM2 tokeni
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import shutil
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -115,23 +117,30 @@ async def assert_batched_equals_alone(backend: TransformersBackend, max_new_toke
     ]
 
 
-@pytest.mark.asyncio
-async def test_int4_weights_are_batch_invariant_too(tiny_dir: Path) -> None:
-    backend = TransformersBackend(str(tiny_dir), name="tiny", max_batch_size=4, quantization="int4")
+@contextlib.asynccontextmanager
+async def loaded(source: Path, name: str = "tiny", **options: Any) -> AsyncIterator[TransformersBackend]:
+    """A backend on `source`, loaded, and closed when the block ends."""
+    backend = TransformersBackend(str(source), name=name, **options)
     await asyncio.wait_for(backend.load(), TIMEOUT_S)
     try:
-        assert backend._worker is not None and backend._worker.decoder is not None
-        assert backend._worker.decoder.int4_error > 0  # random weights are not 4-bit: it says so
-        await assert_batched_equals_alone(backend)
+        yield backend
     finally:
         await backend.close()
 
 
 @pytest.mark.asyncio
+async def test_int4_weights_are_batch_invariant_too(tiny_dir: Path) -> None:
+    async with loaded(tiny_dir, max_batch_size=4, quantization="int4") as backend:
+        assert backend._worker is not None and backend._worker.decoder is not None
+        assert backend._worker.decoder.int4_error > 0  # random weights are not 4-bit: it says so
+        await assert_batched_equals_alone(backend)
+
+
+@pytest.mark.asyncio
 async def test_int4_needs_a_float32_cpu_model(tiny_dir: Path) -> None:
-    backend = TransformersBackend(str(tiny_dir), name="tiny", dtype="bfloat16", quantization="int4")
     with pytest.raises(FailedPrecondition, match="int4 runs on CPU with a float32 model"):
-        await asyncio.wait_for(backend.load(), TIMEOUT_S)
+        async with loaded(tiny_dir, dtype="bfloat16", quantization="int4"):
+            pass
     with pytest.raises(InvalidArgument):
         TransformersBackend(str(tiny_dir), name="tiny", quantization="int3")
 
@@ -141,14 +150,10 @@ async def test_lean_decoder_matches_transformers_generate(tiny_dir: Path) -> Non
     import torch
     from transformers import AutoModelForCausalLM
 
-    backend = TransformersBackend(str(tiny_dir), name="tiny")
-    await asyncio.wait_for(backend.load(), TIMEOUT_S)
-    try:
+    async with loaded(tiny_dir) as backend:
         assert backend._worker is not None and backend._worker.decoder is not None
         ps = prompts(backend)
         ours = [tokens(await collect(backend, request(f"r{i}", p, 20))) for i, p in enumerate(ps)]
-    finally:
-        await backend.close()
     model = AutoModelForCausalLM.from_pretrained(str(tiny_dir))
     model.eval()  # type: ignore[no-untyped-call]
     with torch.inference_mode():
@@ -161,67 +166,32 @@ async def test_lean_decoder_matches_transformers_generate(tiny_dir: Path) -> Non
 @pytest.mark.asyncio
 async def test_models_the_lean_decoder_does_not_cover_run_on_transformers(tmp_path: Path) -> None:
     """A Qwen3 (q/k norms: not covered) loads on the transformers path, batch-invariant as well."""
-    import torch
-    from transformers import AutoTokenizer, Qwen3Config, Qwen3ForCausalLM
-
-    source = build_tiny_model(tmp_path / "llama")
-    tokenizer = AutoTokenizer.from_pretrained(str(source))
-    config = Qwen3Config(
-        vocab_size=len(tokenizer),
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        head_dim=16,
-        max_position_embeddings=2048,
-        eos_token_id=tokenizer.eos_token_id,
-        tie_word_embeddings=False,
-        initializer_range=0.5,
-    )
-    torch.manual_seed(0)
-    Qwen3ForCausalLM(config).save_pretrained(str(tmp_path / "qwen3"))
-    tokenizer.save_pretrained(str(tmp_path / "qwen3"))
-    backend = TransformersBackend(str(tmp_path / "qwen3"), name="qwen3", max_batch_size=4)
-    await asyncio.wait_for(backend.load(), TIMEOUT_S)
-    try:
+    qwen3 = build_tiny_model(tmp_path / "qwen3", model_type="qwen3")
+    async with loaded(qwen3, "qwen3", max_batch_size=4) as backend:
         assert backend._worker is not None and backend._worker.decoder is None
         await assert_batched_equals_alone(backend)
         expected = [
             tokens(await collect(backend, request(f"e{i}", p, 12))) for i, p in enumerate(prompts(backend))
         ]
-    finally:
-        await backend.close()
     # The prefix cache works on this path too: restored prefixes give the same tokens.
-    cached = TransformersBackend(str(tmp_path / "qwen3"), name="qwen3", prefix_cache_mb=4)
-    await asyncio.wait_for(cached.load(), TIMEOUT_S)
-    try:
+    async with loaded(qwen3, "qwen3", prefix_cache_mb=4) as cached:
         for _ in range(2):
             got = [
                 tokens(await collect(cached, request(f"c{i}", p, 12))) for i, p in enumerate(prompts(cached))
             ]
             assert got == expected
         assert cached.prefix_cache is not None and cached.prefix_cache.hit_tokens > 0
-    finally:
-        await cached.close()
     # int4 is a lean-decoder feature: asking for it on such a model says why it cannot be had.
-    refused = TransformersBackend(str(tmp_path / "qwen3"), name="qwen3", quantization="int4")
     with pytest.raises(FailedPrecondition, match="int4 needs the lean decoder: model type 'qwen3'"):
-        await asyncio.wait_for(refused.load(), TIMEOUT_S)
+        async with loaded(qwen3, "qwen3", quantization="int4"):
+            pass
 
 
 @pytest.mark.asyncio
 async def test_models_loaded_at_the_same_time_all_work(tiny_dir: Path, tmp_path: Path) -> None:
     # from_pretrained patches process-wide state while it runs; parallel loads once left it broken for
     # good: every later load of a model with tied embeddings failed ("Cannot copy out of meta tensor").
-    import torch
-    from transformers import AutoConfig, AutoTokenizer, LlamaForCausalLM
-
-    config = AutoConfig.from_pretrained(str(tiny_dir))
-    config.tie_word_embeddings = True
-    torch.manual_seed(0)
-    LlamaForCausalLM(config).save_pretrained(str(tmp_path / "tied"))
-    AutoTokenizer.from_pretrained(str(tiny_dir)).save_pretrained(str(tmp_path / "tied"))
+    tied_dir = build_tiny_model(tmp_path / "tied", tied=True)
     for _ in range(3):
         backends = [TransformersBackend(str(tiny_dir), name=f"t{i}") for i in range(3)]
         await asyncio.wait_for(asyncio.gather(*(b.load() for b in backends)), TIMEOUT_S)
@@ -230,18 +200,16 @@ async def test_models_loaded_at_the_same_time_all_work(tiny_dir: Path, tmp_path:
             assert outputs[0] == outputs[1] == outputs[2] and len(outputs[0]) == 8
         finally:
             await asyncio.gather(*(b.close() for b in backends))
-    tied = TransformersBackend(str(tmp_path / "tied"), name="tied")
-    await asyncio.wait_for(tied.load(), TIMEOUT_S)
-    assert len(tokens(await collect(tied, request("r", prompts(tied)[1], 4)))) == 4
-    await tied.close()
+    async with loaded(tied_dir, "tied") as tied:
+        assert len(tokens(await collect(tied, request("r", prompts(tied)[1], 4)))) == 4
 
 
 @pytest.mark.asyncio
 async def test_prefix_cache_skips_a_shared_head_and_changes_no_answer(tiny_dir: Path) -> None:
-    cached = TransformersBackend(str(tiny_dir), name="tiny", max_batch_size=4, prefix_cache_mb=8)
-    plain = TransformersBackend(str(tiny_dir), name="tiny", max_batch_size=4)
-    await asyncio.wait_for(asyncio.gather(cached.load(), plain.load()), TIMEOUT_S)
-    try:
+    async with (
+        loaded(tiny_dir, max_batch_size=4, prefix_cache_mb=8) as cached,
+        loaded(tiny_dir, max_batch_size=4) as plain,
+    ):
         head = "You are a careful assistant. Answer briefly and truthfully, in plain words. "
         questions = ["What is the capital of France?", "Name a colour.", "What is 2+2?"]
         ps = [cached.tokenizer.encode(head + q) for q in questions]
@@ -260,8 +228,6 @@ async def test_prefix_cache_skips_a_shared_head_and_changes_no_answer(tiny_dir: 
         # The first request filled the cache; the others restored the shared head's whole blocks.
         shared = len(cached.tokenizer.encode(head)) // 8 * 8
         assert cache.lookups == 3 and cache.hit_tokens >= 2 * (shared - 8) > 0
-    finally:
-        await asyncio.gather(cached.close(), plain.close())
 
 
 def test_prefix_cache_keeps_to_its_budget_and_leaves_a_token_to_prefill() -> None:
@@ -341,11 +307,9 @@ async def test_cancelled_request_frees_its_slot(tiny_dir: Path) -> None:
 
 @pytest.mark.asyncio
 async def test_urgent_request_pauses_a_bulk_one_which_resumes_unchanged(tiny_dir: Path) -> None:
-    backend = TransformersBackend(str(tiny_dir), name="tiny", max_batch_size=1)
-    await asyncio.wait_for(backend.load(), TIMEOUT_S)
-    worker = backend._worker
-    assert worker is not None
-    try:
+    async with loaded(tiny_dir, max_batch_size=1) as backend:
+        worker = backend._worker
+        assert worker is not None
         bulk_prompt, urgent_prompt = prompts(backend)[2], prompts(backend)[1]
         expected = tokens(await collect(backend, request("alone", bulk_prompt, 300)))
         finished: list[str] = []
@@ -370,8 +334,6 @@ async def test_urgent_request_pauses_a_bulk_one_which_resumes_unchanged(tiny_dir
         await run(request("second", urgent_prompt, 5))
         await first
         assert finished[-2:] == ["first", "second"]
-    finally:
-        await backend.close()
 
 
 @pytest.mark.asyncio
