@@ -19,6 +19,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     AUTOGLM_METRICS_PORT=9464 \
     AUTOGLM_LOG_FORMAT=json
 
+# A C compiler: the decode-step attention kernel (autoglm_core/backends/native_attention.c) is built
+# with it once, below; without one the server falls back to slower torch ops.
+RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \
+    && rm -rf /var/lib/apt/lists/*
+
 RUN if [ -n "$TORCH_INDEX_URL" ]; then \
         pip install "torch==${TORCH_VERSION}" --index-url "$TORCH_INDEX_URL"; \
     else \
@@ -40,7 +45,8 @@ RUN useradd --system --uid 10001 --home-dir /var/lib/autoglm --create-home autog
     && mkdir -p /opt/autoglm/cache && chown -R autoglm /opt/autoglm
 USER autoglm
 # Pre-pull: convert the GGUF into the safetensors cache once, so a container starts in seconds.
-RUN autoglm pull openautoglm-base-v1
+RUN autoglm pull openautoglm-base-v1 \
+    && python -c "from autoglm_core.backends import native_attention as n; assert n.available()"
 
 COPY deploy/healthcheck.py /usr/local/bin/autoglm-healthcheck
 WORKDIR /var/lib/autoglm

@@ -24,6 +24,7 @@ from torch import nn
 from torch.nn import functional
 from transformers import PreTrainedModel
 
+from autoglm_core.backends import native_attention
 from autoglm_core.backends.linear_kernels import make_linear
 from autoglm_core.backends.ragged import SequenceKV, decode_attention, prefill_attention
 
@@ -99,6 +100,8 @@ class LlamaDecoder:
         # The output head stays fp32: it picks the tokens (and a Q8 head would not survive int4).
         lm_head = model.lm_head  # type: ignore[union-attr]
         self.head = make_linear(lm_head.weight, lm_head.bias, "none")
+        # Decode steps attend through the C kernel where it could be built (native_attention.py).
+        self.native_attention = native_attention.available()
         self._cos = self._sin = torch.empty(0)
         self._grow_table(_FIRST_TABLE)
 
@@ -119,6 +122,10 @@ class LlamaDecoder:
         positions = starts + torch.arange(n)[None, :]
         cos, sin = self._rotary(positions)
         q_width, k_width = self.heads * self.head_dim, self.kv_heads * self.head_dim
+        native = n == 1 and self.native_attention
+        if native:
+            for row in rows:
+                row.make_room(1)
         for index, layer in enumerate(self.layers):
             if interrupt is not None and index > 0 and interrupt():
                 raise StepInterrupted
@@ -126,22 +133,40 @@ class LlamaDecoder:
             # Queries and keys rotate together: one rotary application for both.
             qk = qkv[..., : q_width + k_width].reshape(batch, n, self.heads + self.kv_heads, self.head_dim)
             qk = qk * cos + _rotate_half(qk) * sin
-            query = qk[:, :, : self.heads].transpose(1, 2)  # [B, heads, n, dim]
-            keys = qk[:, :, self.heads :].transpose(1, 2)
             values = qkv[..., q_width + k_width :].reshape(batch, n, self.kv_heads, self.head_dim)
-            values = values.transpose(1, 2)
-            for b, row in enumerate(rows):
-                row.append(index, keys[b], values[b])
-            if n == 1:
-                attended = decode_attention(rows, index, query, layer.scaling, layer.window)
+            if native:
+                # Appends this step's keys/values and attends, all rows in one call.
+                attended = native_attention.decode_step(
+                    rows,
+                    index,
+                    qk[:, 0, : self.heads],
+                    qk[:, 0, self.heads :],
+                    values[:, 0],
+                    layer.scaling,
+                    layer.window,
+                )
             else:
-                attended = prefill_attention(rows, index, query, layer.scaling, layer.window).transpose(1, 2)
+                attended = self._attend(rows, index, layer, qk, values)
             x = x + layer.o(attended.reshape(batch, n, q_width))
             gate_up = layer.gate_up(_rms_norm(x, layer.norm_post, layer.eps))
             gate, up = gate_up[..., : layer.intermediate], gate_up[..., layer.intermediate :]
             x = x + layer.down(functional.silu(gate) * up)
         logits: torch.Tensor = self.head(_rms_norm(x[:, -1], self.norm, self.norm_eps))
         return logits
+
+    def _attend(
+        self, rows: list[SequenceKV], index: int, layer: _Layer, qk: torch.Tensor, values: torch.Tensor
+    ) -> torch.Tensor:
+        """Attention through torch ops: queries+keys [B, n, heads + kv_heads, dim] and values
+        [B, n, kv_heads, dim] -> [B, n, heads, dim]."""
+        query = qk[:, :, : self.heads].transpose(1, 2)  # [B, heads, n, dim]
+        keys = qk[:, :, self.heads :].transpose(1, 2)
+        values = values.transpose(1, 2)
+        for b, row in enumerate(rows):
+            row.append(index, keys[b], values[b])
+        if query.shape[2] == 1:
+            return decode_attention(rows, index, query, layer.scaling, layer.window)
+        return prefill_attention(rows, index, query, layer.scaling, layer.window).transpose(1, 2)
 
     def _rotary(self, positions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """cos and sin for [B, n] positions, shaped [B, n, 1, dim] to broadcast over heads."""

@@ -4,7 +4,8 @@ Each request keeps its own keys and values, and each row of a batch attends over
 keys, so a request's numbers do not depend on what else is in the batch (see the backend's module
 docstring for why). Two users: transformers' own model code, through the attention function
 registered here as RAGGED_ATTENTION and the RaggedCache view, and the lean Llama decoder, which
-calls `decode_attention` and `prefill_attention` directly.
+calls `prefill_attention` directly, and for decode steps the C kernel of native_attention.py where it
+could be built (`decode_attention` otherwise).
 """
 
 from __future__ import annotations
@@ -45,6 +46,12 @@ class SequenceKV:
         self.keys[layer][:, start:end].copy_(key)
         self.values[layer][:, start:end].copy_(value)
         self.lengths[layer] = end
+
+    def make_room(self, n: int) -> None:
+        """Makes every layer able to take `n` more entries without growing (for the native kernel)."""
+        for layer, length in enumerate(self.lengths):
+            if length + n > self.keys[layer].shape[1]:
+                self._grow(layer, length + n)
 
     def _grow(self, layer: int, needed: int) -> None:
         capacity = max(needed, 2 * self.keys[layer].shape[1])

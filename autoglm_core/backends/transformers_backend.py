@@ -831,9 +831,11 @@ class TransformersBackend:
                     worker.decoder = decoder = LlamaDecoder(model, self.quantization)
                 _drop_decoder_layers(model)  # the decoder holds its own (packed) copies
                 logger.info(
-                    "%s: lean Llama decoder, quantization %s (largest weight change %.3g, logits %.3g)",
+                    "%s: lean Llama decoder, quantization %s, %s decode attention"
+                    " (largest weight change %.3g, logits %.3g)",
                     self.source,
                     self.quantization,
+                    "native" if decoder.native_attention else "torch-ops",
                     decoder.int4_error,
                     _logits_error(worker, probe, reference),
                 )
