@@ -12,10 +12,12 @@ A step of one row reads every weight once, so it is bound by memory traffic, and
 the weights again for every 4 rows) loses to oneDNN's fp32 GEMM. So int4 suits latency-bound
 deployments (few concurrent streams) and fp32 throughput-bound ones.
 
-For a model read from a Q4_0/Q4_1 GGUF file (the embedded default is Q4_1) the 4-bit layers hold the
-file's own weights exactly: each block of 32 weights is `d * q + m` with q in 0..15, which is the
-int4 kernel's `(q - 8) * scale + zero` with scale = d and zero = m + 8d. `Int4Linear.error` records
-the largest difference to the fp32 weights, so a lossy conversion shows in the load log.
+For a model read from a Q4_0/Q4_1 GGUF file (the embedded default is Q4_1) the 4-bit layers keep the
+file's own 4-bit codes: each block of 32 weights is `d * q + m` with q in 0..15, which is the int4
+kernel's `(q - 8) * scale + zero` with scale = d and zero = m + 8d (`Int4Linear.grid_error` is then
+0.0). The kernel holds scale and zero in bf16 and rounds each restored weight to bf16, though, so
+the weights it computes with differ from the file's by up to ~2^-8 of their size; `Int4Linear.error`
+records that largest difference (measured against the kernel itself), and the load log shows it.
 """
 
 from __future__ import annotations
@@ -68,13 +70,18 @@ class Int4Linear(nn.Module):
         scale = ((high - low) / 15).clamp(min=1e-12)
         q = torch.round((groups - low) / scale).clamp(0, 15)
         zero = low + 8 * scale
-        restored = (q - 8) * scale + zero
-        self.error = float((restored - groups).abs().max())
+        # 0.0 when the weights already lie on a 4-bit grid of 32-weight blocks (Q4 GGUF files).
+        self.grid_error = float(((q - 8) * scale + zero - groups).abs().max())
+        scale_zero = torch.cat([scale, zero], -1).to(torch.bfloat16)  # [out, groups, 2]
+        # The weights the kernel computes with: bf16 scale and zero, the result rounded to bf16
+        # (matches the kernel's output on an identity matrix bit for bit).
+        s, z = scale_zero.float().unbind(-1)
+        used = ((q - 8) * s[..., None] + z[..., None]).to(torch.bfloat16).float()
+        self.error = float((used - groups).abs().max())
         q_int = q.to(torch.int32).reshape(self.out_features, self.in_features)
         self.packed = nn.Parameter(torch.ops.aten._convert_weight_to_int4pack_for_cpu(q_int, 1), False)
-        # [groups, out, 2] as the kernel wants; bf16 like the activations.
-        scale_zero = torch.cat([scale, zero], -1).transpose(0, 1).contiguous().to(torch.bfloat16)
-        self.scale_zero = nn.Parameter(scale_zero, False)
+        # [groups, out, 2] as the kernel wants.
+        self.scale_zero = nn.Parameter(scale_zero.transpose(0, 1).contiguous(), False)
         self.bias = None if bias is None else nn.Parameter(bias.detach().float(), False)
 
     @staticmethod

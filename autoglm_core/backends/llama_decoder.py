@@ -107,8 +107,16 @@ class LlamaDecoder:
 
     @property
     def int4_error(self) -> float:
-        """Largest weight change made by int4 conversion (0.0: exact, as for Q4 GGUF files)."""
-        errors = [getattr(m, "error", 0.0) for layer in self.layers for m in layer.modules()]
+        """Largest change int4 makes to a weight, bf16 rounding of the kernel included."""
+        return self._largest("error")
+
+    @property
+    def int4_grid_error(self) -> float:
+        """Largest distance of a weight from its 4-bit grid (0.0 for Q4 GGUF files)."""
+        return self._largest("grid_error")
+
+    def _largest(self, attribute: str) -> float:
+        errors = [getattr(m, attribute, 0.0) for layer in self.layers for m in layer.modules()]
         return max(errors, default=0.0)
 
     def forward(

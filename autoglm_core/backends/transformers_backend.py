@@ -832,10 +832,11 @@ class TransformersBackend:
                 _drop_decoder_layers(model)  # the decoder holds its own (packed) copies
                 logger.info(
                     "%s: lean Llama decoder, quantization %s, %s decode attention"
-                    " (largest weight change %.3g, logits %.3g)",
+                    " (weights off the 4-bit grid by %.3g, changed by %.3g; logits by %.3g)",
                     self.source,
                     self.quantization,
                     "native" if decoder.native_attention else "torch-ops",
+                    decoder.int4_grid_error,
                     decoder.int4_error,
                     _logits_error(worker, probe, reference),
                 )

@@ -603,7 +603,11 @@ async def test_default_model_in_int4_keeps_the_files_weights_and_answers(default
     await asyncio.wait_for(backend.load(), 300)
     try:
         assert backend._worker is not None and backend._worker.decoder is not None
-        assert backend._worker.decoder.int4_error == 0.0  # the Q4_1 file's weights, exactly
+        decoder = backend._worker.decoder
+        assert decoder.int4_grid_error == 0.0  # the Q4_1 file's own 4-bit codes
+        # ... restored through the kernel's bf16 arithmetic: within bf16 rounding. The largest weights
+        # here lie in [8, 16), where half a bf16 step is 2**-5.
+        assert 0.0 < decoder.int4_error <= 2**-5
         tok = backend.tokenizer
         prompt = tok.render_chat(
             [{"role": "user", "content": "What is the capital of France?"}], enable_thinking=False
