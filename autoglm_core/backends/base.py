@@ -20,6 +20,8 @@ class SamplingConfig:
     top_p: float = 1.0
     top_k: int = 0
     max_new_tokens: int = 256
+    # EOS is not chosen before this many new tokens.
+    min_new_tokens: int = 0
     seed: int = 0
     repetition_penalty: float = 1.0
 

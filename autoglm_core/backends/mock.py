@@ -174,6 +174,10 @@ class MockBackend:
             raise FailedPrecondition("mock backend is not loaded")
         ids = self._tokenizer.encode(self.reply_text(request))
         limit = request.sampling.max_new_tokens
+        if len(ids) < request.sampling.min_new_tokens:  # as a model kept from EOS: it goes on talking
+            filler = self._tokenizer.encode(" " + " ".join(_WORDS))
+            while len(ids) < request.sampling.min_new_tokens:
+                ids += filler
         self.started.append(request.request_id)
         self.active.add(request.request_id)
         completed = False

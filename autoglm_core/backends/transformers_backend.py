@@ -425,6 +425,11 @@ class _DecodeWorker:
         if s.cancelled:
             return False
         sampling = s.request.sampling
+        if s.generated < sampling.min_new_tokens and s.eos_ids:
+            # Not allowed to end yet: EOS gets -inf, as transformers' MinNewTokensLogitsProcessor does.
+            logits = logits.clone()
+            logits[list(s.eos_ids)] = float("-inf")
+            greedy = int(logits.argmax())
         token = greedy
         if _needs_processing(sampling):
             processed = logits

@@ -334,7 +334,11 @@ class Engine:
             # The same id on every turn: it names the client's request in the monitor and logs.
             request_id=params.request_id,
             prompt_ids=prepared.prompt_ids,
-            sampling=replace(prepared.sampling, max_new_tokens=min(budget, room)),
+            sampling=replace(
+                prepared.sampling,
+                max_new_tokens=min(budget, room),
+                min_new_tokens=max(0, prepared.sampling.min_new_tokens - progress.completion_tokens),
+            ),
             want_logprobs=params.want_logprobs,
             priority=params.priority,
         )
@@ -499,6 +503,7 @@ def _resolve_sampling(params: GenerationParams, info: ModelInfo, prompt_tokens: 
         top_p=params.top_p if params.top_p is not None else defaults.top_p,
         top_k=params.top_k if params.top_k is not None else defaults.top_k,
         max_new_tokens=min(max_new, room),
+        min_new_tokens=min(params.min_new_tokens or 0, max_new, room),
         seed=seed,
         repetition_penalty=params.repetition_penalty or defaults.repetition_penalty,
     )

@@ -27,6 +27,7 @@ class GenerationParams:
     top_p: float | None = None
     top_k: int | None = None
     max_new_tokens: int | None = None
+    min_new_tokens: int | None = None
     stop: list[str] = field(default_factory=list)
     seed: int | None = None
     repetition_penalty: float | None = None

@@ -49,6 +49,10 @@ def check_params(params: GenerationParams) -> None:
         bad("sampling.top_k", "must be >= 0")
     if params.max_new_tokens is not None and params.max_new_tokens < 1:
         bad("sampling.max_new_tokens", "must be >= 1")
+    if params.min_new_tokens is not None and params.min_new_tokens < 0:
+        bad("sampling.min_new_tokens", "must be >= 0")
+    if params.min_new_tokens and params.max_new_tokens and params.min_new_tokens > params.max_new_tokens:
+        bad("sampling.min_new_tokens", f"must not exceed max_new_tokens ({params.max_new_tokens})")
     if _bad_float(params.repetition_penalty, 0.0, 10.0, low_open=True):
         bad("sampling.repetition_penalty", "must be in (0, 10]")
     if params.seed is not None and not 0 <= params.seed <= MAX_SEED:

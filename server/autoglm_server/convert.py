@@ -56,6 +56,7 @@ def params_from_proto(
         top_p=s.top_p if s.HasField("top_p") else None,
         top_k=s.top_k if s.HasField("top_k") else None,
         max_new_tokens=s.max_new_tokens if s.HasField("max_new_tokens") else None,
+        min_new_tokens=s.min_new_tokens if s.HasField("min_new_tokens") else None,
         stop=list(s.stop),
         seed=s.seed if s.HasField("seed") else None,
         repetition_penalty=s.repetition_penalty if s.HasField("repetition_penalty") else None,

@@ -28,6 +28,7 @@ def _violations(error: grpc.aio.AioRpcError) -> dict[str, str]:
 BAD_INPUTS = [
     ({"max_new_tokens": 0}, "input.sampling.max_new_tokens"),
     ({"max_new_tokens": 10_000_000}, "input.sampling.max_new_tokens"),
+    ({"max_new_tokens": 4, "min_new_tokens": 5}, "input.sampling.min_new_tokens"),
     ({"temperature": float("nan")}, "input.sampling.temperature"),
     ({"temperature": -1.0}, "input.sampling.temperature"),
     ({"temperature": float("inf")}, "input.sampling.temperature"),

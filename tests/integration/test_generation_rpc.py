@@ -59,6 +59,16 @@ async def test_eos_finish_reason(mock_server: RunningServer) -> None:
     assert response.finish_reason == common_pb2.FINISH_REASON_EOS
 
 
+async def test_min_new_tokens_keeps_a_short_answer_going(mock_server: RunningServer) -> None:
+    mock_server.backend.behaviour.script = ["short answer"]
+    response = await mock_server.client.generate("x", max_new_tokens=30, min_new_tokens=30)
+    assert response.text.startswith("short answer ") and response.usage.completion_tokens == 30
+    assert response.finish_reason == common_pb2.FINISH_REASON_LENGTH
+    # A minimum the answer already reaches changes nothing.
+    response = await mock_server.client.generate("x", max_new_tokens=30, min_new_tokens=3)
+    assert response.text == "short answer" and response.finish_reason == common_pb2.FINISH_REASON_EOS
+
+
 async def test_stop_sequence_cuts_output_and_never_leaks(mock_server: RunningServer) -> None:
     mock_server.backend.behaviour.script = ["one two STOP three"]
     events = [e async for e in mock_server.client.stream("x", max_new_tokens=100, stop=["STOP"])]

@@ -452,6 +452,19 @@ async def test_eos_stops_generation(tiny: TransformersBackend) -> None:
 
 
 @pytest.mark.asyncio
+async def test_min_new_tokens_holds_eos_back(tiny: TransformersBackend) -> None:
+    prompt = prompts(tiny)[1]
+    free = tokens(await collect(tiny, request("free", prompt, 12)))
+    stop_at = next(i for i, t in enumerate(free) if t not in free[:i] and i >= 2)
+    tiny._info = dataclasses.replace(tiny.info, eos_token_ids=(free[stop_at],))
+    chunks = await collect(tiny, request("held", prompt, 12, min_new_tokens=stop_at + 3))
+    held = tokens(chunks)
+    # Up to where EOS came, the same tokens; there the next-best token instead, and on to the end.
+    assert held[:stop_at] == free[:stop_at] and len(held) == 12 and not any(c.eos for c in chunks)
+    assert free[stop_at] not in held[stop_at : stop_at + 3]
+
+
+@pytest.mark.asyncio
 async def test_max_new_tokens_stops_without_eos(tiny: TransformersBackend) -> None:
     chunks = await collect(tiny, request("n", prompts(tiny)[0], 5))
     assert len(chunks) == 5 and all(len(c.token_ids) == 1 for c in chunks)

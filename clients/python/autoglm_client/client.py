@@ -23,7 +23,15 @@ _ROLES = {
     "assistant": common_pb2.ROLE_ASSISTANT,
     "tool": common_pb2.ROLE_TOOL,
 }
-_SAMPLING_FIELDS = ("temperature", "top_p", "top_k", "max_new_tokens", "seed", "repetition_penalty")
+_SAMPLING_FIELDS = (
+    "temperature",
+    "top_p",
+    "top_k",
+    "max_new_tokens",
+    "min_new_tokens",
+    "seed",
+    "repetition_penalty",
+)
 
 
 def build_input(
@@ -42,7 +50,7 @@ def build_input(
     **sampling: Any,
 ) -> generation_pb2.GenerationInput:
     """A GenerationInput from keyword arguments; sampling keys: temperature, top_p, top_k,
-    max_new_tokens, seed, repetition_penalty."""
+    max_new_tokens, min_new_tokens, seed, repetition_penalty."""
     unknown = set(sampling) - set(_SAMPLING_FIELDS)
     if unknown:
         raise TypeError(f"unknown options: {', '.join(sorted(unknown))}")

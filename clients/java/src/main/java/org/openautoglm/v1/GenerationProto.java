@@ -104,92 +104,94 @@ public final class GenerationProto {
   static {
     java.lang.String[] descriptorData = {
       "\n\033autoglm/v1/generation.proto\022\nautoglm.v" +
-      "1\032\027autoglm/v1/common.proto\"\316\002\n\016SamplingP" +
+      "1\032\027autoglm/v1/common.proto\"\214\003\n\016SamplingP" +
       "arams\022%\n\013temperature\030\001 \001(\002H\000R\013temperatur" +
       "e\210\001\001\022\030\n\005top_p\030\002 \001(\002H\001R\004topP\210\001\001\022\030\n\005top_k\030" +
       "\003 \001(\rH\002R\004topK\210\001\001\022)\n\016max_new_tokens\030\004 \001(\r" +
       "H\003R\014maxNewTokens\210\001\001\022\022\n\004stop\030\005 \003(\tR\004stop\022" +
       "\027\n\004seed\030\006 \001(\004H\004R\004seed\210\001\001\0222\n\022repetition_p" +
-      "enalty\030\007 \001(\002H\005R\021repetitionPenalty\210\001\001B\016\n\014" +
-      "_temperatureB\010\n\006_top_pB\010\n\006_top_kB\021\n\017_max" +
-      "_new_tokensB\007\n\005_seedB\025\n\023_repetition_pena" +
-      "lty\"g\n\017ThinkingOptions\022\030\n\007enabled\030\001 \001(\010R" +
-      "\007enabled\022(\n\rbudget_tokens\030\002 \001(\rH\000R\014budge" +
-      "tTokens\210\001\001B\020\n\016_budget_tokens\"<\n\017Response" +
-      "Options\022)\n\020include_logprobs\030\001 \001(\010R\017inclu" +
-      "deLogprobs\"\212\004\n\017GenerationInput\022\030\n\006prompt" +
-      "\030\001 \001(\tH\000R\006prompt\022>\n\014conversation\030\002 \001(\0132\030" +
-      ".autoglm.v1.ConversationH\000R\014conversation" +
-      "\022\024\n\005model\030\003 \001(\tR\005model\0226\n\010sampling\030\004 \001(\013" +
-      "2\032.autoglm.v1.SamplingParamsR\010sampling\0227" +
-      "\n\010thinking\030\005 \001(\0132\033.autoglm.v1.ThinkingOp" +
-      "tionsR\010thinking\022#\n\rallowed_tools\030\006 \003(\tR\014" +
-      "allowedTools\022\035\n\nsession_id\030\007 \001(\tR\tsessio" +
-      "nId\022\037\n\010priority\030\010 \001(\rH\001R\010priority\210\001\001\0227\n\010" +
-      "response\030\t \001(\0132\033.autoglm.v1.ResponseOpti" +
-      "onsR\010response\022\'\n\rtime_limit_ms\030\n \001(\rH\002R\013" +
-      "timeLimitMs\210\001\001\022\'\n\017prompt_template\030\013 \001(\tR" +
-      "\016promptTemplateB\007\n\005inputB\013\n\t_priorityB\020\n" +
-      "\016_time_limit_ms\"D\n\017GenerateRequest\0221\n\005in" +
-      "put\030\001 \001(\0132\033.autoglm.v1.GenerationInputR\005" +
-      "input\"Y\n\014TokenLogprob\022\031\n\010token_id\030\001 \001(\rR" +
-      "\007tokenId\022\024\n\005token\030\002 \001(\tR\005token\022\030\n\007logpro" +
-      "b\030\003 \001(\002R\007logprob\"\234\004\n\020GenerateResponse\022\035\n" +
-      "\nrequest_id\030\001 \001(\tR\trequestId\022\022\n\004text\030\002 \001" +
-      "(\tR\004text\022\034\n\treasoning\030\003 \001(\tR\treasoning\022\'" +
-      "\n\017reasoning_steps\030\004 \003(\tR\016reasoningSteps\022" +
-      "3\n\ntool_calls\030\005 \003(\0132\024.autoglm.v1.ToolCal" +
-      "lR\ttoolCalls\022=\n\rfinish_reason\030\006 \001(\0162\030.au" +
-      "toglm.v1.FinishReasonR\014finishReason\022#\n\rs" +
-      "top_sequence\030\007 \001(\tR\014stopSequence\022\'\n\005usag" +
-      "e\030\010 \001(\0132\021.autoglm.v1.UsageR\005usage\022*\n\005mod" +
-      "el\030\t \001(\0132\024.autoglm.v1.ModelRefR\005model\022-\n" +
-      "\007timings\030\n \001(\0132\023.autoglm.v1.TimingsR\007tim" +
-      "ings\022\022\n\004seed\030\013 \001(\004R\004seed\0224\n\010logprobs\030\014 \003" +
-      "(\0132\030.autoglm.v1.TokenLogprobR\010logprobs\022\'" +
-      "\n\017prompt_template\030\r \001(\tR\016promptTemplate\"" +
-      "J\n\025GenerateStreamRequest\0221\n\005input\030\001 \001(\0132" +
-      "\033.autoglm.v1.GenerationInputR\005input\"$\n\016R" +
-      "easoningDelta\022\022\n\004text\030\001 \001(\tR\004text\"X\n\014Con" +
-      "tentDelta\022\022\n\004text\030\001 \001(\tR\004text\0224\n\010logprob" +
-      "s\030\002 \003(\0132\030.autoglm.v1.TokenLogprobR\010logpr" +
-      "obs\"\\\n\017ToolCallStarted\022\016\n\002id\030\001 \001(\tR\002id\022\022" +
-      "\n\004name\030\002 \001(\tR\004name\022%\n\016arguments_json\030\003 \001" +
-      "(\tR\rargumentsJson\"<\n\020ToolCallFinished\022(\n" +
-      "\004call\030\001 \001(\0132\024.autoglm.v1.ToolCallR\004call\"" +
-      "\265\002\n\016StreamFinished\022=\n\rfinish_reason\030\001 \001(" +
-      "\0162\030.autoglm.v1.FinishReasonR\014finishReaso" +
-      "n\022#\n\rstop_sequence\030\002 \001(\tR\014stopSequence\022\'" +
-      "\n\005usage\030\003 \001(\0132\021.autoglm.v1.UsageR\005usage\022" +
-      "*\n\005model\030\004 \001(\0132\024.autoglm.v1.ModelRefR\005mo" +
-      "del\022-\n\007timings\030\005 \001(\0132\023.autoglm.v1.Timing" +
-      "sR\007timings\022\022\n\004seed\030\006 \001(\004R\004seed\022\'\n\017prompt" +
-      "_template\030\007 \001(\tR\016promptTemplate\"\233\003\n\026Gene" +
-      "rateStreamResponse\022\035\n\nrequest_id\030\001 \001(\tR\t" +
-      "requestId\022E\n\017reasoning_delta\030\002 \001(\0132\032.aut" +
-      "oglm.v1.ReasoningDeltaH\000R\016reasoningDelta" +
-      "\022?\n\rcontent_delta\030\003 \001(\0132\030.autoglm.v1.Con" +
-      "tentDeltaH\000R\014contentDelta\022I\n\021tool_call_s" +
-      "tarted\030\004 \001(\0132\033.autoglm.v1.ToolCallStarte" +
-      "dH\000R\017toolCallStarted\022L\n\022tool_call_finish" +
-      "ed\030\005 \001(\0132\034.autoglm.v1.ToolCallFinishedH\000" +
-      "R\020toolCallFinished\0228\n\010finished\030\006 \001(\0132\032.a" +
-      "utoglm.v1.StreamFinishedH\000R\010finishedB\007\n\005" +
-      "event\"\206\001\n\017TokenizeRequest\022\024\n\005model\030\001 \001(\t" +
-      "R\005model\022\024\n\004text\030\002 \001(\tH\000R\004text\022>\n\014convers" +
-      "ation\030\003 \001(\0132\030.autoglm.v1.ConversationH\000R" +
-      "\014conversationB\007\n\005input\"G\n\020TokenizeRespon" +
-      "se\022\033\n\ttoken_ids\030\001 \003(\rR\010tokenIds\022\026\n\006token" +
-      "s\030\002 \003(\tR\006tokens2\374\001\n\021GenerationService\022E\n" +
-      "\010Generate\022\033.autoglm.v1.GenerateRequest\032\034" +
-      ".autoglm.v1.GenerateResponse\022Y\n\016Generate" +
-      "Stream\022!.autoglm.v1.GenerateStreamReques" +
-      "t\032\".autoglm.v1.GenerateStreamResponse0\001\022" +
-      "E\n\010Tokenize\022\033.autoglm.v1.TokenizeRequest" +
-      "\032\034.autoglm.v1.TokenizeResponseBn\n\022org.op" +
-      "enautoglm.v1B\017GenerationProtoP\001\242\002\003AXX\252\002\n" +
-      "Autoglm.V1\312\002\nAutoglm\\V1\342\002\026Autoglm\\V1\\GPB" +
-      "Metadata\352\002\013Autoglm::V1b\006proto3"
+      "enalty\030\007 \001(\002H\005R\021repetitionPenalty\210\001\001\022)\n\016" +
+      "min_new_tokens\030\010 \001(\rH\006R\014minNewTokens\210\001\001B" +
+      "\016\n\014_temperatureB\010\n\006_top_pB\010\n\006_top_kB\021\n\017_" +
+      "max_new_tokensB\007\n\005_seedB\025\n\023_repetition_p" +
+      "enaltyB\021\n\017_min_new_tokens\"g\n\017ThinkingOpt" +
+      "ions\022\030\n\007enabled\030\001 \001(\010R\007enabled\022(\n\rbudget" +
+      "_tokens\030\002 \001(\rH\000R\014budgetTokens\210\001\001B\020\n\016_bud" +
+      "get_tokens\"<\n\017ResponseOptions\022)\n\020include" +
+      "_logprobs\030\001 \001(\010R\017includeLogprobs\"\212\004\n\017Gen" +
+      "erationInput\022\030\n\006prompt\030\001 \001(\tH\000R\006prompt\022>" +
+      "\n\014conversation\030\002 \001(\0132\030.autoglm.v1.Conver" +
+      "sationH\000R\014conversation\022\024\n\005model\030\003 \001(\tR\005m" +
+      "odel\0226\n\010sampling\030\004 \001(\0132\032.autoglm.v1.Samp" +
+      "lingParamsR\010sampling\0227\n\010thinking\030\005 \001(\0132\033" +
+      ".autoglm.v1.ThinkingOptionsR\010thinking\022#\n" +
+      "\rallowed_tools\030\006 \003(\tR\014allowedTools\022\035\n\nse" +
+      "ssion_id\030\007 \001(\tR\tsessionId\022\037\n\010priority\030\010 " +
+      "\001(\rH\001R\010priority\210\001\001\0227\n\010response\030\t \001(\0132\033.a" +
+      "utoglm.v1.ResponseOptionsR\010response\022\'\n\rt" +
+      "ime_limit_ms\030\n \001(\rH\002R\013timeLimitMs\210\001\001\022\'\n\017" +
+      "prompt_template\030\013 \001(\tR\016promptTemplateB\007\n" +
+      "\005inputB\013\n\t_priorityB\020\n\016_time_limit_ms\"D\n" +
+      "\017GenerateRequest\0221\n\005input\030\001 \001(\0132\033.autogl" +
+      "m.v1.GenerationInputR\005input\"Y\n\014TokenLogp" +
+      "rob\022\031\n\010token_id\030\001 \001(\rR\007tokenId\022\024\n\005token\030" +
+      "\002 \001(\tR\005token\022\030\n\007logprob\030\003 \001(\002R\007logprob\"\234" +
+      "\004\n\020GenerateResponse\022\035\n\nrequest_id\030\001 \001(\tR" +
+      "\trequestId\022\022\n\004text\030\002 \001(\tR\004text\022\034\n\treason" +
+      "ing\030\003 \001(\tR\treasoning\022\'\n\017reasoning_steps\030" +
+      "\004 \003(\tR\016reasoningSteps\0223\n\ntool_calls\030\005 \003(" +
+      "\0132\024.autoglm.v1.ToolCallR\ttoolCalls\022=\n\rfi" +
+      "nish_reason\030\006 \001(\0162\030.autoglm.v1.FinishRea" +
+      "sonR\014finishReason\022#\n\rstop_sequence\030\007 \001(\t" +
+      "R\014stopSequence\022\'\n\005usage\030\010 \001(\0132\021.autoglm." +
+      "v1.UsageR\005usage\022*\n\005model\030\t \001(\0132\024.autoglm" +
+      ".v1.ModelRefR\005model\022-\n\007timings\030\n \001(\0132\023.a" +
+      "utoglm.v1.TimingsR\007timings\022\022\n\004seed\030\013 \001(\004" +
+      "R\004seed\0224\n\010logprobs\030\014 \003(\0132\030.autoglm.v1.To" +
+      "kenLogprobR\010logprobs\022\'\n\017prompt_template\030" +
+      "\r \001(\tR\016promptTemplate\"J\n\025GenerateStreamR" +
+      "equest\0221\n\005input\030\001 \001(\0132\033.autoglm.v1.Gener" +
+      "ationInputR\005input\"$\n\016ReasoningDelta\022\022\n\004t" +
+      "ext\030\001 \001(\tR\004text\"X\n\014ContentDelta\022\022\n\004text\030" +
+      "\001 \001(\tR\004text\0224\n\010logprobs\030\002 \003(\0132\030.autoglm." +
+      "v1.TokenLogprobR\010logprobs\"\\\n\017ToolCallSta" +
+      "rted\022\016\n\002id\030\001 \001(\tR\002id\022\022\n\004name\030\002 \001(\tR\004name" +
+      "\022%\n\016arguments_json\030\003 \001(\tR\rargumentsJson\"" +
+      "<\n\020ToolCallFinished\022(\n\004call\030\001 \001(\0132\024.auto" +
+      "glm.v1.ToolCallR\004call\"\265\002\n\016StreamFinished" +
+      "\022=\n\rfinish_reason\030\001 \001(\0162\030.autoglm.v1.Fin" +
+      "ishReasonR\014finishReason\022#\n\rstop_sequence" +
+      "\030\002 \001(\tR\014stopSequence\022\'\n\005usage\030\003 \001(\0132\021.au" +
+      "toglm.v1.UsageR\005usage\022*\n\005model\030\004 \001(\0132\024.a" +
+      "utoglm.v1.ModelRefR\005model\022-\n\007timings\030\005 \001" +
+      "(\0132\023.autoglm.v1.TimingsR\007timings\022\022\n\004seed" +
+      "\030\006 \001(\004R\004seed\022\'\n\017prompt_template\030\007 \001(\tR\016p" +
+      "romptTemplate\"\233\003\n\026GenerateStreamResponse" +
+      "\022\035\n\nrequest_id\030\001 \001(\tR\trequestId\022E\n\017reaso" +
+      "ning_delta\030\002 \001(\0132\032.autoglm.v1.ReasoningD" +
+      "eltaH\000R\016reasoningDelta\022?\n\rcontent_delta\030" +
+      "\003 \001(\0132\030.autoglm.v1.ContentDeltaH\000R\014conte" +
+      "ntDelta\022I\n\021tool_call_started\030\004 \001(\0132\033.aut" +
+      "oglm.v1.ToolCallStartedH\000R\017toolCallStart" +
+      "ed\022L\n\022tool_call_finished\030\005 \001(\0132\034.autoglm" +
+      ".v1.ToolCallFinishedH\000R\020toolCallFinished" +
+      "\0228\n\010finished\030\006 \001(\0132\032.autoglm.v1.StreamFi" +
+      "nishedH\000R\010finishedB\007\n\005event\"\206\001\n\017Tokenize" +
+      "Request\022\024\n\005model\030\001 \001(\tR\005model\022\024\n\004text\030\002 " +
+      "\001(\tH\000R\004text\022>\n\014conversation\030\003 \001(\0132\030.auto" +
+      "glm.v1.ConversationH\000R\014conversationB\007\n\005i" +
+      "nput\"G\n\020TokenizeResponse\022\033\n\ttoken_ids\030\001 " +
+      "\003(\rR\010tokenIds\022\026\n\006tokens\030\002 \003(\tR\006tokens2\374\001" +
+      "\n\021GenerationService\022E\n\010Generate\022\033.autogl" +
+      "m.v1.GenerateRequest\032\034.autoglm.v1.Genera" +
+      "teResponse\022Y\n\016GenerateStream\022!.autoglm.v" +
+      "1.GenerateStreamRequest\032\".autoglm.v1.Gen" +
+      "erateStreamResponse0\001\022E\n\010Tokenize\022\033.auto" +
+      "glm.v1.TokenizeRequest\032\034.autoglm.v1.Toke" +
+      "nizeResponseBn\n\022org.openautoglm.v1B\017Gene" +
+      "rationProtoP\001\242\002\003AXX\252\002\nAutoglm.V1\312\002\nAutog" +
+      "lm\\V1\342\002\026Autoglm\\V1\\GPBMetadata\352\002\013Autoglm" +
+      "::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -201,7 +203,7 @@ public final class GenerationProto {
     internal_static_autoglm_v1_SamplingParams_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_autoglm_v1_SamplingParams_descriptor,
-        new java.lang.String[] { "Temperature", "TopP", "TopK", "MaxNewTokens", "Stop", "Seed", "RepetitionPenalty", "Temperature", "TopP", "TopK", "MaxNewTokens", "Seed", "RepetitionPenalty", });
+        new java.lang.String[] { "Temperature", "TopP", "TopK", "MaxNewTokens", "Stop", "Seed", "RepetitionPenalty", "MinNewTokens", "Temperature", "TopP", "TopK", "MaxNewTokens", "Seed", "RepetitionPenalty", "MinNewTokens", });
     internal_static_autoglm_v1_ThinkingOptions_descriptor =
       getDescriptor().getMessageTypes().get(1);
     internal_static_autoglm_v1_ThinkingOptions_fieldAccessorTable = new

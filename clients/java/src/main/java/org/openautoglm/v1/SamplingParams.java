@@ -263,6 +263,35 @@ private static final long serialVersionUID = 0L;
     return repetitionPenalty_;
   }
 
+  public static final int MIN_NEW_TOKENS_FIELD_NUMBER = 8;
+  private int minNewTokens_ = 0;
+  /**
+   * <pre>
+   * The end-of-sequence token is not chosen before this many new tokens (stop sequences and
+   * max_new_tokens still end generation). 0 when unset; at most max_new_tokens.
+   * </pre>
+   *
+   * <code>optional uint32 min_new_tokens = 8 [json_name = "minNewTokens"];</code>
+   * @return Whether the minNewTokens field is set.
+   */
+  @java.lang.Override
+  public boolean hasMinNewTokens() {
+    return ((bitField0_ & 0x00000040) != 0);
+  }
+  /**
+   * <pre>
+   * The end-of-sequence token is not chosen before this many new tokens (stop sequences and
+   * max_new_tokens still end generation). 0 when unset; at most max_new_tokens.
+   * </pre>
+   *
+   * <code>optional uint32 min_new_tokens = 8 [json_name = "minNewTokens"];</code>
+   * @return The minNewTokens.
+   */
+  @java.lang.Override
+  public int getMinNewTokens() {
+    return minNewTokens_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -297,6 +326,9 @@ private static final long serialVersionUID = 0L;
     }
     if (((bitField0_ & 0x00000020) != 0)) {
       output.writeFloat(7, repetitionPenalty_);
+    }
+    if (((bitField0_ & 0x00000040) != 0)) {
+      output.writeUInt32(8, minNewTokens_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -338,6 +370,10 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000020) != 0)) {
       size += com.google.protobuf.CodedOutputStream
         .computeFloatSize(7, repetitionPenalty_);
+    }
+    if (((bitField0_ & 0x00000040) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeUInt32Size(8, minNewTokens_);
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -389,6 +425,11 @@ private static final long serialVersionUID = 0L;
           != java.lang.Float.floatToIntBits(
               other.getRepetitionPenalty())) return false;
     }
+    if (hasMinNewTokens() != other.hasMinNewTokens()) return false;
+    if (hasMinNewTokens()) {
+      if (getMinNewTokens()
+          != other.getMinNewTokens()) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -431,6 +472,10 @@ private static final long serialVersionUID = 0L;
       hash = (37 * hash) + REPETITION_PENALTY_FIELD_NUMBER;
       hash = (53 * hash) + java.lang.Float.floatToIntBits(
           getRepetitionPenalty());
+    }
+    if (hasMinNewTokens()) {
+      hash = (37 * hash) + MIN_NEW_TOKENS_FIELD_NUMBER;
+      hash = (53 * hash) + getMinNewTokens();
     }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
@@ -573,6 +618,7 @@ private static final long serialVersionUID = 0L;
       bitField0_ = (bitField0_ & ~0x00000010);
       seed_ = 0L;
       repetitionPenalty_ = 0F;
+      minNewTokens_ = 0;
       return this;
     }
 
@@ -639,6 +685,10 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000040) != 0)) {
         result.repetitionPenalty_ = repetitionPenalty_;
         to_bitField0_ |= 0x00000020;
+      }
+      if (((from_bitField0_ & 0x00000080) != 0)) {
+        result.minNewTokens_ = minNewTokens_;
+        to_bitField0_ |= 0x00000040;
       }
       result.bitField0_ |= to_bitField0_;
     }
@@ -715,6 +765,9 @@ private static final long serialVersionUID = 0L;
       if (other.hasRepetitionPenalty()) {
         setRepetitionPenalty(other.getRepetitionPenalty());
       }
+      if (other.hasMinNewTokens()) {
+        setMinNewTokens(other.getMinNewTokens());
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -777,6 +830,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000040;
               break;
             } // case 61
+            case 64: {
+              minNewTokens_ = input.readUInt32();
+              bitField0_ |= 0x00000080;
+              break;
+            } // case 64
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1266,6 +1324,66 @@ private static final long serialVersionUID = 0L;
     public Builder clearRepetitionPenalty() {
       bitField0_ = (bitField0_ & ~0x00000040);
       repetitionPenalty_ = 0F;
+      onChanged();
+      return this;
+    }
+
+    private int minNewTokens_ ;
+    /**
+     * <pre>
+     * The end-of-sequence token is not chosen before this many new tokens (stop sequences and
+     * max_new_tokens still end generation). 0 when unset; at most max_new_tokens.
+     * </pre>
+     *
+     * <code>optional uint32 min_new_tokens = 8 [json_name = "minNewTokens"];</code>
+     * @return Whether the minNewTokens field is set.
+     */
+    @java.lang.Override
+    public boolean hasMinNewTokens() {
+      return ((bitField0_ & 0x00000080) != 0);
+    }
+    /**
+     * <pre>
+     * The end-of-sequence token is not chosen before this many new tokens (stop sequences and
+     * max_new_tokens still end generation). 0 when unset; at most max_new_tokens.
+     * </pre>
+     *
+     * <code>optional uint32 min_new_tokens = 8 [json_name = "minNewTokens"];</code>
+     * @return The minNewTokens.
+     */
+    @java.lang.Override
+    public int getMinNewTokens() {
+      return minNewTokens_;
+    }
+    /**
+     * <pre>
+     * The end-of-sequence token is not chosen before this many new tokens (stop sequences and
+     * max_new_tokens still end generation). 0 when unset; at most max_new_tokens.
+     * </pre>
+     *
+     * <code>optional uint32 min_new_tokens = 8 [json_name = "minNewTokens"];</code>
+     * @param value The minNewTokens to set.
+     * @return This builder for chaining.
+     */
+    public Builder setMinNewTokens(int value) {
+      
+      minNewTokens_ = value;
+      bitField0_ |= 0x00000080;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The end-of-sequence token is not chosen before this many new tokens (stop sequences and
+     * max_new_tokens still end generation). 0 when unset; at most max_new_tokens.
+     * </pre>
+     *
+     * <code>optional uint32 min_new_tokens = 8 [json_name = "minNewTokens"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearMinNewTokens() {
+      bitField0_ = (bitField0_ & ~0x00000080);
+      minNewTokens_ = 0;
       onChanged();
       return this;
     }

@@ -161,4 +161,25 @@ public interface SamplingParamsOrBuilder extends
    * @return The repetitionPenalty.
    */
   float getRepetitionPenalty();
+
+  /**
+   * <pre>
+   * The end-of-sequence token is not chosen before this many new tokens (stop sequences and
+   * max_new_tokens still end generation). 0 when unset; at most max_new_tokens.
+   * </pre>
+   *
+   * <code>optional uint32 min_new_tokens = 8 [json_name = "minNewTokens"];</code>
+   * @return Whether the minNewTokens field is set.
+   */
+  boolean hasMinNewTokens();
+  /**
+   * <pre>
+   * The end-of-sequence token is not chosen before this many new tokens (stop sequences and
+   * max_new_tokens still end generation). 0 when unset; at most max_new_tokens.
+   * </pre>
+   *
+   * <code>optional uint32 min_new_tokens = 8 [json_name = "minNewTokens"];</code>
+   * @return The minNewTokens.
+   */
+  int getMinNewTokens();
 }
