@@ -425,7 +425,8 @@ class _DecodeWorker:
         if s.cancelled:
             return False
         sampling = s.request.sampling
-        if s.generated < sampling.min_new_tokens and s.eos_ids:
+        held_back = greedy in s.eos_ids or _needs_processing(sampling)  # else masking changes nothing
+        if s.generated < sampling.min_new_tokens and held_back:
             # Not allowed to end yet: EOS gets -inf, as transformers' MinNewTokensLogitsProcessor does.
             logits = logits.clone()
             logits[list(s.eos_ids)] = float("-inf")
