@@ -64,10 +64,17 @@ async def one_stream(
     max_new_tokens: int,
     priority: int = 5,
     cancel_after: int | None = None,
+    fixed_length: bool = False,
 ) -> StreamStats:
     stats = StreamStats()
     started = last = time.perf_counter()
-    call = client.stream(prompt, max_new_tokens=max_new_tokens, priority=priority, temperature=0.0)
+    call = client.stream(
+        prompt,
+        max_new_tokens=max_new_tokens,
+        min_new_tokens=max_new_tokens if fixed_length else None,
+        priority=priority,
+        temperature=0.0,
+    )
     try:
         async for event in call:
             now = time.perf_counter()
@@ -114,7 +121,9 @@ async def run_level(target: str, concurrency: int, requests: int, max_new_tokens
         async def worker() -> None:
             while queue:
                 i = queue.pop()
-                results.append(await one_stream(client, PROMPTS[i % len(PROMPTS)], max_new_tokens))
+                # Exactly max_new_tokens each, as the baseline's static batch generates.
+                prompt = PROMPTS[i % len(PROMPTS)]
+                results.append(await one_stream(client, prompt, max_new_tokens, fixed_length=True))
 
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -323,7 +332,7 @@ def main() -> None:
     parser.add_argument("--backend", default="transformers", choices=["transformers", "mock"])
     parser.add_argument("--model", default="", help="model alias or path (default: the embedded default)")
     parser.add_argument("--concurrency", default="1,4,16,64")
-    parser.add_argument("--rounds", type=int, default=2, help="requests per stream slot in a sweep level")
+    parser.add_argument("--rounds", type=int, default=4, help="requests per stream slot in a sweep level")
     parser.add_argument("--max-new-tokens", type=int, default=64)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--stream-tokens", type=int, default=200)
