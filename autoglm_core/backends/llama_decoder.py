@@ -8,6 +8,9 @@ with fused q/k/v and gate/up weights and one rotary table: 63 -> 45 ms per step 
 and is checked against that model's own logits at load, so a model it does not reproduce is refused
 and served by the HF path instead.
 
+A decode step's attention runs in the C kernel of native_attention.py where it could be built (one
+call per layer for the whole batch), else through ragged.decode_attention.
+
 Covered: the plain pre-norm architecture of llama, mistral and qwen2 (RMSNorm, rotary embeddings
 with a position-independent table, grouped-query attention with optional q/k/v bias and sliding
 window, SiLU-gated MLP). Anything else (q/k norms, soft-capping, scaled residuals, dynamic rope)
@@ -123,14 +126,28 @@ class LlamaDecoder:
         self, rows: list[SequenceKV], tokens: list[list[int]], interrupt: Callable[[], bool] | None = None
     ) -> torch.Tensor:
         """`interrupt` is asked between layers; when it says so the pass stops with StepInterrupted,
-        leaving the rows' caches longer in some layers (SequenceKV.truncate undoes that)."""
-        batch, n = len(rows), len(tokens[0])
-        x = self.embed(torch.tensor(tokens, dtype=torch.long))  # [B, n, H]
-        starts = torch.tensor([[row.length] for row in rows], dtype=torch.long)
-        positions = starts + torch.arange(n)[None, :]
+        leaving the rows' caches longer in some layers (SequenceKV.truncate undoes that).
+
+        Rows may take different numbers of tokens (prompts prefilled together): their tokens then run
+        as one sequence [1, total] through the linear layers, whose rows are bitwise the same in any
+        batch, and each row attends over its own segment, so every row gets the bits it gets alone."""
+        counts = [len(t) for t in tokens]
+        ragged = len(set(counts)) > 1
+        if ragged:
+            x = self.embed(torch.tensor([[t for row_tokens in tokens for t in row_tokens]]))  # [1, total, H]
+            positions = torch.cat(
+                [torch.arange(r.length, r.length + n) for r, n in zip(rows, counts, strict=True)]
+            )
+            positions = positions[None, :]
+        else:
+            x = self.embed(torch.tensor(tokens, dtype=torch.long))  # [B, n, H]
+            starts = torch.tensor([[row.length] for row in rows], dtype=torch.long)
+            positions = starts + torch.arange(counts[0])[None, :]
+        batch, n = x.shape[0], x.shape[1]
         cos, sin = self._rotary(positions)
         q_width, k_width = self.heads * self.head_dim, self.kv_heads * self.head_dim
-        native = n == 1 and self.native_attention
+        # The kernel appends into caches that exist: a one-token prompt into an empty cache goes by torch.
+        native = n == 1 and self.native_attention and all(row.lengths for row in rows)
         if native:
             for row in rows:
                 row.make_room(1)
@@ -143,23 +160,17 @@ class LlamaDecoder:
             qk = qk * cos + _rotate_half(qk) * sin
             values = qkv[..., q_width + k_width :].reshape(batch, n, self.kv_heads, self.head_dim)
             if native:
-                # Appends this step's keys/values and attends, all rows in one call.
-                attended = native_attention.decode_step(
-                    rows,
-                    index,
-                    qk[:, 0, : self.heads],
-                    qk[:, 0, self.heads :],
-                    values[:, 0],
-                    layer.scaling,
-                    layer.window,
-                )
+                attended = self._native_step(rows, index, layer, qk, values)
+            elif ragged:
+                attended = self._attend_segments(rows, counts, index, layer, qk, values)
             else:
                 attended = self._attend(rows, index, layer, qk, values)
             x = x + layer.o(attended.reshape(batch, n, q_width))
             gate_up = layer.gate_up(_rms_norm(x, layer.norm_post, layer.eps))
             gate, up = gate_up[..., : layer.intermediate], gate_up[..., layer.intermediate :]
             x = x + layer.down(functional.silu(gate) * up)
-        logits: torch.Tensor = self.head(_rms_norm(x[:, -1], self.norm, self.norm_eps))
+        last = x[0, torch.tensor(counts).cumsum(0) - 1] if ragged else x[:, -1]  # each row's last token
+        logits: torch.Tensor = self.head(_rms_norm(last, self.norm, self.norm_eps))
         return logits
 
     def _attend(
@@ -175,6 +186,42 @@ class LlamaDecoder:
         if query.shape[2] == 1:
             return decode_attention(rows, index, query, layer.scaling, layer.window)
         return prefill_attention(rows, index, query, layer.scaling, layer.window).transpose(1, 2)
+
+    def _attend_segments(
+        self,
+        rows: list[SequenceKV],
+        counts: list[int],
+        index: int,
+        layer: _Layer,
+        qk: torch.Tensor,
+        values: torch.Tensor,
+    ) -> torch.Tensor:
+        """Attention of a flat [1, total] pass: each row over its own segment, as if it ran alone."""
+        parts, start = [], 0
+        for row, n in zip(rows, counts, strict=True):
+            segment_qk, segment_values = qk[:, start : start + n], values[:, start : start + n]
+            if n == 1 and self.native_attention and row.lengths:  # alone, this would be a decode step
+                row.make_room(1)
+                attended = self._native_step([row], index, layer, segment_qk, segment_values)
+                parts.append(attended.reshape(1, 1, self.heads, self.head_dim))
+            else:
+                parts.append(self._attend([row], index, layer, segment_qk, segment_values))
+            start += n
+        return torch.cat(parts, dim=1)
+
+    def _native_step(
+        self, rows: list[SequenceKV], index: int, layer: _Layer, qk: torch.Tensor, values: torch.Tensor
+    ) -> torch.Tensor:
+        """Appends one token's keys/values per row and attends, all rows in one call of the C kernel."""
+        return native_attention.decode_step(
+            rows,
+            index,
+            qk[:, 0, : self.heads],
+            qk[:, 0, self.heads :],
+            values[:, 0],
+            layer.scaling,
+            layer.window,
+        )
 
     def _rotary(self, positions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """cos and sin for [B, n] positions, shaped [B, n, 1, dim] to broadcast over heads."""

@@ -63,6 +63,9 @@ from autoglm_core.errors import EngineError, FailedPrecondition, InvalidArgument
 logger = logging.getLogger(__name__)
 
 BACKEND_NAME = "transformers"
+# Prompt tokens prefilled together at most (counted before prefix reuse): bounds how long the running
+# requests wait for a prefill pass. A longer prompt is prefilled alone.
+PREFILL_TOKENS = 1024
 _DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
 
@@ -299,41 +302,70 @@ class _DecodeWorker:
 
     def _admit(self) -> None:
         """Fills the batch from `waiting`, most urgent first; pauses the least urgent running request
-        when a more urgent one waits and the batch is full. New requests are prefilled alone, so
-        their cache is exact."""
+        when a more urgent one waits and the batch is full.
+
+        New requests are prefilled together, up to PREFILL_TOKENS prompt tokens, in one pass of the
+        lean decoder, which gives each the cache it would get alone (on transformers' forward, one by
+        one). Measured with 16 chat requests arriving together (SmolLM2-135M, 2-core CPU): one pass
+        ran the linear layers over ~240 uncached tokens at once instead of 16 passes of ~15."""
+        batch: list[_Stream] = []
+        tokens = 0
         while self.waiting and not self._stopping:
             stream = self.waiting[0]
-            if len(self.active) >= self.max_batch_size:
-                if not self._pause_for(stream):
-                    return
+            if len(self.active) + len(batch) >= self.max_batch_size:
+                if not self.active or not self._pause_for(stream):
+                    break
                 continue
-            heapq.heappop(self.waiting)
-            if stream.cancelled:
-                _release(stream)
-                continue
-            if stream.prefilled:
-                self.active.append(stream)  # a paused request resumes
-                continue
-            try:
-                logits = self._prefill(stream)
-                if self._emit(stream, logits[0], int(logits[0].argmax())):
-                    self.active.append(stream)
-                else:
+            if stream.cancelled or stream.prefilled:
+                heapq.heappop(self.waiting)
+                if stream.cancelled:
                     _release(stream)
-            except Exception as exc:  # a bad request must not take the others down
-                logger.exception("prefill of %s failed", stream.request.request_id)
-                _release(stream)
-                self._send(stream, _as_engine_error(exc))
-            self._flush()  # the first token goes out now, not after the other prefills
+                else:
+                    self.active.append(stream)  # a paused request resumes
+                continue
+            prompt_tokens = len(stream.request.prompt_ids)
+            if batch and (self.decoder is None or tokens + prompt_tokens > PREFILL_TOKENS):
+                break
+            heapq.heappop(self.waiting)
+            batch.append(stream)
+            tokens += prompt_tokens
+        if batch:
+            self._prefill_safely(batch)
 
-    def _prefill(self, stream: _Stream) -> torch.Tensor:
-        """Runs the prompt into the stream's empty cache, reusing a cached prefix; last logits."""
-        prompt = list(stream.request.prompt_ids)
-        if self.prefix_cache is None:
-            return self._forward([stream.kv], [prompt])
-        start = self.prefix_cache.restore(prompt, stream.kv)
-        logits = self._forward([stream.kv], [prompt[start:]])
-        self.prefix_cache.store(prompt, stream.kv)
+    def _prefill_safely(self, batch: list[_Stream]) -> None:
+        """Prefills `batch` and sends each its first token; a failing request fails alone."""
+        try:
+            logits = self._prefill(batch)
+        except Exception as exc:
+            if len(batch) > 1:  # find the culprit: each again on its own
+                for stream in batch:
+                    _release(stream)
+                    self._prefill_safely([stream])
+                return
+            logger.exception("prefill of %s failed", batch[0].request.request_id)
+            _release(batch[0])
+            self._send(batch[0], _as_engine_error(exc))
+            self._flush()
+            return
+        greedy = logits.argmax(dim=-1).tolist()
+        for stream, row, token in zip(batch, logits, greedy, strict=True):
+            if self._emit(stream, row, token):
+                self.active.append(stream)
+            else:
+                _release(stream)
+        self._flush()  # the first tokens go out now, not after the next decode step
+
+    def _prefill(self, batch: list[_Stream]) -> torch.Tensor:
+        """Runs the prompts into the streams' empty caches, reusing cached prefixes; last logits."""
+        prompts = [list(stream.request.prompt_ids) for stream in batch]
+        cache = self.prefix_cache
+        starts = [cache.restore(p, s.kv) if cache else 0 for p, s in zip(prompts, batch, strict=True)]
+        logits = self._forward(
+            [s.kv for s in batch], [p[start:] for p, start in zip(prompts, starts, strict=True)]
+        )
+        if cache is not None:
+            for prompt, stream in zip(prompts, batch, strict=True):
+                cache.store(prompt, stream.kv)
         return logits
 
     def _urgent_waiting(self) -> bool:

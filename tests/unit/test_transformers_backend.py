@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import dataclasses
 import shutil
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -361,6 +362,69 @@ async def test_a_step_stopped_between_layers_is_undone_exactly(tiny: Transformer
         straight = decoder.forward(twins, [[5], [6]])
     assert torch.equal(redone, straight)
     assert [row.lengths for row in rows] == [twin.lengths for twin in twins]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("quantization", ["none", "int4"])
+async def test_prompts_prefilled_together_get_the_bits_they_get_alone(
+    tiny_dir: Path, quantization: str
+) -> None:
+    import torch
+
+    from autoglm_core.backends.ragged import SequenceKV
+
+    async with loaded(tiny_dir, quantization=quantization) as backend:
+        assert backend._worker is not None and backend._worker.decoder is not None
+        decoder = backend._worker.decoder
+        ps = prompts(backend)
+        assert len({len(p) for p in ps}) > 1  # really of different lengths
+        with torch.inference_mode():
+            alone_rows, rows = [SequenceKV() for _ in ps], [SequenceKV() for _ in ps]
+            # Rows that start from different cache lengths, as after a prefix-cache restore.
+            for row, twin, p, head in zip(rows, alone_rows, ps, (1, 2, 3, 1), strict=True):
+                decoder.forward([row], [p[:head]])
+                decoder.forward([twin], [p[:head]])
+            alone = torch.cat(
+                [decoder.forward([r], [p[h:]]) for r, p, h in zip(alone_rows, ps, (1, 2, 3, 1), strict=True)]
+            )
+            together = decoder.forward(rows, [p[h:] for p, h in zip(ps, (1, 2, 3, 1), strict=True)])
+        assert torch.equal(together, alone)
+        for row, twin in zip(rows, alone_rows, strict=True):
+            assert row.lengths == twin.lengths
+            for layer in range(len(row.lengths)):
+                assert all(torch.equal(a, b) for a, b in zip(row.view(layer), twin.view(layer), strict=True))
+
+
+@pytest.mark.asyncio
+async def test_requests_arriving_together_are_prefilled_in_one_pass(tiny_dir: Path) -> None:
+    async with loaded(tiny_dir, max_batch_size=8) as backend:
+        worker = backend._worker
+        assert worker is not None and worker.decoder is not None
+        ps = prompts(backend)
+        alone = [tokens(await collect(backend, request(f"a{i}", p, 8))) for i, p in enumerate(ps)]
+        # Hold the decode thread in its first pass until every request has been submitted.
+        entered, release, passes = threading.Event(), threading.Event(), []
+        forward = worker.decoder.forward
+
+        def held(rows: Any, tokens_: Any, interrupt: Any = None) -> Any:
+            entered.set()
+            release.wait(TIMEOUT_S)
+            passes.append([len(t) for t in tokens_])
+            return forward(rows, tokens_, interrupt)
+
+        worker.decoder.forward = held  # type: ignore[method-assign,assignment]
+        # A first request occupies the decode thread; the others queue up meanwhile.
+        blocker = asyncio.create_task(collect(backend, request("blocker", ps[0], 8)))
+        assert await asyncio.to_thread(entered.wait, TIMEOUT_S)
+        tasks = [asyncio.create_task(collect(backend, request(f"b{i}", p, 8))) for i, p in enumerate(ps)]
+        while worker.inbox.qsize() < len(ps):
+            await asyncio.sleep(0.01)
+        release.set()
+        together = [tokens(c) for c in await asyncio.gather(*tasks)]
+        assert tokens(await blocker) == alone[0] and together == alone
+        prefills = [p for p in passes if max(p) > 1]
+        assert prefills[0] == [len(ps[0])]  # the blocker
+        assert sorted(prefills[1]) == sorted(len(p) for p in ps)  # the other four in one pass
 
 
 @pytest.mark.asyncio
