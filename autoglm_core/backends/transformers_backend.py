@@ -1,7 +1,8 @@
 """The real backend: a Hugging Face causal LM run with PyTorch, with continuous batching.
 
-One background thread owns the model. New requests are prefilled one at a time, then join the running
-batch; every decoding step runs one batched forward pass over all active requests and hands each
+One background thread owns the model. New requests are prefilled (those that arrived together in one
+pass on the lean decoder, one at a time on transformers' forward), then join the running batch; every
+decoding step runs one batched forward pass over all active requests and hands each
 request its next token through its own asyncio queue. Closing a request's iterator marks it cancelled,
 and the thread drops it (and its KV cache) before the next step.
 
