@@ -308,6 +308,23 @@ async def soak_run(server: ServerProcess, requests: int, cancel_fraction: float)
         "cancel_fraction": cancel_fraction,
         "rss_mb_samples": samples,
         "growth_after_warmup_pct": round((final - after_warmup) / after_warmup * 100, 2),
+        **rss_trend(samples[1:]),
+    }
+
+
+def rss_trend(samples: list[tuple[int, float]]) -> dict[str, float]:
+    """The least-squares line through the samples: RSS that goes up and down with the batch (the real
+    model's KV caches and prefill activations) but does not grow shows as a trend near 0, where two
+    samples alone may differ by several percent."""
+    if len(samples) < 3:
+        return {}
+    done, rss = [float(d) for d, _ in samples], [r for _, r in samples]
+    slope, intercept = statistics.linear_regression(done, rss)
+    start = intercept + slope * done[0]
+    return {
+        "trend_growth_pct": round(slope * (done[-1] - done[0]) / start * 100, 2),
+        "rss_mb_min_after_warmup": round(min(rss), 1),
+        "rss_mb_max_after_warmup": round(max(rss), 1),
     }
 
 
