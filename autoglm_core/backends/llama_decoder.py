@@ -146,11 +146,6 @@ class LlamaDecoder:
         batch, n = x.shape[0], x.shape[1]
         cos, sin = self._rotary(positions)
         q_width, k_width = self.heads * self.head_dim, self.kv_heads * self.head_dim
-        # The kernel appends into caches that exist: a one-token prompt into an empty cache goes by torch.
-        native = n == 1 and self.native_attention and all(row.lengths for row in rows)
-        if native:
-            for row in rows:
-                row.make_room(1)
         for index, layer in enumerate(self.layers):
             if interrupt is not None and index > 0 and interrupt():
                 raise StepInterrupted
@@ -159,9 +154,7 @@ class LlamaDecoder:
             qk = qkv[..., : q_width + k_width].reshape(batch, n, self.heads + self.kv_heads, self.head_dim)
             qk = qk * cos + _rotate_half(qk) * sin
             values = qkv[..., q_width + k_width :].reshape(batch, n, self.kv_heads, self.head_dim)
-            if native:
-                attended = self._native_step(rows, index, layer, qk, values)
-            elif ragged:
+            if ragged:
                 attended = self._attend_segments(rows, counts, index, layer, qk, values)
             else:
                 attended = self._attend(rows, index, layer, qk, values)
@@ -176,8 +169,13 @@ class LlamaDecoder:
     def _attend(
         self, rows: list[SequenceKV], index: int, layer: _Layer, qk: torch.Tensor, values: torch.Tensor
     ) -> torch.Tensor:
-        """Attention through torch ops: queries+keys [B, n, heads + kv_heads, dim] and values
-        [B, n, kv_heads, dim] -> [B, n, heads, dim]."""
+        """Appends the keys/values and attends: queries+keys [B, n, heads + kv_heads, dim] and values
+        [B, n, kv_heads, dim] -> [B, n, heads, dim]. One token per row onto existing caches (a decode
+        step) goes through the C kernel where it was built; anything else through torch ops."""
+        batch, n = qk.shape[0], qk.shape[1]
+        if n == 1 and self.native_attention and all(len(row.lengths) > index for row in rows):
+            attended = self._native_step(rows, index, layer, qk, values)
+            return attended.reshape(batch, 1, self.heads, self.head_dim)
         query = qk[:, :, : self.heads].transpose(1, 2)  # [B, heads, n, dim]
         keys = qk[:, :, self.heads :].transpose(1, 2)
         values = values.transpose(1, 2)
@@ -199,13 +197,9 @@ class LlamaDecoder:
         """Attention of a flat [1, total] pass: each row over its own segment, as if it ran alone."""
         parts, start = [], 0
         for row, n in zip(rows, counts, strict=True):
-            segment_qk, segment_values = qk[:, start : start + n], values[:, start : start + n]
-            if n == 1 and self.native_attention and row.lengths:  # alone, this would be a decode step
-                row.make_room(1)
-                attended = self._native_step([row], index, layer, segment_qk, segment_values)
-                parts.append(attended.reshape(1, 1, self.heads, self.head_dim))
-            else:
-                parts.append(self._attend([row], index, layer, segment_qk, segment_values))
+            parts.append(
+                self._attend([row], index, layer, qk[:, start : start + n], values[:, start : start + n])
+            )
             start += n
         return torch.cat(parts, dim=1)
 

@@ -53,10 +53,12 @@ def decode_step(
     """Appends one key/value per row to `layer` and attends: query [B, heads, dim] and new keys/values
     [B, kv_heads, dim] (fp32, each row's heads contiguous) -> [B, heads * dim].
 
-    Every row must have room for one more entry in `layer` (SequenceKV.make_room)."""
+    Every row must already hold entries in `layer` (the kernel appends, it does not start a cache)."""
     library = _library()
     if library is None:
         raise RuntimeError("the native attention kernel is not available")
+    for row in rows:
+        row.reserve(layer, 1)
     batch, heads, dim = query.shape
     kv_heads = new_keys.shape[1]
     for tensor in (query, new_keys, new_values):
@@ -118,7 +120,8 @@ def _build() -> Path:
         raise OSError(f"no C compiler {compiler!r} on PATH")
     version = subprocess.run([compiler, "--version"], capture_output=True, text=True, timeout=30, check=True)
     source = _SOURCE.read_bytes()
-    key = hashlib.sha256(source + " ".join(_flags()).encode() + version.stdout.encode()).hexdigest()[:16]
+    flags = _flags()
+    key = hashlib.sha256(source + " ".join(flags).encode() + version.stdout.encode()).hexdigest()[:16]
     directory = default_cache_dir() / "kernels"
     target = directory / f"native_attention-{key}.so"
     if target.exists():
@@ -128,7 +131,7 @@ def _build() -> Path:
     with tempfile.TemporaryDirectory(dir=directory) as scratch:
         built = Path(scratch) / target.name
         subprocess.run(
-            [compiler, *_flags(), str(_SOURCE), "-o", str(built), "-lm"],
+            [compiler, *flags, str(_SOURCE), "-o", str(built), "-lm"],
             capture_output=True, text=True, timeout=120, check=True,
         )  # fmt: skip
         os.replace(built, target)

@@ -40,18 +40,16 @@ class SequenceKV:
             self.keys.append(key.new_empty((key.shape[0], capacity, key.shape[2])))
             self.values.append(value.new_empty((value.shape[0], capacity, value.shape[2])))
             self.lengths.append(0)
+        self.reserve(layer, key.shape[1])
         start, end = self.lengths[layer], self.lengths[layer] + key.shape[1]
-        if end > self.keys[layer].shape[1]:
-            self._grow(layer, end)
         self.keys[layer][:, start:end].copy_(key)
         self.values[layer][:, start:end].copy_(value)
         self.lengths[layer] = end
 
-    def make_room(self, n: int) -> None:
-        """Makes every layer able to take `n` more entries without growing (for the native kernel)."""
-        for layer, length in enumerate(self.lengths):
-            if length + n > self.keys[layer].shape[1]:
-                self._grow(layer, length + n)
+    def reserve(self, layer: int, n: int) -> None:
+        """Makes `layer` (already started) able to take `n` more entries without growing."""
+        if self.lengths[layer] + n > self.keys[layer].shape[1]:
+            self._grow(layer, self.lengths[layer] + n)
 
     def _grow(self, layer: int, needed: int) -> None:
         capacity = max(needed, 2 * self.keys[layer].shape[1])

@@ -502,13 +502,19 @@ async def test_repetition_penalty_runs_deterministically(tiny: TransformersBacke
     assert first == again and len(first) == 16
 
 
+async def pretend_eos_midway(tiny: TransformersBackend, prompt: list[int]) -> tuple[list[int], int]:
+    """The prompt's 12 free tokens, and a position from which the model's EOS is made the token it
+    emits there (a token not seen before it)."""
+    free = tokens(await collect(tiny, request("free", prompt, 12)))
+    stop_at = next(i for i, t in enumerate(free) if t not in free[:i] and i >= 2)
+    tiny._info = dataclasses.replace(tiny.info, eos_token_ids=(free[stop_at],))
+    return free, stop_at
+
+
 @pytest.mark.asyncio
 async def test_eos_stops_generation(tiny: TransformersBackend) -> None:
     prompt = prompts(tiny)[1]
-    free = tokens(await collect(tiny, request("free", prompt, 12)))
-    stop_at = next(i for i, t in enumerate(free) if t not in free[:i] and i >= 2)
-    # Pretend the model's EOS is the token it emits at position stop_at.
-    tiny._info = dataclasses.replace(tiny.info, eos_token_ids=(free[stop_at],))
+    free, stop_at = await pretend_eos_midway(tiny, prompt)
     chunks = await collect(tiny, request("eos", prompt, 12))
     assert tokens(chunks) == free[:stop_at]
     assert chunks[-1].eos and chunks[-1].token_ids == []
@@ -518,9 +524,7 @@ async def test_eos_stops_generation(tiny: TransformersBackend) -> None:
 @pytest.mark.asyncio
 async def test_min_new_tokens_holds_eos_back(tiny: TransformersBackend) -> None:
     prompt = prompts(tiny)[1]
-    free = tokens(await collect(tiny, request("free", prompt, 12)))
-    stop_at = next(i for i, t in enumerate(free) if t not in free[:i] and i >= 2)
-    tiny._info = dataclasses.replace(tiny.info, eos_token_ids=(free[stop_at],))
+    free, stop_at = await pretend_eos_midway(tiny, prompt)
     chunks = await collect(tiny, request("held", prompt, 12, min_new_tokens=stop_at + 3))
     held = tokens(chunks)
     # Up to where EOS came, the same tokens; there the next-best token instead, and on to the end.
