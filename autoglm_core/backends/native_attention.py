@@ -8,27 +8,24 @@ would remove the dispatch, but a row's numbers would then depend on the longest 
 The kernel makes one call per layer for the whole batch and computes each row by the same sequential
 code, so batching still never changes a row's result.
 
-It is built with the system C compiler (`$CC`, else `cc`) into the model cache directory, keyed by a
-hash of source, flags and compiler, so a machine compiles it once (about a second). Where no compiler
-works, or AUTOGLM_DISABLE_NATIVE_ATTENTION is set, `available()` is False and the torch path runs.
+It is built with the system C compiler (`$CC`, else `cc`) into the model cache directory, once per
+machine (native_build.py). Where no compiler works, or AUTOGLM_DISABLE_NATIVE_ATTENTION is set,
+`available()` is False and the torch path runs.
 """
 
 from __future__ import annotations
 
 import ctypes
 import functools
-import hashlib
 import logging
 import os
-import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 import torch
 
+from autoglm_core.backends import native_build
 from autoglm_core.backends.ragged import SequenceKV
-from autoglm_core.models.default_model import default_cache_dir
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +86,7 @@ def _library() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
     if os.environ.get("AUTOGLM_DISABLE_NATIVE_ATTENTION"):
         return None
     try:
-        path = _build()
+        path = native_build.build(_SOURCE)
     except (OSError, subprocess.SubprocessError) as error:
         detail = getattr(error, "stderr", None) or ""
         logger.warning("native attention kernel unavailable, using torch ops: %s %s", error, detail)
@@ -103,37 +100,3 @@ def _library() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
         _INT64, ctypes.c_float, _POINTER,
     ]  # fmt: skip
     return function
-
-
-def _flags() -> list[str]:
-    flags = ["-O3", "-shared", "-fPIC", "-std=gnu11", "-ffp-contract=fast"]
-    # torch's own CPU detection decides the vector width; a cache shared between machines stays safe
-    # because the flags are part of the file's name.
-    if torch.backends.cpu.get_cpu_capability() in ("AVX2", "AVX512"):
-        flags += ["-mavx2", "-mfma"]
-    return flags
-
-
-def _build() -> Path:
-    compiler = os.environ.get("CC", "cc")
-    if shutil.which(compiler) is None:
-        raise OSError(f"no C compiler {compiler!r} on PATH")
-    version = subprocess.run([compiler, "--version"], capture_output=True, text=True, timeout=30, check=True)
-    source = _SOURCE.read_bytes()
-    flags = _flags()
-    key = hashlib.sha256(source + " ".join(flags).encode() + version.stdout.encode()).hexdigest()[:16]
-    directory = default_cache_dir() / "kernels"
-    target = directory / f"native_attention-{key}.so"
-    if target.exists():
-        return target
-    directory.mkdir(parents=True, exist_ok=True)
-    # Compile beside the target and rename: another process may be building the same file.
-    with tempfile.TemporaryDirectory(dir=directory) as scratch:
-        built = Path(scratch) / target.name
-        subprocess.run(
-            [compiler, *flags, str(_SOURCE), "-o", str(built), "-lm"],
-            capture_output=True, text=True, timeout=120, check=True,
-        )  # fmt: skip
-        os.replace(built, target)
-    logger.info("compiled the native attention kernel into %s", target)
-    return target
