@@ -27,11 +27,14 @@ import os
 import torch
 from torch import nn
 
+from autoglm_core.backends import native_linear
+from autoglm_core.backends.native_linear import BlockGrid, NativeLinear, exact_grid
+
 # oneDNN packs weights for a batch size; with a hint >= 16 its rows were bitwise batch-invariant here.
 PACK_BATCH_HINT = 16
 # Weights per int4 group: a GGUF Q4 block.
 INT4_GROUP = 32
-QUANTIZATIONS = ("none", "int4")
+QUANTIZATIONS = ("auto", "none", "int4")
 
 
 class PackedLinear(nn.Module):
@@ -86,7 +89,8 @@ class Int4Linear(nn.Module):
 
     @staticmethod
     def fits(weight: torch.Tensor) -> bool:
-        return weight.dim() == 2 and weight.shape[1] % INT4_GROUP == 0
+        # torch's packing wants whole groups along the input and outputs in multiples of 16.
+        return weight.dim() == 2 and weight.shape[1] % INT4_GROUP == 0 and weight.shape[0] % 16 == 0
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         rows = x.reshape(-1, self.in_features).to(torch.bfloat16)
@@ -98,10 +102,25 @@ class Int4Linear(nn.Module):
 
 
 def make_linear(weight: torch.Tensor, bias: torch.Tensor | None, quantization: str) -> nn.Module:
-    """The fastest batch-invariant layer for this weight: int4 where asked for and possible, else fp32."""
+    """The fastest batch-invariant layer for this weight under `quantization`:
+
+    - "none": fp32 (oneDNN);
+    - "int4": 4-bit blocks, through the native kernel (fp32 arithmetic) where it was built, else torch's
+      int4 kernel (bf16);
+    - "auto": the weights exactly as a quantized GGUF file holds them (4-bit or 8-bit blocks) through the
+      native kernel; fp32 for weights on no such grid, or without the kernel.
+    """
     if quantization == "int4" and Int4Linear.fits(weight):
+        if native_linear.available():
+            return NativeLinear(BlockGrid(weight, 4), bias)
         return Int4Linear(weight, bias)
-    return PackedLinear(weight, bias)
+    return make_exact_linear(weight, bias) if quantization == "auto" else PackedLinear(weight, bias)
+
+
+def make_exact_linear(weight: torch.Tensor, bias: torch.Tensor | None) -> nn.Module:
+    """Block weights through the native kernel where that holds them exactly, else fp32."""
+    grid = exact_grid(weight) if native_linear.available() else None
+    return PackedLinear(weight, bias) if grid is None else NativeLinear(grid, bias)
 
 
 def pack_linears(model: nn.Module) -> int:
