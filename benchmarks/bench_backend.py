@@ -111,7 +111,7 @@ async def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16])
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all usable cores)")
     parser.add_argument("--dtype", default="auto", help="auto (fp32 on CPU), float32, bfloat16, float16")
-    parser.add_argument("--quantization", default="none", help="none (fp32) or int4 (4-bit weights, CPU)")
+    parser.add_argument("--quantization", default="auto", help="auto (the file's blocks), none (fp32), int4")
     parser.add_argument("--skip-generate", action="store_true", help="skip the model.generate baseline")
     args = parser.parse_args()
 

@@ -357,7 +357,7 @@ def main() -> None:
     parser.add_argument("--probes", type=int, default=5)
     parser.add_argument("--max-running", type=int, default=16)
     parser.add_argument("--reserved-slots", type=int, default=4, help="priority: slots kept for priority 0")
-    parser.add_argument("--quantization", default="none", choices=["none", "int4"])
+    parser.add_argument("--quantization", default="auto", choices=["auto", "none", "int4"])
     parser.add_argument("--baseline", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()

@@ -19,6 +19,7 @@ goes through transformers.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -28,7 +29,8 @@ from torch.nn import functional
 from transformers import PreTrainedModel
 
 from autoglm_core.backends import native_attention
-from autoglm_core.backends.linear_kernels import make_linear
+from autoglm_core.backends.linear_kernels import Int4Linear, make_linear
+from autoglm_core.backends.native_linear import NativeLinear
 from autoglm_core.backends.ragged import SequenceKV, decode_attention, prefill_attention
 
 FAMILIES = ("llama", "mistral", "qwen2")
@@ -100,17 +102,25 @@ class LlamaDecoder:
         self.layers = [_Layer(layer, quantization) for layer in inner.layers]
         self.norm = inner.norm.weight.detach()
         self.norm_eps = float(inner.norm.variance_epsilon)
-        # The output head stays fp32: it picks the tokens (and a Q8 head would not survive int4).
+        # The output head picks the tokens: fp32, or 8-bit blocks only where that is exactly the file's
+        # (a Q8_0 head would not survive int4).
         lm_head = model.lm_head  # type: ignore[union-attr]
-        self.head = make_linear(lm_head.weight, lm_head.bias, "none")
+        head_mode = "none" if quantization == "none" else "auto"
+        self.head = make_linear(lm_head.weight, lm_head.bias, head_mode)
         # Decode steps attend through the C kernel where it could be built (native_attention.py).
         self.native_attention = native_attention.available()
         self._cos = self._sin = torch.empty(0)
         self._grow_table(_FIRST_TABLE)
 
+    def linear_kinds(self) -> str:
+        """What computes the linear layers, e.g. "120 x 4-bit native; head 8-bit native"."""
+        kinds = Counter(_kind(m) for layer in self.layers for m in layer.modules())
+        layers = ", ".join(f"{count} x {kind}" for kind, count in kinds.items())
+        return f"{layers}; head {_kind(self.head)}"
+
     @property
     def int4_error(self) -> float:
-        """Largest change int4 makes to a weight, bf16 rounding of the kernel included."""
+        """Largest change the quantized layers make to a weight, the kernel's own rounding included."""
         return self._largest("error")
 
     @property
@@ -230,6 +240,12 @@ class LlamaDecoder:
             probe = torch.zeros(1, dtype=torch.float32)
             cos, sin = self.rotary(probe, torch.arange(length)[None, :])
         self._cos, self._sin = cos[0].float(), sin[0].float()
+
+
+def _kind(linear: nn.Module) -> str:
+    if isinstance(linear, NativeLinear):
+        return f"{linear.bits}-bit native"
+    return "int4 torch (bf16)" if isinstance(linear, Int4Linear) else "fp32"
 
 
 def _rms_norm(x: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.Tensor:

@@ -663,14 +663,15 @@ class TransformersBackend:
         num_threads: int | None = None,
         load_timeout_s: float = 900.0,
         ignore_eos: bool = False,
-        quantization: str = "none",
+        quantization: str = "auto",
         prefix_cache_mb: int = 0,
     ) -> None:
         if max_batch_size < 1:
             raise InvalidArgument.one("max_batch_size", "must be at least 1")
         if quantization not in QUANTIZATIONS:
             raise InvalidArgument.one("quantization", f"must be one of {', '.join(QUANTIZATIONS)}")
-        # "int4": 4-bit weights on CPU, for latency over throughput (see linear_kernels.py).
+        # "auto": the weights as a quantized GGUF holds them, where the native kernel can; "int4": 4-bit
+        # weights whatever the model (lossy off a Q4 file); see linear_kernels.make_linear.
         self.quantization = quantization
         # Keys and values of shared prompt prefixes kept for reuse (prefix_cache.py); 0 = none.
         self.prefix_cache_mb = prefix_cache_mb
@@ -808,7 +809,7 @@ class TransformersBackend:
         device = _resolve_device(self._device_name)
         dtype = _resolve_dtype(self._dtype_name, device)
         fast_kernels = can_pack(device, dtype)
-        if self.quantization != "none" and not fast_kernels:
+        if self.quantization == "int4" and not fast_kernels:
             raise FailedPrecondition(
                 f"quantization {self.quantization} runs on CPU with a float32 model; "
                 f"this load is {device} / {dtype}"
@@ -867,23 +868,50 @@ class TransformersBackend:
                 reason = str(error)
             else:
                 if self.quantization != "none":
-                    worker.decoder = decoder = LlamaDecoder(model, self.quantization)
+                    worker.decoder = decoder = self._quantized_decoder(
+                        model, worker, decoder, probe, reference
+                    )
                 _drop_decoder_layers(model)  # the decoder holds its own (packed) copies
                 logger.info(
-                    "%s: lean Llama decoder, quantization %s, %s decode attention"
+                    "%s: lean Llama decoder, quantization %s (%s), %s decode attention"
                     " (weights off the 4-bit grid by %.3g, changed by %.3g; logits by %.3g)",
                     self.source,
                     self.quantization,
+                    decoder.linear_kinds(),
                     "native" if decoder.native_attention else "torch-ops",
                     decoder.int4_grid_error,
                     decoder.int4_error,
                     _logits_error(worker, probe, reference),
                 )
                 return worker
-        if self.quantization != "none":
+        if self.quantization == "int4":
             raise FailedPrecondition(f"quantization {self.quantization} needs the lean decoder: {reason}")
         logger.info("%s: lean decoder not used (%s)", self.source, reason)
         return None
+
+    def _quantized_decoder(
+        self,
+        model: PreTrainedModel,
+        worker: _DecodeWorker,
+        fp32: LlamaDecoder,
+        probe: list[int],
+        reference: torch.Tensor,
+    ) -> LlamaDecoder:
+        """The decoder with the asked-for weights. "auto" keeps the weights exactly, so it is held to
+        fp32's tolerance, and fp32 serves if it misses; int4's rounding is the user's choice (logged)."""
+        decoder = LlamaDecoder(model, self.quantization)
+        if self.quantization != "auto":
+            return decoder
+        worker.decoder = decoder
+        try:
+            _check_against_reference(worker, probe, reference, 1e-3)
+        except FailedPrecondition as error:
+            logger.warning(
+                "%s: quantization auto does not reproduce the model, using fp32: %s", self.source, error
+            )
+            worker.decoder = fp32
+            return fp32
+        return decoder
 
 
 def _drop_decoder_layers(model: PreTrainedModel) -> None:

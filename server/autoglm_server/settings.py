@@ -43,10 +43,11 @@ class Settings(BaseSettings):
         description="Memory for the keys and values of shared prompt prefixes (chat template, system "
         "message), so requests sharing them skip that part of the prefill; 0 turns it off.",
     )
-    quantization: Literal["none", "int4"] = Field(
-        "none",
-        description="CPU weights: none = fp32 (exact, fastest for many concurrent streams); int4 = 4-bit "
-        "groups of 32 (exact for Q4 GGUF files, bf16 activations, fastest for one or a few streams).",
+    quantization: Literal["auto", "none", "int4"] = Field(
+        "auto",
+        description="CPU weights: auto = as a quantized GGUF file holds them (4-bit or 8-bit blocks, "
+        "exact, computed in fp32 by a native kernel; fp32 for other weights); none = fp32; int4 = 4-bit "
+        "blocks of 32 for every model (lossy unless the file is Q4).",
     )
     max_running: int = Field(16, ge=1, le=4096, description="Most requests generating at once.")
     max_queue: int = Field(256, ge=0, le=100_000, description="Most requests waiting for a slot.")

@@ -21,6 +21,7 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
+from autoglm_core.backends import native_linear
 from autoglm_core.backends.base import Backend, BackendRequest, ChatTokenizer, SamplingConfig, TokenChunk
 from autoglm_core.backends.transformers_backend import TransformersBackend
 from autoglm_core.errors import FailedPrecondition, InvalidArgument, NotFound
@@ -135,6 +136,41 @@ async def test_int4_weights_are_batch_invariant_too(tiny_dir: Path) -> None:
         assert backend._worker is not None and backend._worker.decoder is not None
         assert backend._worker.decoder.int4_error > 0  # random weights are not 4-bit: it says so
         await assert_batched_equals_alone(backend)
+
+
+@pytest.fixture(scope="module")
+def tiny_q4_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny model with every layer's weights on a Q4_1 grid, as if read from a Q4_1 GGUF file."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    path = build_tiny_model(tmp_path_factory.mktemp("tiny-q4") / "model")
+    model = AutoModelForCausalLM.from_pretrained(str(path))
+    with torch.no_grad():
+        for name, weight in model.named_parameters():
+            if ".layers." in name and weight.dim() == 2:
+                blocks = weight.reshape(weight.shape[0], -1, 32).double()
+                low = blocks.amin(-1, keepdim=True).half().double()
+                d = ((blocks.amax(-1, keepdim=True) - low) / 15).half().double()
+                q = torch.round((blocks - low) / d).clamp(0, 15)
+                weight.copy_((d * q + low).float().reshape(weight.shape))
+    model.save_pretrained(str(path))
+    return path
+
+
+@pytest.mark.asyncio
+async def test_auto_computes_a_4_bit_models_own_weights_batch_invariantly(tiny_q4_dir: Path) -> None:
+    async with loaded(tiny_q4_dir, max_batch_size=4, quantization="none") as fp32:
+        expected = [tokens(await collect(fp32, request(f"f{i}", p))) for i, p in enumerate(prompts(fp32))]
+    async with loaded(tiny_q4_dir, max_batch_size=4) as backend:  # quantization auto
+        assert backend._worker is not None and backend._worker.decoder is not None
+        assert backend._worker.decoder.linear_kinds() == "8 x 4-bit native; head fp32"
+        assert backend._worker.decoder.int4_error == 0.0
+        await assert_batched_equals_alone(backend)
+        # The same weights in fp32 arithmetic, summed in another order: the same greedy answers here.
+        assert [
+            tokens(await collect(backend, request(f"a{i}", p))) for i, p in enumerate(prompts(backend))
+        ] == expected
 
 
 @pytest.mark.asyncio
@@ -679,12 +715,44 @@ async def test_default_model_batched_equals_alone(default_dir: Path) -> None:
 
 @pytest.mark.model
 @pytest.mark.asyncio
-async def test_default_model_in_int4_keeps_the_files_weights_and_answers(default_dir: Path) -> None:
+async def test_default_model_computes_with_the_files_own_blocks(default_dir: Path) -> None:
+    """quantization auto (the default): the Q4_1 layers and Q8_0 head as the file holds them, in fp32."""
+    backend = TransformersBackend(str(default_dir), name="openautoglm-base-v1")
+    await asyncio.wait_for(backend.load(), 300)
+    try:
+        assert backend._worker is not None and backend._worker.decoder is not None
+        decoder = backend._worker.decoder
+        assert decoder.linear_kinds() == "120 x 4-bit native; head 8-bit native"
+        assert decoder.int4_grid_error == 0.0 and decoder.int4_error == 0.0
+        tok = backend.tokenizer
+        prompt = tok.render_chat(
+            [{"role": "user", "content": "What is the capital of France?"}], enable_thinking=False
+        )
+        assert "Paris" in tok.decode(tokens(await collect(backend, request("paris", tok.encode(prompt), 32))))
+        await assert_batched_equals_alone(backend, 16)
+    finally:
+        await backend.close()
+
+
+@pytest.fixture
+def without_native_linear(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("AUTOGLM_DISABLE_NATIVE_LINEAR", "1")
+    native_linear._library.cache_clear()
+    yield
+    native_linear._library.cache_clear()
+
+
+@pytest.mark.model
+@pytest.mark.asyncio
+async def test_default_model_in_int4_through_torchs_kernel_keeps_the_files_codes_and_answers(
+    default_dir: Path, without_native_linear: None
+) -> None:
     backend = TransformersBackend(str(default_dir), name="openautoglm-base-v1", quantization="int4")
     await asyncio.wait_for(backend.load(), 300)
     try:
         assert backend._worker is not None and backend._worker.decoder is not None
         decoder = backend._worker.decoder
+        assert decoder.linear_kinds() == "120 x int4 torch (bf16); head fp32"
         assert decoder.int4_grid_error == 0.0  # the Q4_1 file's own 4-bit codes
         # ... restored through the kernel's bf16 arithmetic: within bf16 rounding. The largest weights
         # here lie in [8, 16), where half a bf16 step is 2**-5.
