@@ -57,13 +57,17 @@ async def test_spans_reach_an_otlp_collector(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("OTEL_BSP_SCHEDULE_DELAY", "100")  # export within 0.1 s
     monkeypatch.delenv("OTEL_SERVICE_NAME", raising=False)
     try:
-        process = await asyncio.to_thread(ServerProcess, ["--backend", "mock"], 120.0)
-        with await asyncio.to_thread(process.__enter__):
+        # Started in a thread (the event loop must keep serving the collector); `with` would start it twice.
+        process = ServerProcess(["--backend", "mock"], 120.0)
+        await asyncio.to_thread(process.__enter__)
+        try:
             async with AsyncAutoGLMClient(process.target, timeout=30) as client:
                 await client.generate("hello", max_new_tokens=4)
             assert process.process is not None
             process.process.send_signal(signal.SIGTERM)  # shutdown flushes what is left
             assert await asyncio.to_thread(process.process.wait, 30) == 0
+        finally:
+            await asyncio.to_thread(process.__exit__, None, None, None)
     finally:
         await server.stop(0)
     names = collector.span_names()
