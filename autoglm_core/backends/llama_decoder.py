@@ -155,37 +155,53 @@ class LlamaDecoder:
             positions = starts + torch.arange(counts[0])[None, :]
         batch, n = x.shape[0], x.shape[1]
         cos, sin = self._rotary(positions)
-        q_width, k_width = self.heads * self.head_dim, self.kv_heads * self.head_dim
+        q_width = self.heads * self.head_dim
         for index, layer in enumerate(self.layers):
             if interrupt is not None and index > 0 and interrupt():
                 raise StepInterrupted
-            qkv = layer.qkv(_rms_norm(x, layer.norm_in, layer.eps))
-            # Queries and keys rotate together: one rotary application for both.
-            qk = qkv[..., : q_width + k_width].reshape(batch, n, self.heads + self.kv_heads, self.head_dim)
-            qk = qk * cos + _rotate_half(qk) * sin
-            values = qkv[..., q_width + k_width :].reshape(batch, n, self.kv_heads, self.head_dim)
+            qkv = _linear(layer.qkv, x, layer.norm_in, layer.eps)
             if ragged:
-                attended = self._attend_segments(rows, counts, index, layer, qk, values)
+                attended = self._attend_segments(rows, counts, index, layer, qkv, cos, sin)
             else:
-                attended = self._attend(rows, index, layer, qk, values)
-            x = x + layer.o(attended.reshape(batch, n, q_width))
-            gate_up = layer.gate_up(_rms_norm(x, layer.norm_post, layer.eps))
+                attended = self._attend(rows, index, layer, qkv, cos, sin)
+            x = _linear(layer.o, attended.reshape(batch, n, q_width), residual=x)
+            gate_up = _linear(layer.gate_up, x, layer.norm_post, layer.eps)
             gate, up = gate_up[..., : layer.intermediate], gate_up[..., layer.intermediate :]
-            x = x + layer.down(functional.silu(gate) * up)
+            x = _linear(layer.down, functional.silu(gate) * up, residual=x)
         last = x[0, torch.tensor(counts).cumsum(0) - 1] if ragged else x[:, -1]  # each row's last token
-        logits: torch.Tensor = self.head(_rms_norm(last, self.norm, self.norm_eps))
+        logits = _linear(self.head, last, self.norm, self.norm_eps)
         return logits
 
     def _attend(
-        self, rows: list[SequenceKV], index: int, layer: _Layer, qk: torch.Tensor, values: torch.Tensor
+        self,
+        rows: list[SequenceKV],
+        index: int,
+        layer: _Layer,
+        qkv: torch.Tensor,
+        cos: torch.Tensor,
+        sin: torch.Tensor,
     ) -> torch.Tensor:
-        """Appends the keys/values and attends: queries+keys [B, n, heads + kv_heads, dim] and values
-        [B, n, kv_heads, dim] -> [B, n, heads, dim]. One token per row onto existing caches (a decode
-        step) goes through the C kernel where it was built; anything else through torch ops."""
-        batch, n = qk.shape[0], qk.shape[1]
+        """Rotates queries and keys, appends the keys/values and attends: qkv [B, n, (heads + 2 kv_heads)
+        * dim] and cos/sin [B, n, 1, dim] -> [B, n, heads, dim]. One token per row onto existing caches
+        (a decode step) goes through the C kernel where it was built, rotation included; anything else
+        through torch ops."""
+        batch, n = qkv.shape[0], qkv.shape[1]
+        heads = qkv.reshape(batch, n, self.heads + 2 * self.kv_heads, self.head_dim)
+        qk, values = heads[:, :, : self.heads + self.kv_heads], heads[:, :, self.heads + self.kv_heads :]
         if n == 1 and self.native_attention and all(len(row.lengths) > index for row in rows):
-            attended = self._native_step(rows, index, layer, qk, values)
+            attended = native_attention.decode_step(
+                rows,
+                index,
+                qk[:, 0, : self.heads],
+                qk[:, 0, self.heads :],
+                values[:, 0],
+                layer.scaling,
+                layer.window,
+                rotary=(cos[:, 0, 0], sin[:, 0, 0]),
+            )
             return attended.reshape(batch, 1, self.heads, self.head_dim)
+        # Queries and keys rotate together: one rotary application for both.
+        qk = qk * cos + _rotate_half(qk) * sin
         query = qk[:, :, : self.heads].transpose(1, 2)  # [B, heads, n, dim]
         keys = qk[:, :, self.heads :].transpose(1, 2)
         values = values.transpose(1, 2)
@@ -201,31 +217,17 @@ class LlamaDecoder:
         counts: list[int],
         index: int,
         layer: _Layer,
-        qk: torch.Tensor,
-        values: torch.Tensor,
+        qkv: torch.Tensor,
+        cos: torch.Tensor,
+        sin: torch.Tensor,
     ) -> torch.Tensor:
         """Attention of a flat [1, total] pass: each row over its own segment, as if it ran alone."""
         parts, start = [], 0
         for row, n in zip(rows, counts, strict=True):
-            parts.append(
-                self._attend([row], index, layer, qk[:, start : start + n], values[:, start : start + n])
-            )
+            segment = slice(start, start + n)
+            parts.append(self._attend([row], index, layer, qkv[:, segment], cos[:, segment], sin[:, segment]))
             start += n
         return torch.cat(parts, dim=1)
-
-    def _native_step(
-        self, rows: list[SequenceKV], index: int, layer: _Layer, qk: torch.Tensor, values: torch.Tensor
-    ) -> torch.Tensor:
-        """Appends one token's keys/values per row and attends, all rows in one call of the C kernel."""
-        return native_attention.decode_step(
-            rows,
-            index,
-            qk[:, 0, : self.heads],
-            qk[:, 0, self.heads :],
-            values[:, 0],
-            layer.scaling,
-            layer.window,
-        )
 
     def _rotary(self, positions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """cos and sin for [B, n] positions, shaped [B, n, 1, dim] to broadcast over heads."""
@@ -246,6 +248,21 @@ def _kind(linear: nn.Module) -> str:
     if isinstance(linear, NativeLinear):
         return f"{linear.bits}-bit native"
     return "int4 torch (bf16)" if isinstance(linear, Int4Linear) else "fp32"
+
+
+def _linear(
+    linear: nn.Module,
+    x: torch.Tensor,
+    norm: torch.Tensor | None = None,
+    eps: float = 0.0,
+    residual: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """[rms_norm(x)] W^T [+ residual]: one call of the native kernel, which does all three, else torch ops."""
+    if isinstance(linear, NativeLinear):
+        out: torch.Tensor = linear(x, norm, eps, residual)
+        return out
+    y: torch.Tensor = linear(x if norm is None else _rms_norm(x, norm, eps))
+    return y if residual is None else residual + y
 
 
 def _rms_norm(x: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.Tensor:

@@ -104,20 +104,33 @@ static void softmax(float *weights, int64_t n) {
     for (int64_t j = 0; j < n; j++) weights[j] /= total;
 }
 
+/* out = x rotated by the rotary embedding of one position (transformers' rotate_half convention):
+ * x * cos + rotate_half(x) * sin, with rotate_half(x) = (-x[half:], x[:half]). */
+static void rotate(const float *x, const float *cos, const float *sin, int64_t dim, float *out) {
+    const int64_t half = dim / 2;
+    for (int64_t i = 0; i < half; i++) {
+        out[i] = x[i] * cos[i] - x[i + half] * sin[i];
+        out[i + half] = x[i + half] * cos[i + half] + x[i] * sin[i + half];
+    }
+}
+
 /* query: [batch][heads][dim] with row stride query_stride; new_keys/new_values: [batch][kv_heads][dim]
  * with row strides key_stride/value_stride. keys[b]/values[b]: [kv_heads][capacity[b]][dim], holding
- * length[b] entries (capacity[b] > length[b]). out: [batch][heads][dim], contiguous. window: 0 for none.
- * Returns 0, or -1 when scratch memory could not be allocated. */
+ * length[b] entries (capacity[b] > length[b]). cos/sin: [batch][dim], each row's rotary table at its
+ * position, rotating queries and new keys here; NULL when they come rotated. out: [batch][heads][dim],
+ * contiguous. window: 0 for none. Returns 0, or -1 when scratch memory could not be allocated. */
 int autoglm_decode_attention(int64_t batch, int64_t heads, int64_t kv_heads, int64_t dim,
                              const float *query, int64_t query_stride, const float *new_keys,
                              int64_t key_stride, const float *new_values, int64_t value_stride,
                              float *const *keys, float *const *values, const int64_t *capacity,
-                             const int64_t *length, int64_t window, float scale, float *out) {
+                             const int64_t *length, const float *cos, const float *sin, int64_t window,
+                             float scale, float *out) {
     int64_t longest = 1;
     for (int64_t b = 0; b < batch; b++)
         if (length[b] + 1 > longest) longest = length[b] + 1;
-    float *weights = malloc(sizeof(float) * (size_t)longest);
+    float *weights = malloc(sizeof(float) * (size_t)(longest + dim));
     if (weights == NULL) return -1;
+    float *rotated = weights + longest; /* one query head, rotated */
     const int64_t group = heads / kv_heads;
     for (int64_t b = 0; b < batch; b++) {
         const int64_t n = length[b] + 1;
@@ -125,11 +138,19 @@ int autoglm_decode_attention(int64_t batch, int64_t heads, int64_t kv_heads, int
         for (int64_t g = 0; g < kv_heads; g++) {
             float *row_keys = keys[b] + g * capacity[b] * dim;
             float *row_values = values[b] + g * capacity[b] * dim;
-            memcpy(row_keys + length[b] * dim, new_keys + b * key_stride + g * dim, sizeof(float) * dim);
+            const float *key = new_keys + b * key_stride + g * dim;
+            if (cos != NULL)
+                rotate(key, cos + b * dim, sin + b * dim, dim, row_keys + length[b] * dim);
+            else
+                memcpy(row_keys + length[b] * dim, key, sizeof(float) * dim);
             memcpy(row_values + length[b] * dim, new_values + b * value_stride + g * dim, sizeof(float) * dim);
             for (int64_t h = g * group; h < (g + 1) * group; h++) {
-                scores_any(query + b * query_stride + h * dim, row_keys + start * dim, n - start, dim, scale,
-                           weights);
+                const float *q = query + b * query_stride + h * dim;
+                if (cos != NULL) {
+                    rotate(q, cos + b * dim, sin + b * dim, dim, rotated);
+                    q = rotated;
+                }
+                scores_any(q, row_keys + start * dim, n - start, dim, scale, weights);
                 softmax(weights, n - start);
                 weighted_values(weights, row_values + start * dim, n - start, dim, out + (b * heads + h) * dim);
             }

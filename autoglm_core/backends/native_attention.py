@@ -46,11 +46,14 @@ def decode_step(
     new_values: torch.Tensor,
     scale: float,
     window: int | None,
+    rotary: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """Appends one key/value per row to `layer` and attends: query [B, heads, dim] and new keys/values
     [B, kv_heads, dim] (fp32, each row's heads contiguous) -> [B, heads * dim].
 
-    Every row must already hold entries in `layer` (the kernel appends, it does not start a cache)."""
+    `rotary`: (cos, sin) [B, dim] at each row's position, to rotate the query and new key in the
+    kernel; None when they come rotated. Every row must already hold entries in `layer` (the kernel
+    appends, it does not start a cache)."""
     library = _library()
     if library is None:
         raise RuntimeError("the native attention kernel is not available")
@@ -61,6 +64,9 @@ def decode_step(
     for tensor in (query, new_keys, new_values):
         if tensor.dtype != torch.float32 or tensor.stride(2) != 1 or tensor.stride(1) != dim:
             raise ValueError("native attention takes fp32 rows of contiguous heads")
+    cos, sin = (None, None) if rotary is None else (t.float().contiguous() for t in rotary)
+    if cos is not None and (cos.shape != (batch, dim) or sin is None or sin.shape != (batch, dim)):
+        raise ValueError("native attention takes rotary tables of [batch, head_dim]")
     out = torch.empty(batch, heads * dim)
     keys = (_POINTER * batch)(*[row.keys[layer].data_ptr() for row in rows])
     values = (_POINTER * batch)(*[row.values[layer].data_ptr() for row in rows])
@@ -72,6 +78,7 @@ def decode_step(
         new_keys.data_ptr(), new_keys.stride(0),
         new_values.data_ptr(), new_values.stride(0),
         keys, values, capacity, length,
+        None if cos is None else cos.data_ptr(), None if sin is None else sin.data_ptr(),
         window or 0, ctypes.c_float(scale), out.data_ptr(),
     )  # fmt: skip
     if status != 0:
@@ -97,6 +104,6 @@ def _library() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
         _INT64, _INT64, _INT64, _INT64,
         _POINTER, _INT64, _POINTER, _INT64, _POINTER, _INT64,
         ctypes.POINTER(_POINTER), ctypes.POINTER(_POINTER), ctypes.POINTER(_INT64), ctypes.POINTER(_INT64),
-        _INT64, ctypes.c_float, _POINTER,
+        _POINTER, _POINTER, _INT64, ctypes.c_float, _POINTER,
     ]  # fmt: skip
     return function

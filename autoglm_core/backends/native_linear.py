@@ -141,28 +141,42 @@ class NativeLinear(nn.Module):
         self.bits = grid.bits
         # The kernel restores exactly what the grid holds: the only change is the grid's own.
         self.error = self.grid_error = grid.error
-        self.codes = nn.Parameter(grid.codes, False)
-        self.scale = nn.Parameter(grid.scale.contiguous(), False)
-        self.low = nn.Parameter(grid.low.contiguous(), False)
+        # Per block, as the kernel reads it: fp32 scale, fp32 low, then the codes.
+        blocks = self.in_features // BLOCK
+        scale_low = torch.stack([grid.scale, grid.low], -1).float().contiguous().view(torch.uint8)
+        codes = grid.codes.reshape(self.out_features, blocks, -1)
+        packed = torch.cat([scale_low.reshape(self.out_features, blocks, -1), codes], -1)
+        self.blocks = nn.Parameter(packed.reshape(self.out_features, -1).contiguous(), False)
         self.bias = None if bias is None else nn.Parameter(bias.detach().float().contiguous(), False)
 
     @staticmethod
     def fits(weight: torch.Tensor) -> bool:
         return weight.dim() == 2 and weight.shape[1] % BLOCK == 0
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self,
+        x: torch.Tensor,
+        norm: torch.Tensor | None = None,
+        eps: float = 0.0,
+        residual: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """[rms_norm(x) with weight `norm`] W^T + bias [+ residual], in one kernel call."""
         library = _library()
         if library is None:
             raise RuntimeError("the native linear kernel is not available")
         rows = x.reshape(-1, self.in_features).float().contiguous()
+        norm = None if norm is None else norm.contiguous()
         out = torch.empty(rows.shape[0], self.out_features)
+        if residual is not None:
+            residual = residual.reshape(out.shape).float().contiguous()
         status = library(
             rows.shape[0], self.in_features, self.out_features, rows.data_ptr(),
-            self.codes.data_ptr(), self.bits, self.scale.data_ptr(), self.low.data_ptr(),
-            None if self.bias is None else self.bias.data_ptr(), out.data_ptr(), torch.get_num_threads(),
+            None if norm is None else norm.data_ptr(), ctypes.c_float(eps),
+            self.blocks.data_ptr(), self.bits, None if self.bias is None else self.bias.data_ptr(),
+            None if residual is None else residual.data_ptr(), out.data_ptr(), torch.get_num_threads(),
         )  # fmt: skip
         if status != 0:
-            raise MemoryError("the native linear kernel could not allocate its scratch buffer")
+            raise MemoryError("the native linear kernel could not allocate its scratch memory")
         return out.reshape(*x.shape[:-1], self.out_features)
 
 
@@ -179,6 +193,7 @@ def _library() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
     function = getattr(ctypes.CDLL(str(path)), _SYMBOL)
     function.restype = ctypes.c_int
     function.argtypes = [
-        _INT64, _INT64, _INT64, _POINTER, _POINTER, _INT64, _POINTER, _POINTER, _POINTER, _POINTER, _INT64,
+        _INT64, _INT64, _INT64, _POINTER, _POINTER, ctypes.c_float, _POINTER, _INT64, _POINTER, _POINTER,
+        _POINTER, _INT64,
     ]  # fmt: skip
     return function

@@ -79,6 +79,30 @@ def test_kernel_matches_the_torch_path(dim: int, window: int | None) -> None:
         )
 
 
+def rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    """The decoder's torch rotation: x * cos + rotate_half(x) * sin, per row's table [B, dim]."""
+    half = x.shape[-1] // 2
+    rotated_half = torch.cat((-x[..., half:], x[..., :half]), dim=-1)
+    return x * cos[:, None] + rotated_half * sin[:, None]
+
+
+def test_the_kernel_rotates_queries_and_keys_as_torch_does() -> None:
+    lengths = [1, 7, 33]
+    generator = torch.Generator().manual_seed(4)
+    query = torch.randn(len(lengths), HEADS, DIM, generator=generator)
+    keys, values = torch.randn(2, len(lengths), KV_HEADS, DIM, generator=generator)
+    angles = torch.rand(len(lengths), DIM // 2, generator=generator) * 6
+    cos, sin = torch.cat([angles.cos()] * 2, -1), torch.cat([angles.sin()] * 2, -1)
+    ours_rows, torch_rows = rows_of(lengths), rows_of(lengths)
+    ours = native_attention.decode_step(ours_rows, 0, query, keys, values, 0.125, None, rotary=(cos, sin))
+    expected = torch_step(torch_rows, rotate(query, cos, sin), rotate(keys, cos, sin), values)
+    torch.testing.assert_close(ours, expected, rtol=1e-5, atol=1e-5)
+    for mine, theirs in zip(ours_rows, torch_rows, strict=True):  # the cached key is the rotated one
+        torch.testing.assert_close(mine.view(0)[0], theirs.view(0)[0], rtol=1e-6, atol=1e-6)
+    with pytest.raises(ValueError, match="rotary tables"):
+        native_attention.decode_step(rows_of(lengths), 0, query, keys, values, 0.125, None, (cos[:2], sin))
+
+
 def test_a_row_gives_the_same_bits_alone_and_in_a_batch() -> None:
     lengths = [3, 130, 64, 9]
     generator = torch.Generator().manual_seed(2)
