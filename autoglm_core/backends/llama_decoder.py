@@ -259,8 +259,7 @@ def _linear(
 ) -> torch.Tensor:
     """[rms_norm(x)] W^T [+ residual]: one call of the native kernel, which does all three, else torch ops."""
     if isinstance(linear, NativeLinear):
-        out: torch.Tensor = linear(x, norm, eps, residual)
-        return out
+        return linear.forward(x, norm, eps, residual)  # not through __call__: no hooks to run
     y: torch.Tensor = linear(x if norm is None else _rms_norm(x, norm, eps))
     return y if residual is None else residual + y
 

@@ -146,8 +146,10 @@ class NativeLinear(nn.Module):
         scale_low = torch.stack([grid.scale, grid.low], -1).float().contiguous().view(torch.uint8)
         codes = grid.codes.reshape(self.out_features, blocks, -1)
         packed = torch.cat([scale_low.reshape(self.out_features, blocks, -1), codes], -1)
-        self.blocks = nn.Parameter(packed.reshape(self.out_features, -1).contiguous(), False)
-        self.bias = None if bias is None else nn.Parameter(bias.detach().float().contiguous(), False)
+        # Plain tensors, not Parameters: a decode step makes ~120 calls, and reading a Parameter through
+        # nn.Module's attribute lookup cost ~2 us each time.
+        self.blocks = packed.reshape(self.out_features, -1).contiguous()
+        self.bias = None if bias is None else bias.detach().float().contiguous()
 
     @staticmethod
     def fits(weight: torch.Tensor) -> bool:
@@ -164,20 +166,24 @@ class NativeLinear(nn.Module):
         library = _library()
         if library is None:
             raise RuntimeError("the native linear kernel is not available")
-        rows = x.reshape(-1, self.in_features).float().contiguous()
-        norm = None if norm is None else norm.contiguous()
-        out = torch.empty(rows.shape[0], self.out_features)
+        if x.shape[-1] != self.in_features or (norm is not None and norm.shape != (self.in_features,)):
+            raise ValueError(f"input {tuple(x.shape)} for a layer of {self.in_features} inputs")
+        rows = x.float().contiguous()
+        norm = None if norm is None else norm.float().contiguous()
+        out = torch.empty((*x.shape[:-1], self.out_features))
         if residual is not None:
-            residual = residual.reshape(out.shape).float().contiguous()
+            residual = residual.float().contiguous()
+            if residual.shape != out.shape:
+                raise ValueError(f"residual {tuple(residual.shape)} for an output of {tuple(out.shape)}")
         status = library(
-            rows.shape[0], self.in_features, self.out_features, rows.data_ptr(),
+            rows.numel() // self.in_features, self.in_features, self.out_features, rows.data_ptr(),
             None if norm is None else norm.data_ptr(), ctypes.c_float(eps),
             self.blocks.data_ptr(), self.bits, None if self.bias is None else self.bias.data_ptr(),
             None if residual is None else residual.data_ptr(), out.data_ptr(), torch.get_num_threads(),
         )  # fmt: skip
         if status != 0:
             raise MemoryError("the native linear kernel could not allocate its scratch memory")
-        return out.reshape(*x.shape[:-1], self.out_features)
+        return out
 
 
 @functools.cache

@@ -76,6 +76,22 @@ def test_results_are_fp32_products_of_the_weights() -> None:
         torch.testing.assert_close(layer(x), x @ weights.T + bias, rtol=1e-5, atol=1e-5)
 
 
+def test_the_norm_before_and_the_residual_after_are_those_of_a_decoder_layer() -> None:
+    generator = torch.Generator().manual_seed(4)
+    weights, bias = gguf_weights("Q4_1"), torch.randn(40, generator=generator)
+    layer = NativeLinear(BlockGrid(weights, 4), bias)
+    x, norm = torch.randn(2, 3, 96, generator=generator), torch.rand(96, generator=generator) + 0.5
+    residual = torch.randn(2, 3, 40, generator=generator)
+    normed = norm * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-5))  # transformers' LlamaRMSNorm
+    with torch.inference_mode():
+        got = layer(x, norm, 1e-5, residual)
+        torch.testing.assert_close(got, residual + (normed @ weights.T + bias), rtol=1e-5, atol=1e-5)
+        with pytest.raises(ValueError, match="residual"):
+            layer(x, residual=residual[:1])
+        with pytest.raises(ValueError, match="96 inputs"):
+            layer(x[..., :64])
+
+
 @pytest.mark.parametrize("kind", ["Q4_1", "Q8_0"])
 def test_a_row_gives_the_same_bits_in_any_batch_and_on_any_number_of_threads(kind: str) -> None:
     generator = torch.Generator().manual_seed(2)
