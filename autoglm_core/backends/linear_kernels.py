@@ -1,23 +1,29 @@
-"""Linear layers for CPU decoding: oneDNN with pre-packed fp32 weights, or 4-bit weights.
+"""Linear layers for CPU decoding, chosen by the `quantization` setting (make_linear):
 
-Both give every row of a batch bitwise the same result whatever the batch size (checked for 1..1100
-rows), which the backend's batch invariance rests on. The choice between them is the `quantization`
-setting, because they trade differently (SmolLM2-135M, this 2-core CPU, one decode step):
+- fp32 through oneDNN with pre-packed weights (`none`, and any weight `auto` cannot hold exactly);
+- 4-bit or 8-bit blocks of 32 through the C kernel of native_linear.py (`auto`: only where that is
+  exactly the weights of a quantized GGUF file; `int4`: 4-bit whatever the weights);
+- 4-bit through torch's int4 kernel with bf16 activations (`int4` where the C kernel could not be built).
 
-    fp32 (oneDNN packed)   1 row 45 ms   16 rows 120 ms   exact fp32 arithmetic
-    int4 (4-bit weights)   1 row 29 ms   16 rows 154 ms   activations rounded to bf16
+All give every row of a batch bitwise the same result whatever the batch size, which the backend's
+batch invariance rests on. One decode step of SmolLM2-135M on this 2-core CPU (median of 8 runs of 5
+steps, same process):
 
-A step of one row reads every weight once, so it is bound by memory traffic, and 4-bit weights read
-8x fewer bytes. A step of 16 rows is bound by arithmetic, where torch's int4 kernel (which unpacks
-the weights again for every 4 rows) loses to oneDNN's fp32 GEMM. So int4 suits latency-bound
-deployments (few concurrent streams) and fp32 throughput-bound ones.
+    quantization           linear layers             1 row     16 rows
+    none                   fp32 (oneDNN)              42 ms     88 ms
+    auto (the default)     4-bit layers, 8-bit head   20 ms     62 ms    exact: the file's own weights
+    int4, no C compiler    torch int4 (bf16)          29 ms    110 ms    weights and activations in bf16
 
-For a model read from a Q4_0/Q4_1 GGUF file (the embedded default is Q4_1) the 4-bit layers keep the
-file's own 4-bit codes: each block of 32 weights is `d * q + m` with q in 0..15, which is the int4
-kernel's `(q - 8) * scale + zero` with scale = d and zero = m + 8d (`Int4Linear.grid_error` is then
-0.0). The kernel holds scale and zero in bf16 and rounds each restored weight to bf16, though, so
-the weights it computes with differ from the file's by up to ~2^-8 of their size; `Int4Linear.error`
-records that largest difference (measured against the kernel itself), and the load log shows it.
+A step of one row reads every weight once, so it is bound by memory traffic, and the file's blocks
+read 4.7x fewer bytes than fp32. At 16 rows the C kernel restores each block once for all rows, where
+torch's int4 kernel unpacks the weights again for every 4 rows.
+
+For a Q4_0/Q4_1 file torch's int4 kernel keeps the file's own 4-bit codes too: each block of 32
+weights is `d * q + m` with q in 0..15, which is its `(q - 8) * scale + zero` with scale = d and zero
+= m + 8d (`Int4Linear.grid_error` is then 0.0). It holds scale and zero in bf16 and rounds each
+restored weight to bf16, though, so the weights it computes with differ from the file's by up to
+~2^-8 of their size; `Int4Linear.error` records that largest difference (measured against the kernel
+itself), and the load log shows it.
 """
 
 from __future__ import annotations

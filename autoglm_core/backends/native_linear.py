@@ -5,12 +5,16 @@ Q8_0 embedding) is stored as fp32 after conversion, so every decode step reads 4
 where the file needs half a byte. torch's CPU int4 kernel (linear_kernels.Int4Linear) reads fewer
 bytes, but rounds activations and weights to bf16 and unpacks the weights again for every 4 rows.
 This kernel restores each block of 32 weights exactly (fma(q, scale, low)), once per call, and
-multiplies every row against it in fp32. Measured on this 2-core CPU, the 30 layers of SmolLM2-135M:
+multiplies every row against it in fp32. Measured on this 2-core CPU, the 30 layers of SmolLM2-135M
+(one layer's weights, so from cache; before the single-row path was added):
 
     rows    this kernel   oneDNN fp32   torch int4 (bf16)
        1       9.5 ms        14.5 ms        22.4 ms
       16      34.1 ms        41.6 ms        77.5 ms
       64      97.1 ms       127.9 ms       215.9 ms
+
+Whole decode steps, weights from memory, are in linear_kernels.py's table. Around the product the
+kernel also takes a decoder layer's RMS norm and residual (fewer torch ops per step).
 
 Each (row, output) pair is computed by the same chain whatever the batch, so a row's result is
 bitwise the same batched or alone. Built like native_attention (native_build.py), with OpenMP;

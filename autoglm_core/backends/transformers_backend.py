@@ -20,10 +20,10 @@ logits do not depend on what else is in the batch: greedy output is identical ba
 seeded sample reproduces. It also avoids padding waste and re-padding when requests join or leave.
 
 The forward pass: on CPU, Llama-family models (llama, mistral, qwen2) run through the lean decoder of
-llama_decoder.py, which is faster than transformers' modules (measured there) and can hold 4-bit
-weights (`quantization="int4"`, see linear_kernels.py); other models run through transformers' own
-forward with the ragged attention of ragged.py. Either path is checked against transformers' logits
-at load.
+llama_decoder.py, which is faster than transformers' modules (measured there) and computes with a
+quantized GGUF's own 4/8-bit blocks (`quantization="auto"`, the default; see linear_kernels.py);
+other models run through transformers' own forward with the ragged attention of ragged.py. Either
+path is checked against transformers' logits at load.
 """
 
 from __future__ import annotations
