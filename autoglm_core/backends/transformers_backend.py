@@ -854,64 +854,46 @@ class TransformersBackend:
     ) -> _DecodeWorker | None:
         """A worker on the lean Llama decoder, or None where it does not cover or reproduce the model.
 
-        The decoder is checked in fp32 against transformers' logits (that checks the architecture);
-        int4 is then built from the same weights, and how far its logits move is logged, not refused:
-        the weights' own rounding is the user's choice.
+        The decoder must reproduce transformers' logits within fp32's tolerance, which checks the
+        architecture. "auto" keeps the weights exactly, so it is held to that tolerance directly (no fp32
+        copy built; fp32 is tried if it misses). int4 is built once fp32 passed, and how far its logits
+        move is logged, not refused: the weights' rounding is the user's choice.
         """
         reason = unsupported_reason(model)
+        worker = None
         if reason is None:
-            decoder = LlamaDecoder(model, "none")
-            worker = _DecodeWorker(model, self.max_batch_size, self.num_threads, decoder)
-            try:
-                _check_against_reference(worker, probe, reference, 1e-3)
-            except FailedPrecondition as error:
-                reason = str(error)
-            else:
-                if self.quantization != "none":
-                    worker.decoder = decoder = self._quantized_decoder(
-                        model, worker, decoder, probe, reference
-                    )
-                _drop_decoder_layers(model)  # the decoder holds its own (packed) copies
-                logger.info(
-                    "%s: lean Llama decoder, quantization %s (%s), %s decode attention"
-                    " (weights off the 4-bit grid by %.3g, changed by %.3g; logits by %.3g)",
-                    self.source,
-                    self.quantization,
-                    decoder.linear_kinds(),
-                    "native" if decoder.native_attention else "torch-ops",
-                    decoder.int4_grid_error,
-                    decoder.int4_error,
-                    _logits_error(worker, probe, reference),
-                )
-                return worker
+            # "auto" first: when it reproduces the model, no fp32 copy is built at all.
+            for weights in ("auto", "none") if self.quantization == "auto" else ("none",):
+                decoder = LlamaDecoder(model, weights)
+                candidate = _DecodeWorker(model, self.max_batch_size, self.num_threads, decoder)
+                try:
+                    _check_against_reference(candidate, probe, reference, 1e-3)
+                except FailedPrecondition as error:
+                    reason = str(error)
+                    logger.warning("%s: the lean decoder with %s weights: %s", self.source, weights, reason)
+                    continue
+                worker = candidate
+                break
+        if worker is None:
+            if self.quantization == "int4":
+                raise FailedPrecondition(f"quantization {self.quantization} needs the lean decoder: {reason}")
+            logger.info("%s: lean decoder not used (%s)", self.source, reason)
+            return None
         if self.quantization == "int4":
-            raise FailedPrecondition(f"quantization {self.quantization} needs the lean decoder: {reason}")
-        logger.info("%s: lean decoder not used (%s)", self.source, reason)
-        return None
-
-    def _quantized_decoder(
-        self,
-        model: PreTrainedModel,
-        worker: _DecodeWorker,
-        fp32: LlamaDecoder,
-        probe: list[int],
-        reference: torch.Tensor,
-    ) -> LlamaDecoder:
-        """The decoder with the asked-for weights. "auto" keeps the weights exactly, so it is held to
-        fp32's tolerance, and fp32 serves if it misses; int4's rounding is the user's choice (logged)."""
-        decoder = LlamaDecoder(model, self.quantization)
-        if self.quantization != "auto":
-            return decoder
-        worker.decoder = decoder
-        try:
-            _check_against_reference(worker, probe, reference, 1e-3)
-        except FailedPrecondition as error:
-            logger.warning(
-                "%s: quantization auto does not reproduce the model, using fp32: %s", self.source, error
-            )
-            worker.decoder = fp32
-            return fp32
-        return decoder
+            worker.decoder = decoder = LlamaDecoder(model, "int4")
+        _drop_decoder_layers(model)  # the decoder holds its own (packed) copies
+        logger.info(
+            "%s: lean Llama decoder, quantization %s (%s), %s decode attention"
+            " (weights off the 4-bit grid by %.3g, changed by %.3g; logits by %.3g)",
+            self.source,
+            self.quantization,
+            decoder.linear_kinds(),
+            "native" if decoder.native_attention else "torch-ops",
+            decoder.int4_grid_error,
+            decoder.int4_error,
+            _logits_error(worker, probe, reference),
+        )
+        return worker
 
 
 def _drop_decoder_layers(model: PreTrainedModel) -> None:

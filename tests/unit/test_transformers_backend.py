@@ -174,6 +174,23 @@ async def test_auto_computes_a_4_bit_models_own_weights_batch_invariantly(tiny_q
 
 
 @pytest.mark.asyncio
+async def test_auto_that_misses_transformers_logits_serves_fp32(
+    tiny_q4_dir: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    exact = native_linear.NativeLinear.forward
+
+    def off_by_a_little(self: native_linear.NativeLinear, *args: Any) -> Any:
+        return exact(self, *args) + 0.01
+
+    monkeypatch.setattr(native_linear.NativeLinear, "forward", off_by_a_little)
+    async with loaded(tiny_q4_dir, max_batch_size=4) as backend:
+        assert backend._worker is not None and backend._worker.decoder is not None
+        assert backend._worker.decoder.linear_kinds() == "8 x fp32; head fp32"
+        assert "the lean decoder with auto weights" in caplog.text
+        await assert_batched_equals_alone(backend)
+
+
+@pytest.mark.asyncio
 async def test_int4_needs_a_float32_cpu_model(tiny_dir: Path) -> None:
     with pytest.raises(FailedPrecondition, match="int4 runs on CPU with a float32 model"):
         async with loaded(tiny_dir, dtype="bfloat16", quantization="int4"):
