@@ -10,7 +10,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from autoglm_core.backends import native_linear  # noqa: E402
+from autoglm_core.backends import native_build, native_linear  # noqa: E402
 from autoglm_core.backends.linear_kernels import Int4Linear, PackedLinear, make_linear  # noqa: E402
 from autoglm_core.backends.native_linear import BlockGrid, NativeLinear, exact_grid  # noqa: E402
 
@@ -153,6 +153,23 @@ def test_a_compiler_without_openmp_builds_it_single_threaded(
     assert "building it single-threaded" in caplog.text
     weights = gguf_weights("Q4_1")
     assert torch.equal(kernel_weights(NativeLinear(BlockGrid(weights, 4))), weights)
+
+
+def test_the_plain_c_path_without_vector_instructions_is_exact_and_batch_invariant(
+    fresh_build: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a CPU without AVX2 (an ARM server, say) runs."""
+    plain = [flag for flag in native_build._flags() if flag not in ("-mavx2", "-mfma")]
+    monkeypatch.setattr(native_build, "_flags", lambda: plain)
+    weights = gguf_weights("Q4_1", rows=37)
+    layer = NativeLinear(BlockGrid(weights, 4))
+    assert torch.equal(kernel_weights(layer), weights)
+    x = torch.randn(9, 96, generator=torch.Generator().manual_seed(5))
+    with torch.inference_mode():
+        batched = layer(x)
+        torch.testing.assert_close(batched, x @ weights.T, rtol=1e-5, atol=1e-5)
+        for size in (1, 2, 3, 4):
+            assert torch.equal(layer(x[:size]), batched[:size])
 
 
 def test_it_can_be_switched_off(fresh_build: None, monkeypatch: pytest.MonkeyPatch) -> None:
