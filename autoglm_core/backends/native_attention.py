@@ -17,17 +17,12 @@ from __future__ import annotations
 
 import ctypes
 import functools
-import logging
-import os
-import subprocess
 from pathlib import Path
 
 import torch
 
 from autoglm_core.backends import native_build
 from autoglm_core.backends.ragged import SequenceKV
-
-logger = logging.getLogger(__name__)
 
 _SOURCE = Path(__file__).with_suffix(".c")
 _SYMBOL = "autoglm_decode_attention"
@@ -90,20 +85,10 @@ def decode_step(
 
 @functools.cache
 def _library() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
-    if os.environ.get("AUTOGLM_DISABLE_NATIVE_ATTENTION"):
-        return None
-    try:
-        path = native_build.build(_SOURCE)
-    except (OSError, subprocess.SubprocessError) as error:
-        detail = getattr(error, "stderr", None) or ""
-        logger.warning("native attention kernel unavailable, using torch ops: %s %s", error, detail)
-        return None
-    function = getattr(ctypes.CDLL(str(path)), _SYMBOL)
-    function.restype = ctypes.c_int
-    function.argtypes = [
+    argtypes = [
         _INT64, _INT64, _INT64, _INT64,
         _POINTER, _INT64, _POINTER, _INT64, _POINTER, _INT64,
         ctypes.POINTER(_POINTER), ctypes.POINTER(_POINTER), ctypes.POINTER(_INT64), ctypes.POINTER(_INT64),
         _POINTER, _POINTER, _INT64, ctypes.c_float, _POINTER,
     ]  # fmt: skip
-    return function
+    return native_build.load(_SOURCE, _SYMBOL, argtypes, switch="AUTOGLM_DISABLE_NATIVE_ATTENTION")

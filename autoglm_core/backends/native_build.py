@@ -11,6 +11,7 @@ OpenMP, the kernel is built without it and runs on one thread.
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import logging
 import os
@@ -18,12 +19,32 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import torch
 
 from autoglm_core.models.default_model import default_cache_dir
 
 logger = logging.getLogger(__name__)
+
+
+def load(
+    source: Path, symbol: str, argtypes: list[Any], *, switch: str, openmp: bool = False
+) -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
+    """The kernel's C function `symbol` (returning int), or None where environment variable `switch` is
+    set or no compiler works (logged): the caller then falls back to torch."""
+    if os.environ.get(switch):
+        return None
+    try:
+        path = build(source, openmp=openmp)
+    except (OSError, subprocess.SubprocessError) as error:
+        detail = getattr(error, "stderr", None) or ""
+        logger.warning("%s unavailable, torch will do its work: %s %s", source.name, error, detail)
+        return None
+    function = getattr(ctypes.CDLL(str(path)), symbol)
+    function.restype = ctypes.c_int
+    function.argtypes = argtypes
+    return function
 
 
 def build(source: Path, *, openmp: bool = False) -> Path:

@@ -25,17 +25,12 @@ from __future__ import annotations
 
 import ctypes
 import functools
-import logging
-import os
-import subprocess
 from pathlib import Path
 
 import torch
 from torch import nn
 
 from autoglm_core.backends import native_build
-
-logger = logging.getLogger(__name__)
 
 _SOURCE = Path(__file__).with_suffix(".c")
 _SYMBOL = "autoglm_linear"
@@ -192,18 +187,8 @@ class NativeLinear(nn.Module):
 
 @functools.cache
 def _library() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
-    if os.environ.get("AUTOGLM_DISABLE_NATIVE_LINEAR"):
-        return None
-    try:
-        path = native_build.build(_SOURCE, openmp=True)
-    except (OSError, subprocess.SubprocessError) as error:
-        detail = getattr(error, "stderr", None) or ""
-        logger.warning("native linear kernel unavailable, using torch's: %s %s", error, detail)
-        return None
-    function = getattr(ctypes.CDLL(str(path)), _SYMBOL)
-    function.restype = ctypes.c_int
-    function.argtypes = [
+    argtypes = [
         _INT64, _INT64, _INT64, _POINTER, _POINTER, ctypes.c_float, _POINTER, _INT64, _POINTER, _POINTER,
         _POINTER, _INT64,
     ]  # fmt: skip
-    return function
+    return native_build.load(_SOURCE, _SYMBOL, argtypes, switch="AUTOGLM_DISABLE_NATIVE_LINEAR", openmp=True)

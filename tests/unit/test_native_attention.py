@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -126,15 +125,6 @@ def test_strided_rows_as_the_decoder_passes_them() -> None:
     torch.testing.assert_close(ours, expected, rtol=1e-5, atol=1e-5)
     with pytest.raises(ValueError, match="fp32"):
         native_attention.decode_step(rows_of([4, 8, 16]), 0, query.double(), keys, values, 0.125, None)
-
-
-@pytest.fixture
-def fresh_build(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    """A kernel lookup from scratch, in an empty cache directory; the usual one afterwards."""
-    monkeypatch.setenv("AUTOGLM_CACHE_DIR", str(tmp_path))
-    native_attention._library.cache_clear()
-    yield
-    native_attention._library.cache_clear()
 
 
 def test_it_builds_into_the_cache_directory_once(fresh_build: None, tmp_path: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -118,15 +117,6 @@ def test_make_linear_chooses_by_quantization() -> None:
     assert isinstance(make_linear(plain, None, "auto"), PackedLinear)  # auto never rounds a weight
     forced = make_linear(plain, None, "int4")
     assert isinstance(forced, NativeLinear) and forced.bits == 4 and forced.error > 0
-
-
-@pytest.fixture
-def fresh_build(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    """A kernel lookup from scratch, in an empty cache directory; the usual one afterwards."""
-    monkeypatch.setenv("AUTOGLM_CACHE_DIR", str(tmp_path))
-    native_linear._library.cache_clear()
-    yield
-    native_linear._library.cache_clear()
 
 
 def test_without_a_compiler_torch_kernels_serve(

@@ -741,14 +741,18 @@ async def test_default_model_computes_with_the_files_own_blocks(default_dir: Pat
         decoder = backend._worker.decoder
         assert decoder.linear_kinds() == "120 x 4-bit native; head 8-bit native"
         assert decoder.int4_grid_error == 0.0 and decoder.int4_error == 0.0
-        tok = backend.tokenizer
-        prompt = tok.render_chat(
-            [{"role": "user", "content": "What is the capital of France?"}], enable_thinking=False
-        )
-        assert "Paris" in tok.decode(tokens(await collect(backend, request("paris", tok.encode(prompt), 32))))
-        await assert_batched_equals_alone(backend, 16)
+        await assert_knows_paris_and_batches(backend)
     finally:
         await backend.close()
+
+
+async def assert_knows_paris_and_batches(backend: TransformersBackend) -> None:
+    tok = backend.tokenizer
+    prompt = tok.render_chat(
+        [{"role": "user", "content": "What is the capital of France?"}], enable_thinking=False
+    )
+    assert "Paris" in tok.decode(tokens(await collect(backend, request("paris", tok.encode(prompt), 32))))
+    await assert_batched_equals_alone(backend, 16)
 
 
 @pytest.fixture
@@ -774,12 +778,7 @@ async def test_default_model_in_int4_through_torchs_kernel_keeps_the_files_codes
         # ... restored through the kernel's bf16 arithmetic: within bf16 rounding. The largest weights
         # here lie in [8, 16), where half a bf16 step is 2**-5.
         assert 0.0 < decoder.int4_error <= 2**-5
-        tok = backend.tokenizer
-        prompt = tok.render_chat(
-            [{"role": "user", "content": "What is the capital of France?"}], enable_thinking=False
-        )
-        assert "Paris" in tok.decode(tokens(await collect(backend, request("paris", tok.encode(prompt), 32))))
-        await assert_batched_equals_alone(backend, 16)
+        await assert_knows_paris_and_batches(backend)
     finally:
         await backend.close()
 
