@@ -5,8 +5,8 @@ Q8_0 embedding) is stored as fp32 after conversion, so every decode step reads 4
 where the file needs half a byte. torch's CPU int4 kernel (linear_kernels.Int4Linear) reads fewer
 bytes, but rounds activations and weights to bf16 and unpacks the weights again for every 4 rows.
 This kernel restores each block of 32 weights exactly (fma(q, scale, low)), once per call, and
-multiplies every row against it in fp32. Measured on this 2-core CPU, the 30 layers of SmolLM2-135M
-(one layer's weights, so from cache; before the single-row path was added):
+multiplies every row against it in fp32. Measured on this 2-core CPU, one SmolLM2-135M layer's four
+products run 30 times (so its weights stay in cache), before the single-row path was added:
 
     rows    this kernel   oneDNN fp32   torch int4 (bf16)
        1       9.5 ms        14.5 ms        22.4 ms
@@ -100,7 +100,8 @@ def _fit(
     blocks: torch.Tensor, scale: torch.Tensor, low: torch.Tensor, bits: int
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Nearest codes on one grid, and the weights the kernel restores from them: fma(code, scale, low)
-    in fp32, which float64 arithmetic rounded once to fp32 reproduces."""
+    in fp32, which float64 arithmetic rounded once to fp32 reproduces (the tests read the kernel's
+    weights back and compare them bit for bit)."""
     safe = torch.where(scale != 0, scale, torch.ones_like(scale))
     codes = torch.where(scale != 0, torch.round((blocks - low) / safe), torch.zeros_like(blocks))
     codes = codes.clamp(0, 2**bits - 1)
