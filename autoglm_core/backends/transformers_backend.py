@@ -860,16 +860,16 @@ class TransformersBackend:
         move is logged, not refused: the weights' rounding is the user's choice.
         """
         reason = unsupported_reason(model)
-        worker = None
+        worker, error = None, 0.0
         if reason is None:
             # "auto" first: when it reproduces the model, no fp32 copy is built at all.
             for weights in ("auto", "none") if self.quantization == "auto" else ("none",):
                 decoder = LlamaDecoder(model, weights)
                 candidate = _DecodeWorker(model, self.max_batch_size, self.num_threads, decoder)
                 try:
-                    _check_against_reference(candidate, probe, reference, 1e-3)
-                except FailedPrecondition as error:
-                    reason = str(error)
+                    error = _check_against_reference(candidate, probe, reference, 1e-3)
+                except FailedPrecondition as refused:
+                    reason = str(refused)
                     logger.warning("%s: the lean decoder with %s weights: %s", self.source, weights, reason)
                     continue
                 worker = candidate
@@ -881,6 +881,7 @@ class TransformersBackend:
             return None
         if self.quantization == "int4":
             worker.decoder = decoder = LlamaDecoder(model, "int4")
+            error = _logits_error(worker, probe, reference)
         _drop_decoder_layers(model)  # the decoder holds its own (packed) copies
         logger.info(
             "%s: lean Llama decoder, quantization %s (%s), %s decode attention"
@@ -891,7 +892,7 @@ class TransformersBackend:
             "native" if decoder.native_attention else "torch-ops",
             decoder.int4_grid_error,
             decoder.int4_error,
-            _logits_error(worker, probe, reference),
+            error,
         )
         return worker
 
@@ -916,8 +917,9 @@ def _reference_logits(model: PreTrainedModel, probe: list[int]) -> torch.Tensor:
 
 def _check_against_reference(
     worker: _DecodeWorker, probe: list[int], reference: torch.Tensor, tolerance: float
-) -> None:
-    """Runs the probe through the worker's path; refuses models whose logits it cannot reproduce.
+) -> float:
+    """Runs the probe through the worker's path; refuses models whose logits it cannot reproduce, and
+    returns the difference otherwise.
 
     `tolerance` is relative to the largest logit: 1e-3 for fp32, 5e-2 for bf16/fp16 arithmetic.
     """
@@ -931,6 +933,7 @@ def _check_against_reference(
         raise FailedPrecondition(
             f"model not supported by the batched decoder: its logits differ from transformers' by {error:.3g}"
         )
+    return error
 
 
 def _logits_error(worker: _DecodeWorker, probe: list[int], reference: torch.Tensor) -> float:
