@@ -11,6 +11,8 @@ from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from autoglm_core.runtime.constraint import TokenConstraint
+
 
 @dataclass(frozen=True)
 class SamplingConfig:
@@ -36,6 +38,8 @@ class BackendRequest:
     want_logprobs: bool = False
     # 0 (most urgent) to 9; a backend that batches lets urgent requests in first.
     priority: int = 5
+    # Limits the tokens the model may pick (structured output); None: any token.
+    constraint: TokenConstraint | None = None
 
 
 @dataclass(frozen=True)
