@@ -162,8 +162,6 @@ def sweep(args: argparse.Namespace) -> dict[str, Any]:
         args.backend,
         "--max-running",
         str(max(levels)),
-        "--max-batch-size",
-        str(max(levels)),
     ]
     if args.model:
         flags += ["--model", args.model]
@@ -270,7 +268,6 @@ async def priority_run(target: str, load: int, probes: int, max_new_tokens: int)
 
 def priority(args: argparse.Namespace) -> dict[str, Any]:
     flags = ["--backend", args.backend, "--max-running", str(args.max_running), "--max-queue", "10000"]
-    flags += ["--max-batch-size", str(args.max_running), "--reserved-slots", str(args.reserved_slots)]
     if args.backend == "mock":
         flags += ["--mock-token-latency-ms", "5"]
     else:
@@ -281,7 +278,6 @@ def priority(args: argparse.Namespace) -> dict[str, Any]:
         "benchmark": "priority",
         "backend": args.backend,
         "max_running": args.max_running,
-        "reserved_slots": args.reserved_slots,
         **result,
     }
 
@@ -335,7 +331,7 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
     if args.backend == "mock":
         flags += ["--mock-token-latency-ms", "1"]
     else:
-        flags += ["--max-batch-size", "64", "--max-running", "64", "--quantization", args.quantization]
+        flags += ["--max-running", "64", "--quantization", args.quantization]
     with ServerProcess(flags) as server:
         result = asyncio.run(soak_run(server, args.requests, args.cancel_fraction))
     return {"benchmark": "soak", "backend": args.backend, **result}
@@ -356,7 +352,6 @@ def main() -> None:
     parser.add_argument("--cancel-fraction", type=float, default=0.3)
     parser.add_argument("--probes", type=int, default=5)
     parser.add_argument("--max-running", type=int, default=16)
-    parser.add_argument("--reserved-slots", type=int, default=4, help="priority: slots kept for priority 0")
     parser.add_argument("--quantization", default="auto", choices=["auto", "none", "int4"])
     parser.add_argument("--baseline", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--out", type=Path, default=None)
