@@ -5,6 +5,8 @@
                                                    # next to an empty grpc.aio servicer (the ceiling)
     python benchmarks/loadgen.py priority          # high-priority TTFT under low-priority load
     python benchmarks/loadgen.py soak --backend mock --requests 10000 --cancel-fraction 0.3
+    python benchmarks/loadgen.py longprompt --concurrency 4   # running streams' gaps while a long
+                                                   # prompt is prefilled (chunked vs whole)
 
 Each run writes one JSON report (stdout, and --out if given). The `sweep` also measures plain
 transformers `generate` on the same prompts in the same run (after the server has stopped, so the
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import platform
 import random
@@ -337,11 +340,69 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
     return {"benchmark": "soak", "backend": args.backend, **result}
 
 
+LONG_PARAGRAPH = (
+    "The history of the harbour town is told in its stones: the old customs house, the rope walk, "
+    "the chapel the fishermen built after the great storm, and the lighthouse that was moved twice "
+    "as the coast gave way. Each generation added a street and lost another to the sea. "
+)
+
+
+async def long_prompt_run(target: str, streams: int, prompt_chars: int) -> dict[str, Any]:
+    """`streams` streams decode; once they run, one long prompt arrives. Reports the streams' longest
+    token gap while it is prefilled, next to their usual gap."""
+    async with AsyncAutoGLMClient(target, timeout=600) as client:
+        await one_stream(client, PROMPTS[0], 4)  # warm-up
+        stamps: list[list[float]] = [[] for _ in range(streams)]
+        stop = asyncio.Event()
+
+        async def stream(index: int) -> None:
+            call = client.stream(PROMPTS[index % len(PROMPTS)], max_new_tokens=2000, min_new_tokens=2000)
+            async for event in call:
+                if event.HasField("content_delta"):
+                    stamps[index].append(time.perf_counter())
+                if stop.is_set():
+                    call.cancel()
+                    return
+
+        tasks = [asyncio.create_task(stream(i)) for i in range(streams)]
+        while min(len(s) for s in stamps) < 20:
+            await asyncio.sleep(0.05)
+        document = (LONG_PARAGRAPH * (prompt_chars // len(LONG_PARAGRAPH) + 1))[:prompt_chars]
+        sent = time.perf_counter()
+        reply = await client.generate(document + "\n\nSummarise this in one sentence.", max_new_tokens=8)
+        answered = time.perf_counter()
+        await asyncio.sleep(0.5)
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    during = [b - a for s in stamps for a, b in itertools.pairwise(s) if b >= sent and a <= answered]
+    before = [b - a for s in stamps for a, b in itertools.pairwise(s) if b < sent]
+    return {
+        "streams": streams,
+        "long_prompt_tokens": reply.usage.prompt_tokens,
+        "long_prompt_ttft_ms": round((answered - sent) * 1000, 1),
+        "max_gap_ms_during_long_prefill": round(max(during, default=0.0) * 1000, 1),
+        "gap_ms_p50_before": round(percentile(before, 50) * 1000, 1),
+    }
+
+
+def long_prompt(args: argparse.Namespace) -> dict[str, Any]:
+    """Head-of-line blocking: chunked prefill (the default) against one whole-prompt prefill step."""
+    report: dict[str, Any] = {"benchmark": "longprompt", "quantization": args.quantization}
+    for name, chunk in (("chunked", None), ("whole_prompt", "1000000")):
+        flags = ["--max-running", "8", "--quantization", args.quantization]
+        if chunk is not None:
+            flags += ["--chunk-tokens", chunk, "--max-step-tokens", chunk]
+        with ServerProcess(flags) as server:
+            report[name] = asyncio.run(long_prompt_run(server.target, args.concurrency, args.prompt_chars))
+        print(json.dumps({name: report[name]}), file=sys.stderr)
+    return report
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("benchmark", choices=["sweep", "overhead", "priority", "soak"])
+    parser.add_argument("benchmark", choices=["sweep", "overhead", "priority", "soak", "longprompt"])
     parser.add_argument("--backend", default="transformers", choices=["transformers", "mock"])
     parser.add_argument("--model", default="", help="model alias or path (default: the embedded default)")
     parser.add_argument("--concurrency", default="1,4,16,64")
@@ -351,6 +412,7 @@ def main() -> None:
     parser.add_argument("--stream-tokens", type=int, default=200)
     parser.add_argument("--cancel-fraction", type=float, default=0.3)
     parser.add_argument("--probes", type=int, default=5)
+    parser.add_argument("--prompt-chars", type=int, default=16000, help="longprompt: the long prompt's size")
     parser.add_argument("--max-running", type=int, default=16)
     parser.add_argument("--quantization", default="auto", choices=["auto", "none", "int4"])
     parser.add_argument("--baseline", action=argparse.BooleanOptionalAction, default=True)
@@ -359,7 +421,13 @@ def main() -> None:
     if args.benchmark != "sweep":
         args.concurrency = args.concurrency.split(",")[-1] if "," in args.concurrency else args.concurrency
         args.concurrency = int(args.concurrency)
-    runners = {"sweep": sweep, "overhead": overhead, "priority": priority, "soak": soak}
+    runners = {
+        "sweep": sweep,
+        "overhead": overhead,
+        "priority": priority,
+        "soak": soak,
+        "longprompt": long_prompt,
+    }
     report = runners[args.benchmark](args)
     report["machine"] = {
         "python": platform.python_version(),

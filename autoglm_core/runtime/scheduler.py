@@ -130,11 +130,13 @@ class Scheduler:
         start_by = now + self.config.queue_timeout_s
         if request.deadline is not None:
             start_by = min(start_by, request.deadline)
+        # Alone in the cache it can always finish: so the most urgent sequence always makes progress.
+        room = self.kv_cache.num_blocks * self.kv_cache.block_size - len(request.prompt_ids)
         return Sequence(
             request=request,
             arrival=now,
             order=next(self._orders),
-            max_new_tokens=max_new_tokens,
+            max_new_tokens=max(1, min(max_new_tokens, room)),
             eos_ids=frozenset(eos_ids),
             start_by=start_by,
         )

@@ -289,6 +289,31 @@ async def test_prefix_cache_skips_a_shared_head_and_changes_no_answer(tiny_dir: 
         assert cache.lookups == 3 and cache.hit_tokens >= 2 * (shared - 8) > 0
 
 
+@pytest.mark.asyncio
+async def test_prefix_cache_shares_only_the_server_head_between_users(tiny_dir: Path) -> None:
+    async with loaded(tiny_dir, prefix_cache_mb=8) as backend:
+        cache = backend.prefix_cache
+        assert cache is not None
+        head = backend.tokenizer.encode(
+            "System: you are a careful assistant; answer briefly, in plain words. "
+        )
+        secret = backend.tokenizer.encode("My account number is 4417 1234 5678 9113 and my pin is 1234. ")
+        prompt = head + secret + backend.tokenizer.encode("What is my pin?")
+        shared = len(head) // 8 * 8  # the head the server wrote, in whole blocks
+        assert shared >= 8
+
+        def asked_by(user: str) -> BackendRequest:
+            return dataclasses.replace(request(user, prompt, 4), cache_salt=user, shared_prefix_tokens=shared)
+
+        await collect(backend, asked_by("alice"))
+        before = cache.hit_tokens
+        await collect(backend, asked_by("mallory"))
+        assert cache.hit_tokens - before == shared  # the server's head only, nothing of alice's text
+        before = cache.hit_tokens
+        await collect(backend, asked_by("alice"))
+        assert cache.hit_tokens - before > len(head + secret) - 8  # her own prompt, from her own blocks
+
+
 def test_prefix_cache_keeps_to_its_budget_and_leaves_a_token_to_prefill() -> None:
     import torch
 
