@@ -163,8 +163,10 @@ class StepLoop:
                 action, seq = item
                 if action == "add":
                     self.scheduler.add(seq)
-                elif self.scheduler.abort(seq):
-                    self._forget(seq)
+                else:  # the caller let go: nothing more is sent to it
+                    self._sinks.pop(seq.order, None)
+                    if self.scheduler.abort(seq):
+                        self._forget(seq)
                 item = self.inbox.get_nowait()
         except queue.Empty:
             return
