@@ -9,8 +9,9 @@
                                                    # prompt is prefilled (chunked vs whole)
 
 Each run writes one JSON report (stdout, and --out if given). The `sweep` also measures plain
-transformers `generate` on the same prompts in the same run (after the server has stopped, so the
-two never share the CPU) and reports the ratio.
+transformers `generate` and llama.cpp (llamacpp_baseline.py, when llama-cpp-python is installed:
+`pip install -e '.[bench]'`) on the same prompts in the same run (after the server has stopped, so
+they never share the CPU), and reports the ratios and each side's peak memory.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import json
 import platform
 import random
 import statistics
+import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -192,7 +194,26 @@ def sweep(args: argparse.Namespace) -> dict[str, Any]:
             base = baseline_generate(model_dir, entry["concurrency"], args.max_new_tokens)
             entry["baseline_generate_tokens_per_s"] = base["tokens_per_s"]
             entry["ratio_to_baseline"] = round(entry["tokens_per_s"] / base["tokens_per_s"], 2)
+            llama = baseline_llamacpp(entry["concurrency"], args.max_new_tokens)
+            if llama:
+                entry["llamacpp"] = llama
+                entry["ratio_to_llamacpp"] = round(entry["tokens_per_s"] / llama["tokens_per_s"], 2)
+                entry["memory_ratio_to_llamacpp"] = round(entry["peak_rss_mb"] / llama["peak_rss_mb"], 2)
     return report
+
+
+def baseline_llamacpp(concurrency: int, max_new_tokens: int) -> dict[str, Any] | None:
+    """llama.cpp on the same GGUF file, the same prompts decoded together (llamacpp_baseline.py runs
+    in its own process, so its memory is its own); None when llama-cpp-python is not installed."""
+    script = Path(__file__).resolve().parent / "llamacpp_baseline.py"
+    command = [sys.executable, str(script), "--concurrency", str(concurrency)]
+    command += ["--max-new-tokens", str(max_new_tokens)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        print(f"llama.cpp baseline skipped: {done.stderr.strip()[-300:]}", file=sys.stderr)
+        return None
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
 
 
 async def overhead_run(target: str, calls: int, concurrency: int, stream_tokens: int) -> dict[str, Any]:
