@@ -15,6 +15,8 @@ join, leave and are cancelled at any step, each with its own sampling, seed, EOS
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ctypes
 import logging
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
@@ -229,6 +231,7 @@ class TransformersBackend:
             return
         self._model, self._tokenizer = model, tokenizer
         logger.info("loaded %s on %s (%s, quantization %s)", self.source, device, dtype, self.quantization)
+        _return_freed_memory()
         kv = KVCacheManager(_kv_blocks(model, dtype, self.kv_cache_mb), KV_BLOCK_TOKENS)
         loop = StepLoop(Scheduler(self.scheduler_config, kv), runner, name="autoglm-step")
         loop.start()
@@ -283,10 +286,17 @@ class TransformersBackend:
 
 
 def _drop_decoder_layers(model: PreTrainedModel) -> None:
-    """Frees the HF copies of the attention and MLP weights once the lean decoder has packed its own."""
+    """Frees the HF copies of the attention and MLP weights once the lean decoder has packed its own.
+
+    The weights left (embedding, norms) are copied out of the checkpoint file: while a tensor points
+    into it, the whole file stays mapped, and every page the load read counts as the server's memory.
+    """
     for layer in model.model.layers:  # type: ignore[union-attr]
         layer.self_attn = nn.Identity()
         layer.mlp = nn.Identity()
+    with torch.no_grad():
+        for tensor in [*model.parameters(), *model.buffers()]:
+            tensor.data = tensor.data.clone()
 
 
 def _kv_blocks(model: PreTrainedModel, dtype: torch.dtype, budget_mb: int) -> int:
@@ -297,3 +307,10 @@ def _kv_blocks(model: PreTrainedModel, dtype: torch.dtype, budget_mb: int) -> in
     head_dim = int(getattr(config, "head_dim", None) or config.hidden_size // heads)
     per_token = 2 * int(config.num_hidden_layers) * kv_heads * head_dim * torch.finfo(dtype).bits // 8
     return max(1, (budget_mb << 20) // (per_token * KV_BLOCK_TOKENS))
+
+
+def _return_freed_memory() -> None:
+    """Hands the load's freed buffers back to the system (glibc keeps them in its arenas otherwise, and
+    they count as the server's memory for its whole life)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)

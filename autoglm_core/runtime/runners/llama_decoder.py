@@ -78,8 +78,9 @@ class _Layer:
         self.gate_up = make_linear(torch.cat([mlp.gate_proj.weight, mlp.up_proj.weight]), None, quantization)
         self.down = make_linear(mlp.down_proj.weight, None, quantization)
         self.intermediate = mlp.gate_proj.out_features
-        self.norm_in = layer.input_layernorm.weight.detach()
-        self.norm_post = layer.post_attention_layernorm.weight.detach()
+        # Copies: a view would keep the whole checkpoint file mapped (and counted as memory).
+        self.norm_in = layer.input_layernorm.weight.detach().clone()
+        self.norm_post = layer.post_attention_layernorm.weight.detach().clone()
         self.eps = float(layer.input_layernorm.variance_epsilon)
         self.scaling = float(attn.scaling)
         self.window: int | None = getattr(attn, "sliding_window", None)
@@ -100,7 +101,7 @@ class LlamaDecoder:
         self.embed = inner.embed_tokens
         self.rotary = inner.rotary_emb
         self.layers = [_Layer(layer, quantization) for layer in inner.layers]
-        self.norm = inner.norm.weight.detach()
+        self.norm = inner.norm.weight.detach().clone()
         self.norm_eps = float(inner.norm.variance_epsilon)
         # The output head picks the tokens: fp32, or 8-bit blocks only where that is exactly the file's
         # (a Q8_0 head would not survive int4).
