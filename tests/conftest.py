@@ -59,3 +59,8 @@ async def mock_server() -> AsyncIterator[RunningServer]:
     yield running
     await running.client.close()
     await running.server.stop(grace_s=0)
+
+
+def caller_ids(call_ids: list[str]) -> list[str]:
+    """The callers' x-request-ids in the server's call ids ("<caller id>/<server id>") a backend saw."""
+    return [call_id.rsplit("/", 1)[0] for call_id in call_ids]

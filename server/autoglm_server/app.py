@@ -27,6 +27,7 @@ from autoglm_core.backends.base import Backend
 from autoglm_server.auth import AuthInterceptor, check_exposure
 from autoglm_server.container import Container, build_container, load_configured_model
 from autoglm_server.operations import Operations
+from autoglm_server.request_guard import RequestGuard
 from autoglm_server.services.generation import GenerationService
 from autoglm_server.services.memory import MemoryService
 from autoglm_server.services.model import ModelService
@@ -62,7 +63,8 @@ class AutoGLMServer:
         """Serves health (NOT_SERVING) at once, loads the model, then turns SERVING."""
         check_exposure(self.settings)
         await self._init_storage()
-        interceptors = [*self.ops.interceptors(), *self._auth_interceptors()]
+        # Innermost last: the request guard sees each body first, so the others count its refusals.
+        interceptors = [*self.ops.interceptors(), *self._auth_interceptors(), RequestGuard()]
         server = grpc.aio.server(options=self._channel_options(), interceptors=interceptors)
         self._add_services(server)
         self.port = server.add_insecure_port(f"{self.settings.host}:{self.settings.port}")

@@ -53,8 +53,8 @@ class GenerationService(generation_pb2_grpc.GenerationServiceServicer):
         if kind is None:
             raise InvalidArgument.one("text", "either text or conversation must be set")
         if kind == "text":
-            ids, texts = self._engine.tokenize(request.model, text=request.text)
+            ids, texts = await self._engine.tokenize(request.model, text=request.text)
         else:
             messages = convert.messages_from_proto(request.conversation)
-            ids, texts = self._engine.tokenize(request.model, messages=messages)
+            ids, texts = await self._engine.tokenize(request.model, messages=messages)
         return generation_pb2.TokenizeResponse(token_ids=ids, tokens=texts)
