@@ -67,9 +67,7 @@ class AutoGLMServer:
         interceptors = [*self.ops.interceptors(), *self._auth_interceptors(), RequestGuard()]
         server = grpc.aio.server(options=self._channel_options(), interceptors=interceptors)
         self._add_services(server)
-        self.port = server.add_insecure_port(f"{self.settings.host}:{self.settings.port}")
-        if self.port == 0:
-            raise OSError(f"cannot listen on {self.settings.host}:{self.settings.port}")
+        self.port = self._bind(server)
         # Live at once (""), ready (each service) only once the model is loaded and warm.
         await self._set_health([OVERALL], health_pb2.HealthCheckResponse.SERVING)
         await self._set_health(SERVICE_NAMES, health_pb2.HealthCheckResponse.NOT_SERVING)
@@ -82,6 +80,15 @@ class AutoGLMServer:
         self.ops.start_watchdog()
         log.info("ready")
         return self.port
+
+    async def drain(self, delay_s: float | None = None) -> None:
+        """Readiness NOT_SERVING while calls are still accepted, for `drain_delay_s`: load
+        balancers see it and move traffic away before the listener closes."""
+        await self._set_health(SERVICE_NAMES, health_pb2.HealthCheckResponse.NOT_SERVING)
+        delay = self.settings.drain_delay_s if delay_s is None else delay_s
+        if delay > 0:
+            log.info("draining: not ready, still accepting calls for %.1fs", delay)
+            await asyncio.sleep(delay)
 
     async def stop(self, grace_s: float | None = None) -> None:
         """Refuses new calls, lets in-flight calls finish within the grace period, frees models."""
@@ -127,7 +134,10 @@ class AutoGLMServer:
 
     async def _init_storage(self) -> None:
         """Creates missing tables and the bootstrap admin before any call can arrive."""
-        await asyncio.to_thread(self.container.database().ensure_schema)
+        database = self.container.database()
+        if self.settings.check_database:
+            await asyncio.to_thread(database.check_integrity)
+        await asyncio.to_thread(database.ensure_schema)
         if self.settings.admin_key is not None:
             await self.container.users().ensure_admin_key(self.settings.admin_key.get_secret_value())
 
@@ -142,9 +152,29 @@ class AutoGLMServer:
             return []
         return [AuthInterceptor(self.container.users(), limiter, enabled=self.settings.auth_enabled)]
 
+    def _bind(self, server: grpc.aio.Server) -> int:
+        address = f"{self.settings.host}:{self.settings.port}"
+        try:
+            port = server.add_insecure_port(address)
+        except RuntimeError as error:  # grpc's way of saying the bind failed
+            port, detail = 0, str(error)
+        else:
+            detail = ""
+        if port == 0:
+            raise OSError(
+                f"cannot listen on {address}: the port is in use or not ours to take {detail}".strip()
+            )
+        return port
+
     def _channel_options(self) -> list[tuple[str, int]]:
         limit = self.settings.max_message_mb * 1024 * 1024
-        return [("grpc.max_receive_message_length", limit), ("grpc.max_send_message_length", limit)]
+        return [
+            ("grpc.max_receive_message_length", limit),
+            ("grpc.max_send_message_length", limit),
+            # Never share a port with another process: a second server on it must fail to start,
+            # not silently take half of the new connections.
+            ("grpc.so_reuseport", 0),
+        ]
 
     async def _set_health(
         self, names: list[str], status: health_pb2.HealthCheckResponse.ServingStatus.ValueType
@@ -154,12 +184,17 @@ class AutoGLMServer:
 
 
 async def serve(settings: Settings) -> None:
-    """Runs until SIGTERM or SIGINT, then shuts down gracefully."""
+    """Runs until SIGTERM or SIGINT, then shuts down gracefully.
+
+    SIGTERM (an orchestrator) first drains: not ready, still accepting, for drain_delay_s. SIGINT
+    (a person at a terminal) skips that wait.
+    """
     server = AutoGLMServer(settings)
     stop = asyncio.Event()
+    received: list[signal.Signals] = []
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, lambda sig=sig: (received.append(sig), stop.set()))
     try:
         await server.start()
     except BaseException:
@@ -167,5 +202,7 @@ async def serve(settings: Settings) -> None:
         raise
     print(f"autoglm: serving on {settings.host}:{server.port}", flush=True)
     await stop.wait()
+    if received[0] is signal.SIGTERM:
+        await server.drain()
     log.info("shutting down; in-flight calls get %.1fs", settings.grace_period_s)
     await server.stop()

@@ -32,6 +32,7 @@ _CODES: list[tuple[type[errors.EngineError], int]] = [
     (errors.PermissionDenied, code_pb2.PERMISSION_DENIED),
     (errors.Unauthenticated, code_pb2.UNAUTHENTICATED),
     (errors.FailedPrecondition, code_pb2.FAILED_PRECONDITION),
+    (errors.DataLoss, code_pb2.DATA_LOSS),
 ]
 
 

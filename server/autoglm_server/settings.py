@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     )
     queue_timeout_s: float = Field(30.0, gt=0, description="Longest wait in the queue, seconds.")
     grace_period_s: float = Field(10.0, ge=0, description="Time in-flight calls get on shutdown.")
+    drain_delay_s: float = Field(
+        5.0,
+        ge=0,
+        description="On SIGTERM, seconds of reporting NOT_SERVING while still accepting calls (so load "
+        "balancers move traffic away) before the listener closes and the grace period starts.",
+    )
     max_message_mb: int = Field(16, ge=1, le=256, description="Largest request message, MiB.")
     mock_token_latency_ms: float = Field(0.0, ge=0, description="Mock backend: delay per token.")
     log_level: str = Field("INFO", description="Python logging level.")
@@ -122,6 +128,11 @@ class Settings(BaseSettings):
         "",
         description="SQLAlchemy URL of the database of users, keys, sessions and knowledge, e.g. "
         "postgresql+psycopg://user:pw@host/db; empty = SQLite file autoglm.db in data_dir.",
+    )
+    check_database: bool = Field(
+        True,
+        description="Check a SQLite database for damage at start and refuse to serve a damaged one "
+        "(reads every page: seconds for a large file).",
     )
     auth_enabled: bool = Field(
         False, description="Require 'authorization: Bearer <api key>' on every RPC but health/reflection."
