@@ -192,9 +192,14 @@ async def serve(settings: Settings) -> None:
     server = AutoGLMServer(settings)
     stop = asyncio.Event()
     received: list[signal.Signals] = []
+
+    def on_signal(sig: signal.Signals) -> None:
+        received.append(sig)
+        stop.set()
+
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, lambda sig=sig: (received.append(sig), stop.set()))
+        loop.add_signal_handler(sig, on_signal, sig)
     try:
         await server.start()
     except BaseException:
