@@ -37,15 +37,18 @@ class RunningServer:
         return f"127.0.0.1:{self.server.port}"
 
 
-async def start_mock_server(behaviour: MockBehaviour | None = None, **settings: object) -> RunningServer:
-    """A server on the mock backend; the backend object is kept so tests can look inside it."""
+async def start_mock_server(
+    behaviour: MockBehaviour | None = None, backend: MockBackend | None = None, **settings: object
+) -> RunningServer:
+    """A server on the mock backend (`backend`, or a new one with `behaviour`); the backend object
+    is kept so tests can look inside it."""
     # A fresh database per server, so sessions and knowledge never leak between tests.
     settings.setdefault("data_dir", tempfile.mkdtemp(dir=_DATA_ROOT))
     # Knowledge search is lexical unless a test asks for embeddings (loading MiniLM takes seconds).
     settings.setdefault("embedder", "lexical")
     config = Settings(backend="mock", port=0, grace_period_s=2.0, **settings)  # type: ignore[arg-type]
     container = build_container(config)
-    backend = MockBackend(name="mock", behaviour=behaviour or MockBehaviour())
+    backend = backend or MockBackend(name="mock", behaviour=behaviour or MockBehaviour())
     container.backend.override(providers.Object(backend))
     server = AutoGLMServer(config, container)
     await server.start()

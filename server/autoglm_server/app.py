@@ -34,6 +34,7 @@ from autoglm_server.services.model import ModelService
 from autoglm_server.services.tool import ToolService
 from autoglm_server.services.user import UserService
 from autoglm_server.settings import Settings
+from autoglm_server.slow_readers import quiet_ended_calls
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ class AutoGLMServer:
     async def start(self) -> int:
         """Serves health (NOT_SERVING) at once, loads the model, then turns SERVING."""
         check_exposure(self.settings)
+        quiet_ended_calls()
         await self._init_storage()
         # Innermost last: the request guard sees each body first, so the others count its refusals.
         interceptors = [*self.ops.interceptors(), *self._auth_interceptors(), RequestGuard()]
@@ -119,7 +121,8 @@ class AutoGLMServer:
 
     def _add_services(self, server: grpc.aio.Server) -> None:
         engine = self.container.engine()
-        generation_pb2_grpc.add_GenerationServiceServicer_to_server(GenerationService(engine), server)
+        generation = GenerationService(engine, write_timeout_s=self.settings.stream_write_timeout_s)
+        generation_pb2_grpc.add_GenerationServiceServicer_to_server(generation, server)
         model_pb2_grpc.add_ModelServiceServicer_to_server(ModelService(self.container.manager()), server)  # type: ignore[abstract]
         c = self.container
         users = UserService(c.users(), c.sessions(), c.knowledge())

@@ -66,6 +66,12 @@ class Settings(BaseSettings):
         description="On SIGTERM, seconds of reporting NOT_SERVING while still accepting calls (so load "
         "balancers move traffic away) before the listener closes and the grace period starts.",
     )
+    stream_write_timeout_s: float = Field(
+        20.0,
+        ge=0,
+        description="A stream whose client reads nothing for this long (its flow-control window full) "
+        "is cancelled and its slot freed; keep it below watchdog_stall_s; 0 = never.",
+    )
     max_message_mb: int = Field(16, ge=1, le=256, description="Largest request message, MiB.")
     mock_token_latency_ms: float = Field(0.0, ge=0, description="Mock backend: delay per token.")
     log_level: str = Field("INFO", description="Python logging level.")

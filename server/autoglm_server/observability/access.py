@@ -38,6 +38,8 @@ class CallNote:
     call_id: str = ""
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    # A stream cancelled because its client stopped reading (slow_readers.py).
+    slow_reader: bool = False
 
 
 _note: ContextVar[CallNote | None] = ContextVar("autoglm_call_note", default=None)
@@ -75,5 +77,6 @@ def log_call(method: str, code: grpc.StatusCode, seconds: float, note: CallNote)
             "user": user,
             "request_id": note.request_id,
             "call_id": note.call_id,
+            "slow_reader": note.slow_reader,
         },
     )

@@ -74,6 +74,12 @@ class Metrics:
         self.tool_calls = Counter(
             "autoglm_tool_calls", "Tool calls made.", [*MODEL_LABELS, "tool"], registry=r
         )
+        self.slow_readers = Counter(
+            "autoglm_slow_reader_cancels",
+            "Streams cancelled because their client read nothing for stream_write_timeout_s.",
+            ["rpc"],
+            registry=r,
+        )
         self.heal_events = Counter(
             "autoglm_self_heal_events",
             "Watchdog actions: backend_restart, backend_restart_failed, canary_rollback.",
@@ -250,6 +256,8 @@ class _RpcMetricsInterceptor(grpc.aio.ServerInterceptor):
         seconds = time.monotonic() - started
         self._metrics.rpcs.labels(method, code.name).inc()
         self._metrics.rpc_seconds.labels(method).observe(seconds)
+        if note.slow_reader:
+            self._metrics.slow_readers.labels(method).inc()
         log_call(method, code, seconds, note)
         # The tracing interceptor does not see abort_with_status: put the code on the RPC span.
         span = trace.get_current_span()

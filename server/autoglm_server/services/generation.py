@@ -17,13 +17,16 @@ from autoglm_server.auth import current_caller
 from autoglm_server.errors import field_prefix, stream_errors, unary_errors
 from autoglm_server.observability.access import call_note
 from autoglm_server.services.metadata import request_id
+from autoglm_server.slow_readers import give_up, send
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
 
 class GenerationService(generation_pb2_grpc.GenerationServiceServicer):
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, write_timeout_s: float = 0.0) -> None:
         self._engine = engine
+        # A stream whose client reads nothing for this long is cancelled (see slow_readers.py).
+        self._write_timeout_s = write_timeout_s
 
     @unary_errors
     async def Generate(
@@ -48,7 +51,15 @@ class GenerationService(generation_pb2_grpc.GenerationServiceServicer):
                 async for event in events:
                     if isinstance(event, Finished):
                         _note_usage(params, event)
-                    yield convert.event_to_proto(params.request_id, event)
+                    # Written here rather than yielded, with a timeout: see slow_readers.py.
+                    message = convert.event_to_proto(params.request_id, event)
+                    if not await send(context, message, self._write_timeout_s):
+                        break
+                else:
+                    return
+        await give_up(context, self._write_timeout_s)  # the engine stream is closed: slot freed
+        return
+        yield  # an async generator, as gRPC and the interceptors expect of a streaming handler
 
     @unary_errors
     async def Tokenize(
