@@ -162,8 +162,9 @@ class Database:
             return work(session)
 
 
-# What SQLite says when a page it reads is damaged (sqlite3.DatabaseError, SQLITE_CORRUPT/NOTADB).
-_DAMAGE = ("malformed", "not a database", "corrupt")
+# What SQLite says when a page it reads is damaged (SQLITE_CORRUPT, SQLITE_NOTADB), or when a
+# damaged page yields a text column that is not UTF-8 any more.
+_DAMAGE = ("malformed", "not a database", "corrupt", "could not decode to utf-8")
 
 
 @contextmanager
