@@ -27,15 +27,25 @@ async def send(context: grpc.aio.ServicerContext[Any, Any], message: Any, timeou
 
     The caller must then free what the call holds (close its engine stream) and `give_up`.
     """
-    if timeout_s <= 0:
-        await context.write(message)
-        return True
     try:
-        # wait_for, not asyncio.timeout: gRPC's write does not let the latter's cancel through.
-        await asyncio.wait_for(context.write(message), timeout_s)
+        if timeout_s <= 0:
+            await context.write(message)
+        else:
+            # wait_for, not asyncio.timeout: gRPC's write does not let the latter's cancel through.
+            await asyncio.wait_for(context.write(message), timeout_s)
     except TimeoutError:
         return False
+    except Exception as error:
+        if not ended_call_error(error):
+            raise
+        # The call ended under the write (the client cancelled or went away): as a cancel.
+        raise asyncio.CancelledError from None
     return True
+
+
+def ended_call_error(error: BaseException) -> bool:
+    """gRPC's error for an operation on a call that has ended already (not exported by grpc)."""
+    return type(error).__name__ == "ExecuteBatchError"
 
 
 async def give_up(context: grpc.aio.ServicerContext[Any, Any], timeout_s: float) -> None:
@@ -60,7 +70,7 @@ class EndedCallFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
-        if error is not None and type(error).__name__ == "ExecuteBatchError":
+        if error is not None and ended_call_error(error):
             record.levelno, record.levelname = logging.INFO, "INFO"
             record.msg, record.args = (
                 "a call ended while its reply was being sent: %s",
