@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -172,6 +172,17 @@ class Settings(BaseSettings):
         description="Prompt template of requests that name none: auto (classify the request), none, "
         "or a template name (qa, summarize, translate, code, chat).",
     )
+
+    @model_validator(mode="after")
+    def _slow_readers_before_the_watchdog(self) -> Settings:
+        """A stream nobody reads stops its generation; the watchdog would take that for a wedged
+        backend and restart it for everyone, unless the stream is cut first."""
+        if 0 < self.watchdog_stall_s <= self.stream_write_timeout_s:
+            raise ValueError(
+                f"stream_write_timeout_s ({self.stream_write_timeout_s:g}) must be below "
+                f"watchdog_stall_s ({self.watchdog_stall_s:g})"
+            )
+        return self
 
     @field_validator("tool_secrets", "tool_allowlist", "tool_modes", mode="before")
     @classmethod

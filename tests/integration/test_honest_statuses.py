@@ -144,6 +144,7 @@ async def test_calls_queued_behind_a_wedged_backend_run_on_its_replacement() -> 
         later=lambda spec: MockBehaviour(),
         watchdog_interval_s=0.05,
         watchdog_stall_s=0.5,
+        stream_write_timeout_s=0.25,
         max_running=1,
     )
     try:
