@@ -57,7 +57,7 @@ async def test_draining_reports_not_serving_but_still_accepts_calls() -> None:
 
 
 async def _damaged_database() -> str:
-    """A data directory whose database has knowledge in it and garbage over a page in the middle."""
+    """A data directory whose database has knowledge in it and garbage over its knowledge pages."""
     data_dir = tempfile.mkdtemp()
     running = await start_mock_server(data_dir=data_dir)
     memory = memory_pb2_grpc.MemoryServiceStub(running.client.channel)
@@ -71,10 +71,16 @@ async def _damaged_database() -> str:
     path = Path(data_dir) / DB_FILE_NAME
     with sqlite3.connect(path) as connection:
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    size = path.stat().st_size
+        page_size = connection.execute("PRAGMA page_size").fetchone()[0]
+        # The root pages of the knowledge tables and their indexes: every search reads them.
+        roots = [
+            row[0]
+            for row in connection.execute("SELECT rootpage FROM sqlite_master WHERE name LIKE '%knowledge%'")
+        ]
     with path.open("r+b") as file:
-        file.seek(size // 2 // 4096 * 4096)
-        file.write(b"\xa5" * 4096 * 4)
+        for page in roots:
+            file.seek((page - 1) * page_size)
+            file.write(b"\xa5" * page_size)
     return data_dir
 
 
