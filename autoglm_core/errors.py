@@ -72,3 +72,7 @@ class PermissionDenied(EngineError):
 
 class Unauthenticated(EngineError):
     """The caller did not prove who it is."""
+
+
+class DataLoss(EngineError):
+    """Stored data is damaged (a corrupt database page): not the caller's fault, not retryable."""

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import collections
 import os
 import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from types import TracebackType
@@ -26,6 +28,8 @@ class ServerProcess:
         self.startup_timeout_s = startup_timeout_s
         self.process: subprocess.Popen[str] | None = None
         self.target = ""
+        # The server's last lines of output (after start-up).
+        self.output: collections.deque[str] = collections.deque(maxlen=500)
 
     def __enter__(self) -> ServerProcess:
         autoglm = Path(sys.executable).with_name("autoglm")
@@ -40,6 +44,8 @@ class ServerProcess:
             match = SERVING.search(line)
             if match:
                 self.target = f"{match.group(1)}:{match.group(2)}"
+                # Keep reading its output: a full pipe would block the server on its next log line.
+                threading.Thread(target=self._drain_output, daemon=True).start()
                 return self
             if time.monotonic() > deadline:
                 break
@@ -55,6 +61,11 @@ class ServerProcess:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+
+    def _drain_output(self) -> None:
+        assert self.process is not None and self.process.stdout is not None
+        for line in self.process.stdout:
+            self.output.append(line)
 
     def memory_mb(self) -> dict[str, float]:
         """Current and peak resident memory of the server process."""

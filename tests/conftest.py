@@ -37,15 +37,18 @@ class RunningServer:
         return f"127.0.0.1:{self.server.port}"
 
 
-async def start_mock_server(behaviour: MockBehaviour | None = None, **settings: object) -> RunningServer:
-    """A server on the mock backend; the backend object is kept so tests can look inside it."""
+async def start_mock_server(
+    behaviour: MockBehaviour | None = None, backend: MockBackend | None = None, **settings: object
+) -> RunningServer:
+    """A server on the mock backend (`backend`, or a new one with `behaviour`); the backend object
+    is kept so tests can look inside it."""
     # A fresh database per server, so sessions and knowledge never leak between tests.
     settings.setdefault("data_dir", tempfile.mkdtemp(dir=_DATA_ROOT))
     # Knowledge search is lexical unless a test asks for embeddings (loading MiniLM takes seconds).
     settings.setdefault("embedder", "lexical")
     config = Settings(backend="mock", port=0, grace_period_s=2.0, **settings)  # type: ignore[arg-type]
     container = build_container(config)
-    backend = MockBackend(
+    backend = backend or MockBackend(
         name="mock", behaviour=behaviour or MockBehaviour(), scheduler=container.scheduler()
     )
     container.backend.override(providers.Object(backend))
@@ -61,3 +64,8 @@ async def mock_server() -> AsyncIterator[RunningServer]:
     yield running
     await running.client.close()
     await running.server.stop(grace_s=0)
+
+
+def caller_ids(call_ids: list[str]) -> list[str]:
+    """The callers' x-request-ids in the server's call ids ("<caller id>/<server id>") a backend saw."""
+    return [call_id.rsplit("/", 1)[0] for call_id in call_ids]

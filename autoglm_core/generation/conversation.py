@@ -103,15 +103,22 @@ class ConversationBuilder:
         lead = _leading_system(turn)
         rest = turn[len(lead) :]
         user_text = _last_user_text(rest)
-        with tracer.start_as_current_span(SPAN_TEMPLATE) as span:
-            template = self.prompts.choose(params.prompt_template, user_text) if self.prompts else ""
-            span.set_attribute(ATTR_TEMPLATE, template)
-            head = self._head(template, lead, recalled.knowledge, user_text)
 
         def count(messages: list[Message]) -> int:
             return len(tokenizer.encode(tokenizer.render_chat(messages, enable_thinking=enable_thinking)))
 
-        history = fit_history(head, recalled.history, rest, count, tokenizer, _budget(params, info))
+        budget = _budget(params, info)
+        with tracer.start_as_current_span(SPAN_TEMPLATE) as span:
+            template = self.prompts.choose(params.prompt_template, user_text) if self.prompts else ""
+            span.set_attribute(ATTR_TEMPLATE, template)
+            knowledge = list(recalled.knowledge)
+            head = self._head(template, lead, knowledge, user_text)
+            # Knowledge is a help, never a reason to refuse: the least relevant notes go until the
+            # request fits (a prompt too long on its own is still refused, by the engine).
+            while knowledge and count(head + rest) > budget:
+                knowledge.pop()
+                head = self._head(template, lead, knowledge, user_text)
+        history = fit_history(head, recalled.history, rest, count, tokenizer, budget)
         return Conversation(head + history + rest, template, rest)
 
     async def remember(self, params: GenerationParams, conversation: Conversation, answer: str) -> None:

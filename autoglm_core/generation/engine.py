@@ -15,10 +15,13 @@ from contextlib import aclosing
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from opentelemetry import trace
+
 from autoglm_core.backends.base import Backend, BackendRequest, ModelInfo, SamplingConfig, TokenChunk
-from autoglm_core.errors import BackendFailure, InvalidArgument
+from autoglm_core.errors import BackendFailure, InvalidArgument, NotReady
 from autoglm_core.generation.conversation import Conversation, ConversationBuilder, Recalled
 from autoglm_core.generation.decoding import TurnDecoder
+from autoglm_core.generation.offload import offload
 from autoglm_core.generation.types import (
     ContentDelta,
     Finished,
@@ -33,12 +36,12 @@ from autoglm_core.generation.types import (
     ToolCallStarted,
     Usage,
 )
-from autoglm_core.generation.validation import check_against_model, check_params
+from autoglm_core.generation.validation import check_against_model, check_params, check_tokenize_input
 from autoglm_core.health.monitor import GenerationMonitor
 from autoglm_core.reasoning.prompted import add_cot_instruction
 from autoglm_core.reasoning.think_parser import prompt_opens_reasoning, split_reasoning_steps
 from autoglm_core.registry.models import ModelRegistry
-from autoglm_core.telemetry import SPAN_GENERATE, traced_stream
+from autoglm_core.telemetry import ATTR_MODEL_REQUESTED, ATTR_PRIORITY, SPAN_GENERATE, traced_stream
 from autoglm_core.tools.agent import (
     PendingCall,
     ToolBox,
@@ -71,6 +74,8 @@ class _Prepared:
 
 
 REASONING_END = "\n</think>\n\n"
+# Longest wait for a restarting backend's replacement before a queued call is told to retry.
+RESTART_WAIT_S = 10.0
 
 
 @dataclass
@@ -149,15 +154,23 @@ class Engine:
 
     async def _stream(self, params: GenerationParams) -> AsyncGenerator[GenerationEvent, None]:
         started = time.monotonic()
-        params.request_id = params.request_id or uuid.uuid4().hex
+        # Bookkeeping is keyed by an id of ours (callers may send the same x-request-id twice); it
+        # carries the caller's id in front, so the backend's logs still say whose call it is.
+        own = uuid.uuid4().hex
+        params.call_id = f"{params.request_id}/{own[:16]}" if params.request_id else own
+        params.request_id = params.request_id or own
+        span = trace.get_current_span()
+        span.set_attribute(ATTR_MODEL_REQUESTED, params.model)
+        span.set_attribute(ATTR_PRIORITY, params.priority)
         # The pipeline: validate -> admit -> prepare (memory, template, tools) -> run -> remember.
         check_params(params)
+        # The model first: an unknown one is refused before memory is searched.
         backend = self.registry.resolve(params.model, routing_key=params.session_id or params.user_id)
         backend.admit()  # a full queue refuses before memory is searched or a prompt is built
         recalled = await self.conversation.recall(params)
-        prepared = self._prepare(params, backend, recalled)
+        prepared = await offload(self._prepare, params, recalled, backend)
         # From here the chosen version counts this call as in flight: an unload waits for it.
-        with self.monitor.request(prepared.backend, params.request_id, started) as watch:
+        with self.monitor.request(prepared.backend, params.call_id, started) as watch:
             async with aclosing(self._run(params, prepared, started)) as events:
                 answer: list[str] = []
                 async for event in events:
@@ -177,17 +190,23 @@ class Engine:
         await self.conversation.remember(params, prepared.conversation, answer)
         return replace(finished, prompt_template=prepared.conversation.template)
 
-    def tokenize(
+    async def tokenize(
         self, model: str, *, text: str | None = None, messages: list[dict[str, Any]] | None = None
     ) -> tuple[list[int], list[str]]:
-        backend = self.registry.resolve(model)
-        tokenizer = backend.tokenizer
-        if messages is not None:
-            text = tokenizer.render_chat(messages, enable_thinking=False)
-        ids = tokenizer.encode(text or "")
-        return ids, tokenizer.token_texts(ids)
+        check_tokenize_input(text, messages)
+        tokenizer = self.registry.resolve(model).tokenizer
 
-    def _prepare(self, params: GenerationParams, backend: Backend, recalled: Recalled) -> _Prepared:
+        def work() -> tuple[list[int], list[str]]:
+            rendered = (
+                tokenizer.render_chat(messages, enable_thinking=False) if messages is not None else text
+            )
+            ids = tokenizer.encode(rendered or "")
+            return ids, tokenizer.token_texts(ids)
+
+        return await offload(work)
+
+    def _prepare(self, params: GenerationParams, recalled: Recalled, backend: Backend) -> _Prepared:
+        """Template, memory and tokenizing: CPU work, run off the event loop (see `offload`)."""
         info = backend.info
         enable_thinking = params.thinking and info.supports_thinking
         # Template system message, knowledge and session history around the request's messages.
@@ -275,7 +294,7 @@ class Engine:
         [record] = await self._execute([call], prepared, progress)
         yield ToolCallFinished(record)
         prepared.messages = with_router_context(prepared.messages, record)
-        prepared.prompt_ids, prepared.starts_in_reasoning = self._render(prepared)
+        prepared.prompt_ids, prepared.starts_in_reasoning = await offload(self._render, prepared)
 
     async def _turns(
         self, params: GenerationParams, prepared: _Prepared, progress: _Progress
@@ -339,7 +358,7 @@ class Engine:
             assistant_message(content, calls),
             *(tool_message(r) for r in records),
         ]
-        prepared.prompt_ids, prepared.starts_in_reasoning = self._render(prepared)
+        prepared.prompt_ids, prepared.starts_in_reasoning = await offload(self._render, prepared)
 
     async def _turn(
         self, params: GenerationParams, prepared: _Prepared, decoder: TurnDecoder, progress: _Progress
@@ -354,9 +373,11 @@ class Engine:
         if progress.limit_at is not None and time.monotonic() >= progress.limit_at:
             progress.reason = FinishReason.TIME_LIMIT  # spent by the tools of the previous turn
             return
+        # A watchdog restart may have swapped the version's backend while this call queued.
+        prepared.backend = self.monitor.rebind(params.call_id, self.registry.current(prepared.backend))
         request = BackendRequest(
-            # The same id on every turn: it names the client's request in the monitor and logs.
-            request_id=params.request_id,
+            # The same id on every turn: it names this call in the monitor (never the caller's id).
+            request_id=params.call_id,
             prompt_ids=prepared.prompt_ids,
             sampling=replace(
                 prepared.sampling,
@@ -371,7 +392,7 @@ class Engine:
         )
         progress.prompt_tokens += len(prepared.prompt_ids)
         progress.turn_ids, progress.reasoning_cut = [], False
-        async with aclosing(self.monitor.tokens(prepared.backend, request, progress.started)) as chunks:
+        async with aclosing(self._tokens(params, prepared, request, progress)) as chunks:
             async for chunk in _until(chunks, progress.limit_at):
                 if chunk is None:
                     progress.reason = FinishReason.TIME_LIMIT
@@ -396,6 +417,42 @@ class Engine:
             yield event
         progress.reasoning_tokens += decoder.reasoning_tokens
         progress.stop_sequence = decoder.stop_sequence or ""
+
+    async def _tokens(
+        self, params: GenerationParams, prepared: _Prepared, request: BackendRequest, progress: _Progress
+    ) -> AsyncGenerator[TokenChunk, None]:
+        """The backend's chunks. A turn whose backend went away (a watchdog restart) before it produced
+        a token is moved to the version's fresh backend once that is up, rather than failed."""
+        give_up_at = time.monotonic() + RESTART_WAIT_S
+        if params.deadline is not None:
+            give_up_at = min(give_up_at, params.deadline)
+        while True:
+            produced = False
+            try:
+                async with aclosing(
+                    self.monitor.tokens(prepared.backend, request, progress.started)
+                ) as chunks:
+                    async for chunk in chunks:
+                        produced = produced or bool(chunk.token_ids)
+                        yield chunk
+                return
+            except NotReady:
+                if produced or time.monotonic() >= give_up_at:
+                    raise
+            prepared.backend = await self._replacement(params, prepared.backend, give_up_at)
+
+    async def _replacement(self, params: GenerationParams, old: Backend, give_up_at: float) -> Backend:
+        """The backend now serving `old`'s version, once it differs from `old` (NotReady past the wait)."""
+        while True:
+            try:
+                current = self.registry.current(old)
+            except NotReady:
+                current = old
+            if current is not old:
+                return self.monitor.rebind(params.call_id, current)
+            if time.monotonic() >= give_up_at:
+                raise NotReady(f"{old.info.name}@{old.info.version} is restarting; retry shortly")
+            await asyncio.sleep(0.05)
 
     async def _execute(
         self, calls: list[PendingCall], prepared: _Prepared, progress: _Progress

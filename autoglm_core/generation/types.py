@@ -39,7 +39,10 @@ class GenerationParams:
     want_logprobs: bool = False
     time_limit_s: float | None = None
     prompt_template: str = ""
+    # The caller's id (x-request-id): echoed and logged only. call_id is the server's own, unique
+    # per call; the monitor, the backend and metrics key everything by it.
     request_id: str = ""
+    call_id: str = ""
     user_id: str = ""
     # Absolute deadline on time.monotonic(), from the caller's gRPC deadline.
     deadline: float | None = None

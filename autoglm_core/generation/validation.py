@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from autoglm_core.errors import FieldViolation, InvalidArgument
 from autoglm_core.generation.types import GenerationParams
@@ -84,3 +85,11 @@ def check_against_model(params: GenerationParams, prompt_tokens: int, context_le
             f"{params.max_new_tokens} new tokens after a {prompt_tokens}-token prompt exceed the "
             f"model's context of {context_length}",
         )
+
+
+def check_tokenize_input(text: str | None, messages: list[dict[str, Any]] | None) -> None:
+    """Tokenize takes what Generate takes: refused at once when larger, before any tokenizing."""
+    total = len(text or "") + sum(len(str(m.get("content", ""))) for m in messages or [])
+    if total > MAX_PROMPT_CHARS:
+        field = "text" if text is not None else "conversation"
+        raise InvalidArgument.one(field, f"input is {total} characters; the limit is {MAX_PROMPT_CHARS}")

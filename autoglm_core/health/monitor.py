@@ -153,6 +153,13 @@ class GenerationMonitor:
                 async for chunk in chunks:
                     yield chunk
 
+    def rebind(self, call_id: str, backend: Backend) -> Backend:
+        """Moves a call to `backend` (its version's fresh backend after a restart); returns it."""
+        watch = self._by_request.get(call_id)
+        if watch is not None:
+            watch.backend = backend
+        return backend
+
     # --- readers ------------------------------------------------------------------------------
 
     def in_flight(self, backend: Backend) -> int:

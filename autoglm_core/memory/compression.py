@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import lz4.frame  # type: ignore[import-untyped]
 
+from autoglm_core.errors import DataLoss
+
 LZ4 = "lz4"
 RAW = "raw"
 
@@ -22,9 +24,13 @@ def pack(text: str) -> tuple[str, bytes]:
 
 
 def unpack(codec: str, data: bytes) -> str:
-    if codec == LZ4:
-        raw: bytes = lz4.frame.decompress(data)
-        return raw.decode("utf-8")
-    if codec == RAW:
-        return data.decode("utf-8")
-    raise ValueError(f"unknown codec {codec!r}")
+    """The stored text; DataLoss when the bytes are damaged (a checksum or UTF-8 failure)."""
+    try:
+        if codec == LZ4:
+            raw: bytes = lz4.frame.decompress(data)
+            return raw.decode("utf-8")
+        if codec == RAW:
+            return data.decode("utf-8")
+    except (RuntimeError, UnicodeDecodeError) as error:
+        raise DataLoss(f"a stored knowledge text is damaged: {error}") from None
+    raise DataLoss(f"a stored knowledge text has an unknown codec {codec!r}")

@@ -3,8 +3,10 @@
 Texts are stored LZ4-compressed. With an embedder, each entry also stores its unit vector and a
 search is a brute-force dot product over the user's vectors (fine for thousands of entries per
 user; pgvector or an ANN index would be the next step). Entries written while another embedder (or
-none) was configured are embedded on their first search. Without an embedder, search falls back to
-scaled BM25 over the decompressed texts (see lexical.py).
+none) was configured are embedded on their first search. Without an embedder, search is scaled
+BM25 (lexical.py) over an inverted index kept in the database (lexical_index.py): a search reads
+the postings of the query's terms, not the texts. Every database call, compression and scoring
+runs on the database's worker threads, never on the event loop.
 """
 
 from __future__ import annotations
@@ -18,11 +20,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
-from sqlalchemy import Integer, LargeBinary, String, Text, delete, select
+from sqlalchemy import Integer, LargeBinary, String, Text, delete, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from autoglm_core.errors import FieldViolation, InvalidArgument, NotFound
-from autoglm_core.memory import compression, lexical
+from autoglm_core.memory import compression, lexical, lexical_index
 from autoglm_core.memory.embedding import Embedder, Vectors
 from autoglm_core.storage.database import Base, Database
 
@@ -133,13 +135,12 @@ class KnowledgeStore:
     async def add(self, user_id: str, text: str, metadata: dict[str, str] | None = None) -> KnowledgeEntry:
         metadata = dict(metadata or {})
         _check_entry(text, metadata)
-        codec, body = compression.pack(text)
         vector = (await self._embed([text]))[0].tobytes() if self._embedder else None
         row = KnowledgeRow(
             entry_id="kn_" + uuid.uuid4().hex,
             user_id=user_id,
-            codec=codec,
-            body=body,
+            codec="",
+            body=b"",
             raw_bytes=len(text.encode("utf-8")),
             metadata_json=json.dumps(metadata, ensure_ascii=False, sort_keys=True),
             create_time=int(time.time()),
@@ -147,8 +148,10 @@ class KnowledgeStore:
             vector=vector,
         )
 
-        def work(session: Session) -> None:
+        def work(session: Session) -> None:  # compressing and indexing: on the writer thread
+            row.codec, row.body = compression.pack(text)
             session.add(row)
+            lexical_index.add_entry(session, user_id, row.entry_id, text)
 
         await self._db.write(work)
         self._adds += 1
@@ -199,11 +202,16 @@ class KnowledgeStore:
             )
             if not getattr(result, "rowcount", 0):
                 raise NotFound("knowledge entry", entry_id)
+            lexical_index.remove_entries(session, [entry_id])
 
         await self._db.write(work)
 
     async def delete_user(self, user_id: str) -> None:
-        await self._db.write(lambda s: s.execute(delete(KnowledgeRow).where(KnowledgeRow.user_id == user_id)))
+        def work(session: Session) -> None:
+            session.execute(delete(KnowledgeRow).where(KnowledgeRow.user_id == user_id))
+            lexical_index.remove_user(session, user_id)
+
+        await self._db.write(work)
 
     async def stats(self) -> StorageStats:
         """Entry count and text bytes before and after compression, over all users."""
@@ -225,15 +233,23 @@ class KnowledgeStore:
     async def _search_lexical(
         self, user_id: str, query: str, limit: int
     ) -> tuple[list[tuple[KnowledgeEntry, float]], int]:
-        rows = await self._db.read(
-            lambda s: list(s.scalars(select(KnowledgeRow).where(KnowledgeRow.user_id == user_id)))
-        )
-        entries = [r.to_entry() for r in rows]
-        ranked = sorted(
-            zip(entries, lexical.scores(query, [e.text for e in entries]), strict=True),
-            key=lambda pair: -pair[1],
-        )
-        return [(e, s) for e, s in ranked[:limit] if s > 0], len(entries)
+        def work(session: Session) -> tuple[list[tuple[KnowledgeEntry, float]], int, bool]:
+            entries = _count(session, user_id)
+            if entries != lexical_index.indexed_count(session, user_id):
+                return [], entries, False  # entries from before the index, or removed behind it
+            ranked = lexical_index.search(session, user_id, query, limit)
+            ids = [entry_id for entry_id, _ in ranked]
+            rows = {
+                r.entry_id: r
+                for r in session.scalars(select(KnowledgeRow).where(KnowledgeRow.entry_id.in_(ids)))
+            }
+            return [(rows[i].to_entry(), score) for i, score in ranked if i in rows], entries, True
+
+        matches, entries, current = await self._db.read(work)
+        if not current:
+            await self._db.write(lambda session: _reindex(session, user_id))
+            matches, entries, _ = await self._db.read(work)
+        return matches, entries
 
     async def _search_vectors(
         self, user_id: str, query: str, limit: int
@@ -277,3 +293,21 @@ class KnowledgeStore:
 
         await self._db.write(work)
         return found
+
+
+def _count(session: Session, user_id: str) -> int:
+    return int(session.scalar(select(func.count()).where(KnowledgeRow.user_id == user_id)) or 0)
+
+
+def _reindex(session: Session, user_id: str) -> None:
+    """Brings the user's index in line with the entries: drops what is gone, adds what is missing."""
+    stored = set(session.scalars(select(KnowledgeRow.entry_id).where(KnowledgeRow.user_id == user_id)))
+    indexed = set(
+        session.scalars(
+            select(lexical_index.IndexedRow.entry_id).where(lexical_index.IndexedRow.user_id == user_id)
+        )
+    )
+    lexical_index.remove_entries(session, indexed - stored)
+    missing = select(KnowledgeRow).where(KnowledgeRow.entry_id.in_(list(stored - indexed)))
+    for row in session.scalars(missing):
+        lexical_index.add_entry(session, user_id, row.entry_id, row.to_entry().text)

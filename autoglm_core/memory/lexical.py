@@ -60,15 +60,22 @@ def scores(query: str, documents: Sequence[str]) -> list[float]:
     counted = [Counter(terms(d)) for d in documents]
     n = len(documents)
     average_length = max(sum(sum(c.values()) for c in counted) / n, 1.0)
-    idf = {t: math.log(1 + (n - df + 0.5) / (df + 0.5)) for t, df in _doc_freq(counted, wanted).items()}
+    df = {t: sum(1 for c in counted if c[t]) for t in wanted}
+    return [
+        scaled_bm25({t: c[t] for t in wanted if c[t]}, sum(c.values()), df, n, average_length)
+        for c in counted
+    ]
+
+
+def scaled_bm25(
+    counts: dict[str, int], length: int, df: dict[str, int], n: int, average_length: float
+) -> float:
+    """One document's score: `counts` of the query's terms in it, its length in terms, the
+    document frequency `df` of every query term among `n` documents of `average_length`."""
+    idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
     best = sum(idf.values())
-    out = []
-    for counts in counted:
-        length_norm = K1 * (1 - B + B * sum(counts.values()) / average_length)
-        total = sum(idf[t] * counts[t] * (K1 + 1) / (counts[t] + length_norm) for t in wanted if counts[t])
-        out.append(total / best)
-    return out
-
-
-def _doc_freq(counted: list[Counter[str]], wanted: set[str]) -> dict[str, int]:
-    return {t: sum(1 for c in counted if c[t]) for t in wanted}
+    if best <= 0:
+        return 0.0
+    length_norm = K1 * (1 - B + B * length / max(average_length, 1.0))
+    total = sum(idf[t] * tf * (K1 + 1) / (tf + length_norm) for t, tf in counts.items() if t in idf)
+    return total / best

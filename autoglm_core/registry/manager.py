@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from autoglm_core.backends.base import Backend
-from autoglm_core.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from autoglm_core.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, NotReady
 from autoglm_core.health.monitor import GenerationMonitor
 from autoglm_core.registry.models import ModelEntry, ModelRegistry
 from autoglm_core.registry.versions import VersionState, check_semver
@@ -173,7 +173,7 @@ class ModelManager:
     def _loaded(self, name: str, version: str) -> bool:
         try:
             return version in self.registry.entry(name).versions
-        except NotFound:
+        except (NotFound, NotReady):
             return False
 
 

@@ -116,12 +116,30 @@ class ModelRegistry:
             raise NotFound("model version", f"{name}@{version}")
         entry.versions[version] = backend
 
+    def current(self, backend: Backend) -> Backend:
+        """The backend serving `backend`'s version now: itself, or the fresh one a restart swapped in.
+
+        A call resolved before it queued asks again before it runs: NotReady while its version
+        restarts or after it was unloaded (retryable), never the closed backend's own error.
+        """
+        info = backend.info
+        entry = self._models.get(info.name)
+        now = entry.versions.get(info.version) if entry is not None else None
+        if entry is None or now is None:
+            raise NotReady(f"{info.name}@{info.version} was unloaded; retry")
+        if entry.state(info.version) in (VersionState.LOADING, VersionState.FAILED):
+            raise NotReady(f"{info.name}@{info.version} is restarting; retry shortly")
+        return now
+
     def set_state(self, name: str, version: str, state: VersionState) -> None:
         entry = self.entry(name)
         meta = entry.meta.setdefault(version, VersionMeta())
         meta.state = state
 
     def entry(self, name: str) -> ModelEntry:
+        if not self._models:
+            # Nothing loaded yet (the server is starting): a name cannot be judged, so retry later.
+            raise NotReady("no model is loaded yet; retry shortly")
         canonical = self._aliases.get(name, name or self.default_model)
         entry = self._models.get(canonical)
         if entry is None:

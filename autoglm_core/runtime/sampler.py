@@ -52,16 +52,18 @@ def _sample_row(seq: Sequence, logits: torch.Tensor, greedy: int, state: Sampler
     sampling = seq.request.sampling
     constraint = seq.request.constraint
     processing = _needs_processing(sampling)
-    held_back = greedy in seq.eos_ids or processing  # else masking EOS changes nothing
-    if len(seq.output_ids) < sampling.min_new_tokens and held_back:
-        # Not allowed to end yet: EOS gets -inf, as transformers' MinNewTokensLogitsProcessor does.
-        logits = logits.clone()
-        logits[list(seq.eos_ids)] = float("-inf")
-        greedy = int(logits.argmax())
-    if constraint is not None:
+    if constraint is not None:  # first: a complete document allows only EOS, whatever min_new_tokens
         logits = logits.clone()
         constraint.mask_logits(logits)
         greedy = int(logits.argmax())
+    held_back = greedy in seq.eos_ids or processing  # else masking EOS changes nothing
+    if len(seq.output_ids) < sampling.min_new_tokens and held_back:
+        # Not allowed to end yet: EOS gets -inf, as transformers' MinNewTokensLogitsProcessor does.
+        masked = logits.clone()
+        masked[list(seq.eos_ids)] = float("-inf")
+        if bool(torch.isfinite(masked).any()):  # unless EOS is all the constraint allows
+            logits = masked
+            greedy = int(logits.argmax())
     token = greedy
     if processing:
         processed = logits

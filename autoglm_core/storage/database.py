@@ -17,15 +17,18 @@ from __future__ import annotations
 import asyncio
 import functools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
+
+from autoglm_core.errors import DataLoss
 
 T = TypeVar("T")
 
@@ -100,6 +103,25 @@ class Database:
         self._schema_lock = threading.Lock()
         self._schema_ready = False
 
+    def check_integrity(self) -> None:
+        """Refuses a damaged SQLite file (blocking; run at start, before any call is served).
+
+        `PRAGMA quick_check` reads every page, so damage anywhere is found now rather than as
+        errors on some reads (and writes into a broken file) later. Other databases check their own.
+        """
+        if not self.is_sqlite:
+            return
+        try:
+            with self.engine.connect() as connection:
+                problems = [row[0] for row in connection.execute(text("PRAGMA quick_check(5)"))]
+        except exc.DatabaseError as error:
+            raise DataLoss(f"the database {self.url} cannot be read: {error.orig}") from None
+        if problems != ["ok"]:
+            raise DataLoss(
+                f"the database {self.url} is damaged ({'; '.join(problems)}); restore it from a "
+                "backup or move it away (a new one is then created)"
+            )
+
     def ensure_schema(self) -> None:
         """Creates missing tables once (blocking). Schema changes would need migrations (Alembic)."""
         with self._schema_lock:
@@ -131,10 +153,26 @@ class Database:
 
     def _in_read(self, work: Callable[[Session], T]) -> T:
         self.ensure_schema()
-        with self._reads() as session, session.begin():
+        with _damage_is_data_loss(), self._reads() as session, session.begin():
             return work(session)
 
     def _in_write(self, work: Callable[[Session], T]) -> T:
         self.ensure_schema()
-        with self._writes() as session, session.begin():
+        with _damage_is_data_loss(), self._writes() as session, session.begin():
             return work(session)
+
+
+# What SQLite says when a page it reads is damaged (SQLITE_CORRUPT, SQLITE_NOTADB), or when a
+# damaged page yields a text column that is not UTF-8 any more.
+_DAMAGE = ("malformed", "not a database", "corrupt", "could not decode to utf-8")
+
+
+@contextmanager
+def _damage_is_data_loss() -> Iterator[None]:
+    """A read or write that hits a damaged page is DataLoss, not a bug of ours."""
+    try:
+        yield
+    except exc.DatabaseError as error:
+        if any(word in str(error.orig).lower() for word in _DAMAGE):
+            raise DataLoss(f"the database is damaged: {error.orig}") from None
+        raise

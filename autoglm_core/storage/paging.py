@@ -10,6 +10,8 @@ from autoglm_core.errors import InvalidArgument
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
 _PREFIX = "v1:"
+# Sequence numbers are 64-bit signed integers in every database: a larger one is no token of ours.
+MAX_SEQ = 2**63 - 1
 
 
 def page_size(requested: int, field: str = "page.page_size") -> int:
@@ -39,6 +41,6 @@ def decode_token(token: str, field: str = "page.page_token") -> int:
         value = int(text[len(_PREFIX) :])
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise InvalidArgument.one(field, "is not a token from a previous response") from None
-    if value < 0:
+    if not 0 <= value <= MAX_SEQ:
         raise InvalidArgument.one(field, "is not a token from a previous response")
     return value

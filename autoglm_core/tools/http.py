@@ -62,10 +62,30 @@ def _is_network(entry: str) -> bool:
     return True
 
 
+# IPv6 prefixes that carry an IPv4 address in their last 32 bits: NAT64 (RFC 6052, RFC 8215) and
+# IPv4-compatible addresses (::a.b.c.d, deprecated but still routed by some stacks).
+_IPV4_IN_LOW_BITS = tuple(ipaddress.IPv6Network(n) for n in ("64:ff9b::/96", "64:ff9b:1::/48", "::/96"))
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address leads to: mapped, NAT64, IPv4-compatible, 6to4, Teredo."""
+    found = [a for a in (address.ipv4_mapped, address.sixtofour) if a is not None]
+    if address.teredo is not None:
+        found.extend(address.teredo)  # (server, client)
+    if any(address in net for net in _IPV4_IN_LOW_BITS) and int(address) > 1:  # not :: or ::1
+        found.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    return found
+
+
 def is_public(address: IPAddress) -> bool:
-    """Whether an address is a normal public one (IPv4-mapped IPv6 is judged by its IPv4 address)."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    """Whether an address is a normal public one. An IPv6 form of an IPv4 address (mapped, NAT64,
+    IPv4-compatible, 6to4, Teredo) is public only when that IPv4 address is too."""
+    if isinstance(address, ipaddress.IPv6Address):
+        inner = embedded_ipv4(address)
+        if inner and not all(is_public(v4) for v4 in inner):
+            return False
+        if address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
     if address in METADATA_ADDRESSES:
         return False
     # is_global is False for private, loopback, link-local, reserved, shared (CGNAT) and unspecified.

@@ -27,12 +27,14 @@ from autoglm_core.backends.base import Backend
 from autoglm_server.auth import AuthInterceptor, check_exposure
 from autoglm_server.container import Container, build_container, load_configured_model
 from autoglm_server.operations import Operations
+from autoglm_server.request_guard import RequestGuard
 from autoglm_server.services.generation import GenerationService
 from autoglm_server.services.memory import MemoryService
 from autoglm_server.services.model import ModelService
 from autoglm_server.services.tool import ToolService
 from autoglm_server.services.user import UserService
 from autoglm_server.settings import Settings
+from autoglm_server.slow_readers import quiet_ended_calls
 
 log = logging.getLogger(__name__)
 
@@ -61,13 +63,13 @@ class AutoGLMServer:
     async def start(self) -> int:
         """Serves health (NOT_SERVING) at once, loads the model, then turns SERVING."""
         check_exposure(self.settings)
+        quiet_ended_calls()
         await self._init_storage()
-        interceptors = [*self.ops.interceptors(), *self._auth_interceptors()]
+        # Innermost last: the request guard sees each body first, so the others count its refusals.
+        interceptors = [*self.ops.interceptors(), *self._auth_interceptors(), RequestGuard()]
         server = grpc.aio.server(options=self._channel_options(), interceptors=interceptors)
         self._add_services(server)
-        self.port = server.add_insecure_port(f"{self.settings.host}:{self.settings.port}")
-        if self.port == 0:
-            raise OSError(f"cannot listen on {self.settings.host}:{self.settings.port}")
+        self.port = self._bind(server)
         # Live at once (""), ready (each service) only once the model is loaded and warm.
         await self._set_health([OVERALL], health_pb2.HealthCheckResponse.SERVING)
         await self._set_health(SERVICE_NAMES, health_pb2.HealthCheckResponse.NOT_SERVING)
@@ -80,6 +82,15 @@ class AutoGLMServer:
         self.ops.start_watchdog()
         log.info("ready")
         return self.port
+
+    async def drain(self, delay_s: float | None = None) -> None:
+        """Readiness NOT_SERVING while calls are still accepted, for `drain_delay_s`: load
+        balancers see it and move traffic away before the listener closes."""
+        await self._set_health(SERVICE_NAMES, health_pb2.HealthCheckResponse.NOT_SERVING)
+        delay = self.settings.drain_delay_s if delay_s is None else delay_s
+        if delay > 0:
+            log.info("draining: not ready, still accepting calls for %.1fs", delay)
+            await asyncio.sleep(delay)
 
     async def stop(self, grace_s: float | None = None) -> None:
         """Refuses new calls, lets in-flight calls finish within the grace period, frees models."""
@@ -110,7 +121,8 @@ class AutoGLMServer:
 
     def _add_services(self, server: grpc.aio.Server) -> None:
         engine = self.container.engine()
-        generation_pb2_grpc.add_GenerationServiceServicer_to_server(GenerationService(engine), server)
+        generation = GenerationService(engine, write_timeout_s=self.settings.stream_write_timeout_s)
+        generation_pb2_grpc.add_GenerationServiceServicer_to_server(generation, server)
         model_pb2_grpc.add_ModelServiceServicer_to_server(ModelService(self.container.manager()), server)  # type: ignore[abstract]
         c = self.container
         users = UserService(c.users(), c.sessions(), c.knowledge())
@@ -125,7 +137,10 @@ class AutoGLMServer:
 
     async def _init_storage(self) -> None:
         """Creates missing tables and the bootstrap admin before any call can arrive."""
-        await asyncio.to_thread(self.container.database().ensure_schema)
+        database = self.container.database()
+        if self.settings.check_database:
+            await asyncio.to_thread(database.check_integrity)
+        await asyncio.to_thread(database.ensure_schema)
         if self.settings.admin_key is not None:
             await self.container.users().ensure_admin_key(self.settings.admin_key.get_secret_value())
 
@@ -140,9 +155,29 @@ class AutoGLMServer:
             return []
         return [AuthInterceptor(self.container.users(), limiter, enabled=self.settings.auth_enabled)]
 
+    def _bind(self, server: grpc.aio.Server) -> int:
+        address = f"{self.settings.host}:{self.settings.port}"
+        try:
+            port = server.add_insecure_port(address)
+        except RuntimeError as error:  # grpc's way of saying the bind failed
+            port, detail = 0, str(error)
+        else:
+            detail = ""
+        if port == 0:
+            raise OSError(
+                f"cannot listen on {address}: the port is in use or not ours to take {detail}".strip()
+            )
+        return port
+
     def _channel_options(self) -> list[tuple[str, int]]:
         limit = self.settings.max_message_mb * 1024 * 1024
-        return [("grpc.max_receive_message_length", limit), ("grpc.max_send_message_length", limit)]
+        return [
+            ("grpc.max_receive_message_length", limit),
+            ("grpc.max_send_message_length", limit),
+            # Never share a port with another process: a second server on it must fail to start,
+            # not silently take half of the new connections.
+            ("grpc.so_reuseport", 0),
+        ]
 
     async def _set_health(
         self, names: list[str], status: health_pb2.HealthCheckResponse.ServingStatus.ValueType
@@ -152,12 +187,22 @@ class AutoGLMServer:
 
 
 async def serve(settings: Settings) -> None:
-    """Runs until SIGTERM or SIGINT, then shuts down gracefully."""
+    """Runs until SIGTERM or SIGINT, then shuts down gracefully.
+
+    SIGTERM (an orchestrator) first drains: not ready, still accepting, for drain_delay_s. SIGINT
+    (a person at a terminal) skips that wait.
+    """
     server = AutoGLMServer(settings)
     stop = asyncio.Event()
+    received: list[signal.Signals] = []
+
+    def on_signal(sig: signal.Signals) -> None:
+        received.append(sig)
+        stop.set()
+
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, on_signal, sig)
     try:
         await server.start()
     except BaseException:
@@ -165,5 +210,7 @@ async def serve(settings: Settings) -> None:
         raise
     print(f"autoglm: serving on {settings.host}:{server.port}", flush=True)
     await stop.wait()
+    if received[0] is signal.SIGTERM:
+        await server.drain()
     log.info("shutting down; in-flight calls get %.1fs", settings.grace_period_s)
     await server.stop()

@@ -51,6 +51,11 @@ ADMIN_METHODS = frozenset(
         "/autoglm.v1.ModelService/RollbackTrafficSplit",
         "/autoglm.v1.ToolService/RegisterTool",
         "/autoglm.v1.ToolService/DeleteTool",
+        # Least privilege: an HTTP tool an admin registered may reach hosts on the allowlist (and
+        # send the server's secrets); invoking it directly, with arguments of the caller's choosing,
+        # is an admin's act. Users reach tools through generation (allowed_tools), where the model
+        # fills in the arguments and the tool's schema checks them.
+        "/autoglm.v1.ToolService/InvokeTool",
     ]
 )
 

@@ -6,6 +6,7 @@ UNKNOWN, and INTERNAL only for a bug (logged with the request id).
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -32,6 +33,7 @@ _CODES: list[tuple[type[errors.EngineError], int]] = [
     (errors.PermissionDenied, code_pb2.PERMISSION_DENIED),
     (errors.Unauthenticated, code_pb2.UNAUTHENTICATED),
     (errors.FailedPrecondition, code_pb2.FAILED_PRECONDITION),
+    (errors.DataLoss, code_pb2.DATA_LOSS),
 ]
 
 
@@ -61,7 +63,18 @@ def status_for(error: errors.EngineError) -> status_pb2.Status:
     return status
 
 
+def client_gone(context: grpc.aio.ServicerContext[Any, Any]) -> bool:
+    """True when the caller cancelled or its deadline passed: no status can reach it any more."""
+    remaining = context.time_remaining()
+    return context.cancelled() or (remaining is not None and remaining <= 0)
+
+
 async def _abort(context: grpc.aio.ServicerContext[Any, Any], error: Exception) -> None:
+    if client_gone(context):
+        # The caller's doing (cancel, deadline), not a fault: sending a status now would fail in
+        # gRPC's core and log an error with a traceback. End the call as cancelled, quietly.
+        log.info("call ended by its caller (%s): %s", type(error).__name__, error)
+        raise asyncio.CancelledError
     if isinstance(error, errors.EngineError):
         await context.abort_with_status(rpc_status.to_status(status_for(error)))
     log.exception("unexpected error in an RPC")

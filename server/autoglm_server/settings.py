@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -82,6 +82,18 @@ class Settings(BaseSettings):
         "to stay within it.",
     )
     grace_period_s: float = Field(10.0, ge=0, description="Time in-flight calls get on shutdown.")
+    drain_delay_s: float = Field(
+        5.0,
+        ge=0,
+        description="On SIGTERM, seconds of reporting NOT_SERVING while still accepting calls (so load "
+        "balancers move traffic away) before the listener closes and the grace period starts.",
+    )
+    stream_write_timeout_s: float = Field(
+        20.0,
+        ge=0,
+        description="A stream whose client reads nothing for this long (its flow-control window full) "
+        "is cancelled and its slot freed; keep it below watchdog_stall_s; 0 = never.",
+    )
     max_message_mb: int = Field(16, ge=1, le=256, description="Largest request message, MiB.")
     mock_token_latency_ms: float = Field(0.0, ge=0, description="Mock backend: delay per token.")
     log_level: str = Field("INFO", description="Python logging level.")
@@ -145,6 +157,11 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL of the database of users, keys, sessions and knowledge, e.g. "
         "postgresql+psycopg://user:pw@host/db; empty = SQLite file autoglm.db in data_dir.",
     )
+    check_database: bool = Field(
+        True,
+        description="Check a SQLite database for damage at start and refuse to serve a damaged one "
+        "(reads every page: seconds for a large file).",
+    )
     auth_enabled: bool = Field(
         False, description="Require 'authorization: Bearer <api key>' on every RPC but health/reflection."
     )
@@ -177,6 +194,17 @@ class Settings(BaseSettings):
         description="Prompt template of requests that name none: auto (classify the request), none, "
         "or a template name (qa, summarize, translate, code, chat).",
     )
+
+    @model_validator(mode="after")
+    def _slow_readers_before_the_watchdog(self) -> Settings:
+        """A stream nobody reads stops its generation; the watchdog would take that for a wedged
+        backend and restart it for everyone, unless the stream is cut first."""
+        if 0 < self.watchdog_stall_s <= self.stream_write_timeout_s:
+            raise ValueError(
+                f"stream_write_timeout_s ({self.stream_write_timeout_s:g}) must be below "
+                f"watchdog_stall_s ({self.watchdog_stall_s:g})"
+            )
+        return self
 
     @field_validator("tool_secrets", "tool_allowlist", "tool_modes", mode="before")
     @classmethod

@@ -125,6 +125,8 @@ async def test_admin_rpcs_need_an_admin(auth_server: RunningServer) -> None:
         models.RollbackTrafficSplit(model_pb2.RollbackTrafficSplitRequest(name="mock"), metadata=alice.md),
         tools.RegisterTool(tool_pb2.RegisterToolRequest(), metadata=alice.md),
         tools.DeleteTool(tool_pb2.DeleteToolRequest(), metadata=alice.md),
+        # Invoking a tool directly, with arguments the caller writes: admins only (least privilege).
+        tools.InvokeTool(tool_pb2.InvokeToolRequest(name="get_time", arguments_json="{}"), metadata=alice.md),
     ]
     assert [await _code(call) for call in denied] == [grpc.StatusCode.PERMISSION_DENIED] * len(denied)
     me = await users.GetUser(user_pb2.GetUserRequest(user_id=alice.user_id), metadata=alice.md)

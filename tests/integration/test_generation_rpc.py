@@ -9,7 +9,7 @@ import pytest
 
 from autoglm.v1 import common_pb2, generation_pb2
 from autoglm_core.backends.mock import MockBehaviour
-from tests.conftest import RunningServer, start_mock_server
+from tests.conftest import RunningServer, caller_ids, start_mock_server
 
 
 async def test_generate_is_deterministic_and_reports_usage(mock_server: RunningServer) -> None:
@@ -163,7 +163,7 @@ async def test_cancelled_stream_stops_the_backend() -> None:
             if received == 3:
                 break
         call.cancel()  # type: ignore[attr-defined]
-        await _eventually(lambda: "to-cancel" in running.backend.cancelled)
+        await _eventually(lambda: "to-cancel" in caller_ids(running.backend.cancelled))
         assert not running.backend.active
         # The server keeps serving.
         assert (await running.client.generate("y", max_new_tokens=2)).usage.completion_tokens == 2
@@ -178,7 +178,7 @@ async def test_deadline_exceeded_stops_the_backend() -> None:
         with pytest.raises(grpc.aio.AioRpcError) as caught:
             await running.client.generate("x", max_new_tokens=1000, timeout=0.3, request_id="slow")
         assert caught.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
-        await _eventually(lambda: "slow" in running.backend.cancelled)
+        await _eventually(lambda: "slow" in caller_ids(running.backend.cancelled))
         assert not running.backend.active
     finally:
         await running.client.close()

@@ -17,7 +17,7 @@ from autoglm_core.backends.mock import MockBackend, MockBehaviour
 from autoglm_server.app import AutoGLMServer
 from autoglm_server.container import build_container
 from autoglm_server.settings import Settings
-from tests.conftest import RunningServer, start_mock_server
+from tests.conftest import RunningServer, caller_ids, start_mock_server
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
@@ -100,7 +100,7 @@ async def test_higher_priority_waiters_start_first() -> None:
             )
             await asyncio.sleep(0.02)
         await asyncio.gather(first, *waiting)
-        assert running.backend.started == ["running", "urgent", "normal", "bulk-1", "bulk-2"]
+        assert caller_ids(running.backend.started) == ["running", "urgent", "normal", "bulk-1", "bulk-2"]
     finally:
         await running.client.close()
         await running.server.stop(grace_s=0)

@@ -120,3 +120,15 @@ async def test_unknown_prompt_template_is_invalid_argument(mock_server: RunningS
         await mock_server.client.generation.Generate(_request("hi", "sonnet"))
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "sonnet" in violations(caught.value)["input.prompt_template"]
+
+
+async def test_knowledge_never_pushes_a_short_prompt_over_the_context(mock_server: RunningServer) -> None:
+    memory = memory_stub(mock_server.client.channel)
+    # Three relevant notes of 1,500 characters each: more than the mock's 4,096-token context.
+    for i in range(3):
+        text = f"Quarterly report note {i}: " + "the quarterly report is due in April. " * 40
+        await memory.AddKnowledge(memory_pb2.AddKnowledgeRequest(text=text))
+    alone = await mock_server.client.generate("x", max_new_tokens=32)
+    reply = await mock_server.client.generation.Generate(_request("When is the quarterly report due?"))
+    assert reply.usage.completion_tokens > 0  # served, with as many notes as fit
+    assert alone.usage.prompt_tokens + 1500 < reply.usage.prompt_tokens < 4096 - 32

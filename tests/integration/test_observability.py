@@ -77,6 +77,23 @@ async def test_generate_span_tree_under_the_clients_trace(
     assert attributes["gen_ai.usage.output_tokens"] == 8
     assert int(attributes["gen_ai.usage.input_tokens"]) > 0  # type: ignore[arg-type]
     assert (by_name["autoglm.decode"].attributes or {})["gen_ai.usage.output_tokens"] == 8
+    assert attributes["autoglm.priority"] == 5  # the default priority, set on every span
+    assert attributes["autoglm.model.requested"] == ""  # the caller named no model
+
+
+async def test_an_unknown_model_span_names_the_model_asked_for(spans: InMemorySpanExporter) -> None:
+    ops = await start_ops_server(tracing="on")
+    try:
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await ops.client.generate("hello", model="no-such-model", priority=2, max_new_tokens=8)
+        assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+        found = await _finished_spans(spans, "autoglm.generate")
+    finally:
+        await ops.close()
+    by_name = {s.name: s for s in found}
+    attributes = by_name["autoglm.generate"].attributes or {}
+    assert attributes["autoglm.model.requested"] == "no-such-model" and attributes["autoglm.priority"] == 2
+    assert "autoglm.memory_retrieval" not in by_name  # the model is checked before memory is searched
 
 
 async def test_a_failed_call_marks_its_spans_as_errors(spans: InMemorySpanExporter) -> None:

@@ -61,6 +61,7 @@ async def test_a_wedged_backend_is_restarted_and_serving_resumes() -> None:
         later=_slow_fresh_load,
         watchdog_interval_s=FAST_CHECKS,
         watchdog_stall_s=STALL_S,
+        stream_write_timeout_s=STALL_S / 2,
     )
     readiness = _ReadinessLog(ops)
     try:
@@ -79,7 +80,10 @@ async def test_a_wedged_backend_is_restarted_and_serving_resumes() -> None:
 
 async def test_an_unhealthy_backend_is_restarted() -> None:
     ops = await start_ops_server(
-        later=_slow_fresh_load, watchdog_interval_s=FAST_CHECKS, watchdog_stall_s=STALL_S
+        later=_slow_fresh_load,
+        watchdog_interval_s=FAST_CHECKS,
+        watchdog_stall_s=STALL_S,
+        stream_write_timeout_s=STALL_S / 2,
     )
     readiness = _ReadinessLog(ops)
     try:
@@ -98,6 +102,7 @@ async def test_repeated_backend_errors_trigger_a_restart() -> None:
         watchdog_max_errors=2,
         watchdog_interval_s=FAST_CHECKS,
         watchdog_stall_s=STALL_S,
+        stream_write_timeout_s=STALL_S / 2,
     )
     readiness = _ReadinessLog(ops)
     try:
@@ -121,6 +126,7 @@ async def test_a_failing_canary_is_rolled_back(caplog: pytest.LogCaptureFixture)
         canary_error_rate=0.5,
         watchdog_interval_s=FAST_CHECKS,
         watchdog_stall_s=STALL_S,
+        stream_write_timeout_s=STALL_S / 2,
     )
     caplog.set_level(logging.WARNING, logger="autoglm_core.health.watchdog")
     try:

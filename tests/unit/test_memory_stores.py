@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from autoglm_core.errors import InvalidArgument, NotFound
-from autoglm_core.memory import compression, lexical
+from autoglm_core.memory import compression, lexical, lexical_index
 from autoglm_core.memory.embedding import MiniLMEmbedder, minilm_available
 from autoglm_core.memory.knowledge import KnowledgeStore
 from autoglm_core.memory.sessions import SessionStore
@@ -116,6 +116,29 @@ async def test_lexical_knowledge_search_is_per_user(database: Database) -> None:
         await store.search("alice", "x", limit=101)
     with pytest.raises(InvalidArgument):
         await store.add("alice", "")
+    store.close()
+
+
+async def test_the_index_scores_as_a_full_scan_would_and_catches_up_with_old_entries(
+    database: Database,
+) -> None:
+    store = KnowledgeStore(database, embedder=None)
+    for text in FACTS:
+        await store.add("alice", text)
+    query = "capital city of France, Python or 北京气温"
+    expected = sorted(zip(FACTS, lexical.scores(query, FACTS), strict=True), key=lambda p: -p[1])
+    found = [(e.text, score) for e, score in await store.search("alice", query, limit=4)]
+    wanted = [p for p in expected if p[1] > 0]
+    assert [text for text, _ in found] == [text for text, _ in wanted]
+    assert [score for _, score in found] == pytest.approx([score for _, score in wanted])
+    # Entries stored before the index existed (or whose postings were lost) are indexed on the
+    # next search; postings of deleted entries go with them.
+    await database.write(lambda session: lexical_index.remove_user(session, "alice"))
+    assert [e.text for e, _ in await store.search("alice", "Guido van Rossum")] == [FACTS[3]]
+    (entry, _), *_ = await store.search("alice", "bananas potassium")
+    await store.delete("alice", entry.entry_id)
+    postings = await database.read(lambda session: lexical_index.search(session, "alice", "bananas", 5))
+    assert postings == []
     store.close()
 
 

@@ -110,6 +110,15 @@ async def test_redirects_are_followed_and_limited(base_url: str) -> None:
         "http://0.0.0.0:{port}/",
         "http://100.64.0.1/",
         "http://224.0.0.1/",
+        # IPv6 forms of forbidden IPv4 addresses: NAT64, IPv4-compatible, 6to4, Teredo.
+        "http://[64:ff9b::a9fe:a9fe]/",  # NAT64 of 169.254.169.254
+        "http://[64:ff9b::7f00:1]:{port}/",  # NAT64 of 127.0.0.1
+        "http://[64:ff9b:1::a00:1]/",  # local-use NAT64 of 10.0.0.1
+        "http://[::a9fe:a9fe]/",  # IPv4-compatible 169.254.169.254
+        "http://[::127.0.0.1]:{port}/",
+        "http://[2002:a9fe:a9fe::1]/",  # 6to4 of 169.254.169.254
+        "http://[2002:c0a8:101::1]/",  # 6to4 of 192.168.1.1
+        "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/",  # Teredo
     ],
 )
 async def test_ssrf_targets_are_refused_without_an_allowlist(base_url: str, url: str) -> None:
@@ -136,6 +145,8 @@ def test_public_addresses_pass_the_check() -> None:
     assert is_public(ipaddress.ip_address("93.184.216.34"))
     assert is_public(ipaddress.ip_address("2606:2800:220:1::1"))
     assert not is_public(ipaddress.ip_address("::ffff:10.0.0.1"))
+    # NAT64 of a public IPv4 address is as public as that address.
+    assert is_public(ipaddress.ip_address("64:ff9b::808:808"))
 
 
 def test_build_request_splits_arguments() -> None:

@@ -23,6 +23,7 @@ from prometheus_client.registry import Collector
 
 from autoglm_core.health.monitor import GenerationMonitor, ModelKey
 from autoglm_core.registry.models import ModelRegistry
+from autoglm_server.observability.access import CallNote, log_call, open_note
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,12 @@ class Metrics:
         )
         self.tool_calls = Counter(
             "autoglm_tool_calls", "Tool calls made.", [*MODEL_LABELS, "tool"], registry=r
+        )
+        self.slow_readers = Counter(
+            "autoglm_slow_reader_cancels",
+            "Streams cancelled because their client read nothing for stream_write_timeout_s.",
+            ["rpc"],
+            registry=r,
         )
         self.heal_events = Counter(
             "autoglm_self_heal_events",
@@ -220,20 +227,20 @@ class _RpcMetricsInterceptor(grpc.aio.ServerInterceptor):
 
     def _unary(self, method: str, behavior: Behavior) -> Behavior:
         async def wrapper(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
-            started, code = time.monotonic(), grpc.StatusCode.OK
+            started, code, note = time.monotonic(), grpc.StatusCode.OK, open_note()
             try:
                 return await behavior(request, context)
             except BaseException as error:
                 code = _code_of(error, context)
                 raise
             finally:
-                self._record(method, code, started)
+                self._record(method, code, started, note)
 
         return wrapper
 
     def _stream(self, method: str, behavior: Behavior) -> Behavior:
         async def wrapper(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[Any]:
-            started, code = time.monotonic(), grpc.StatusCode.OK
+            started, code, note = time.monotonic(), grpc.StatusCode.OK, open_note()
             try:
                 async for response in behavior(request, context):
                     yield response
@@ -241,13 +248,17 @@ class _RpcMetricsInterceptor(grpc.aio.ServerInterceptor):
                 code = _code_of(error, context)
                 raise
             finally:
-                self._record(method, code, started)
+                self._record(method, code, started, note)
 
         return wrapper
 
-    def _record(self, method: str, code: grpc.StatusCode, started: float) -> None:
+    def _record(self, method: str, code: grpc.StatusCode, started: float, note: CallNote) -> None:
+        seconds = time.monotonic() - started
         self._metrics.rpcs.labels(method, code.name).inc()
-        self._metrics.rpc_seconds.labels(method).observe(time.monotonic() - started)
+        self._metrics.rpc_seconds.labels(method).observe(seconds)
+        if note.slow_reader:
+            self._metrics.slow_readers.labels(method).inc()
+        log_call(method, code, seconds, note)
         # The tracing interceptor does not see abort_with_status: put the code on the RPC span.
         span = trace.get_current_span()
         if not span.is_recording():
@@ -259,6 +270,10 @@ class _RpcMetricsInterceptor(grpc.aio.ServerInterceptor):
 
 def _code_of(error: BaseException, context: grpc.aio.ServicerContext[Any, Any]) -> grpc.StatusCode:
     if isinstance(error, asyncio.CancelledError | GeneratorExit):
+        # What the client saw: its deadline passing is DEADLINE_EXCEEDED, not a cancel.
+        remaining = context.time_remaining()
+        if remaining is not None and remaining <= 0:
+            return grpc.StatusCode.DEADLINE_EXCEEDED
         return grpc.StatusCode.CANCELLED
     code = context.code()
     if isinstance(error, grpc.aio.AbortError) and isinstance(code, grpc.StatusCode):

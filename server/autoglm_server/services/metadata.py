@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import grpc
@@ -12,8 +11,11 @@ MAX_REQUEST_ID_CHARS = 128
 
 
 def request_id(context: grpc.aio.ServicerContext[Any, Any]) -> str:
-    """The caller's x-request-id (so it can correlate and cancel), or a new one."""
+    """The caller's x-request-id, or "" (the engine then names the call with its own id).
+
+    Only echoed in the response and logged: the server keys its bookkeeping by an id of its own.
+    """
     for key, value in context.invocation_metadata() or ():
         if key == REQUEST_ID_KEY and isinstance(value, str) and 0 < len(value) <= MAX_REQUEST_ID_CHARS:
             return value
-    return uuid.uuid4().hex
+    return ""

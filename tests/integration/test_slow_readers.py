@@ -1,0 +1,55 @@
+"""Streams whose clients stop reading: cancelled after the write timeout, slot freed, others served."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+
+from autoglm.v1 import generation_pb2, generation_pb2_grpc
+from autoglm_client import build_input
+from autoglm_core.backends.mock import MockBackend, MockBehaviour
+from autoglm_core.runtime.scheduler import SchedulerConfig
+from tests.conftest import start_mock_server
+
+# Far more output than the client's flow-control window (BDP probing off keeps it at 64 KiB).
+LONG = 100_000
+STUBBORN_CLIENT = [("grpc.http2.bdp_probe", 0)]
+
+
+async def test_streams_nobody_reads_are_cancelled_and_others_are_served() -> None:
+    backend = MockBackend(
+        name="mock",
+        context_length=LONG + 1000,
+        # Steps of a fraction of a millisecond: the streams outgrow the client's window long before
+        # they could end by themselves.
+        behaviour=MockBehaviour(token_latency_s=0.0005),
+        scheduler=SchedulerConfig(max_running=4),
+    )
+    running = await start_mock_server(backend=backend, stream_write_timeout_s=0.5, max_running=4)
+    channel = grpc.aio.insecure_channel(running.target, options=STUBBORN_CLIENT)
+    try:
+        stub = generation_pb2_grpc.GenerationServiceStub(channel)
+        request = generation_pb2.GenerateStreamRequest(
+            input=build_input(prompt="x", max_new_tokens=LONG, min_new_tokens=LONG)
+        )
+        stalled = []
+        for _ in range(4):  # every slot taken by a stream whose client reads one event, then nothing
+            call = stub.GenerateStream(request, timeout=60)
+            await call.read()
+            stalled.append(call)
+        # The slots come free: a well-behaved caller is served (before: it waited for ever).
+        reply = await running.client.generate("y", max_new_tokens=5, timeout=30)
+        assert reply.usage.completion_tokens == 5
+        for call in stalled:
+            with pytest.raises(grpc.aio.AioRpcError) as caught:
+                while await call.read() is not grpc.aio.EOF:
+                    pass
+            assert caught.value.code() == grpc.StatusCode.CANCELLED
+        assert len(backend.cancelled) == 4 and not backend.active
+        labels = {"rpc": "/autoglm.v1.GenerationService/GenerateStream"}
+        registry = running.server.ops.metrics.registry
+        assert registry.get_sample_value("autoglm_slow_reader_cancels_total", labels) == 4
+    finally:
+        await channel.close()
+        await running.client.close()
+        await running.server.stop(grace_s=0)
