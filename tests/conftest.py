@@ -14,9 +14,9 @@ from dependency_injector import providers
 
 from autoglm_client import AsyncAutoGLMClient
 from autoglm_core.backends.mock import MockBackend, MockBehaviour
+from autoglm_core.wiring.container import build_container
 from autoglm_server.app import AutoGLMServer
-from autoglm_server.container import build_container
-from autoglm_server.settings import Settings
+from autoglm_server.server_settings import ServerSettings
 
 # Test servers serve no /metrics port unless a test asks for one (parallel runs would collide on 9464).
 os.environ.setdefault("AUTOGLM_METRICS_PORT", "0")
@@ -43,7 +43,7 @@ async def start_mock_server(behaviour: MockBehaviour | None = None, **settings: 
     settings.setdefault("data_dir", tempfile.mkdtemp(dir=_DATA_ROOT))
     # Knowledge search is lexical unless a test asks for embeddings (loading MiniLM takes seconds).
     settings.setdefault("embedder", "lexical")
-    config = Settings(backend="mock", port=0, grace_period_s=2.0, **settings)  # type: ignore[arg-type]
+    config = ServerSettings(backend="mock", port=0, grace_period_s=2.0, **settings)  # type: ignore[arg-type]
     container = build_container(config)
     backend = MockBackend(name="mock", behaviour=behaviour or MockBehaviour())
     container.backend.override(providers.Object(backend))

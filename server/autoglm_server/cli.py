@@ -11,21 +11,22 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from autoglm_server.settings import CONFIG_FILE_ENV, Settings
+from autoglm_core.wiring.settings import CONFIG_FILE_ENV
+from autoglm_server.server_settings import ServerSettings
 
 
 def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
-    """One flag per Settings field, documented from the field's description."""
-    for name, field in Settings.model_fields.items():
+    """One flag per ServerSettings field, documented from the field's description."""
+    for name, field in ServerSettings.model_fields.items():
         flag = "--" + name.replace("_", "-")
         default = field.default
         parser.add_argument(flag, dest=name, default=None, help=f"{field.description} [default: {default}]")
 
 
 def _serve(args: argparse.Namespace) -> int:
-    overrides = {k: v for k, v in vars(args).items() if k in Settings.model_fields and v is not None}
+    overrides = {k: v for k, v in vars(args).items() if k in ServerSettings.model_fields and v is not None}
     try:
-        settings = Settings(**overrides)
+        settings = ServerSettings(**overrides)
     except ValidationError as error:
         print(f"autoglm serve: invalid settings:\n{error}", file=sys.stderr)
         return 2

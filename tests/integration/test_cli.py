@@ -43,10 +43,10 @@ def test_serve_generate_stream_and_sigterm() -> None:
 
 
 def test_serve_help_documents_every_setting() -> None:
-    from autoglm_server.settings import Settings
+    from autoglm_server.server_settings import ServerSettings
 
     shown = run_cli("serve", "--help").stdout
-    for name in Settings.model_fields:
+    for name in ServerSettings.model_fields:
         assert "--" + name.replace("_", "-") in shown
 
 
