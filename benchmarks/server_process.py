@@ -26,6 +26,7 @@ class ServerProcess:
         self.startup_timeout_s = startup_timeout_s
         self.process: subprocess.Popen[str] | None = None
         self.target = ""
+        self.startup_output: list[str] = []  # what the process printed before it served
 
     def __enter__(self) -> ServerProcess:
         autoglm = Path(sys.executable).with_name("autoglm")
@@ -37,6 +38,7 @@ class ServerProcess:
         deadline = time.monotonic() + self.startup_timeout_s
         assert self.process.stdout is not None
         for line in self.process.stdout:
+            self.startup_output.append(line)
             match = SERVING.search(line)
             if match:
                 self.target = f"{match.group(1)}:{match.group(2)}"
