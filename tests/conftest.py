@@ -26,6 +26,19 @@ atexit.register(shutil.rmtree, _DATA_ROOT, ignore_errors=True)
 os.environ.setdefault("AUTOGLM_DATA_DIR", _DATA_ROOT)
 
 
+# Modules whose every test builds torch models or kernels: marked `torch`, so that the fast lane
+# (`make test-fast`: -m "not model and not torch") leaves them out. Single tests carry the marker.
+TORCH_MODULES = frozenset(
+    {"test_transformers_backend", "test_native_linear", "test_native_attention", "test_linear_kernels"}
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.nodeid.split("::")[0].rsplit("/", 1)[-1].removesuffix(".py") in TORCH_MODULES:
+            item.add_marker(pytest.mark.torch)
+
+
 @dataclass
 class RunningServer:
     server: AutoGLMServer
