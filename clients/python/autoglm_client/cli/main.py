@@ -17,7 +17,7 @@ import argparse
 import sys
 from importlib.metadata import entry_points
 
-from autoglm_client.cli import chat, generate, memory, models, tools, users
+from autoglm_client.cli import chat, completion, generate, memory, models, tools, users
 from autoglm_client.cli.common import InvalidInput, connection_options
 from autoglm_client.cli.output import fail
 from autoglm_client.errors import AutoGLMError
@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         module.register(commands, common)
     for plugin in entry_points(group=PLUGIN_GROUP):
         plugin.load()(commands)
+    completion.register(commands, parser)  # last: it completes every command above
     return parser
 
 
