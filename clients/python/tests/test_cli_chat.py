@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from conftest import LiveServer
 
+from autoglm_client.cli.chat import read_message
+
 AUTOGLM = str(Path(sys.executable).with_name("autoglm"))
 
 
@@ -126,5 +128,25 @@ def test_ctrl_c_cancels_the_answer_and_keeps_the_chat(
 
     term.keys("/thinking on", "Enter")
     term.wait_for(lambda s: "thinking on" in s)
+    term.keys("/reset", "Enter")
+    term.wait_for(lambda s: "conversation forgotten" in s)
     term.keys("/bye", "Enter")
     term.wait_for(lambda s: "/bye" in s and not s.rstrip().endswith(">>>"))
+
+
+def test_tool_calls_are_shown_as_they_start_and_finish(server_with: Callable[..., LiveServer]) -> None:
+    routed = server_with("--tool-modes", '{"*": "router"}', "--tool-router", "lexical")
+    said = chat(
+        routed.target, "--tools", "convert_units", "--max-new-tokens", "8", stdin="Convert 5 km to miles"
+    )
+    assert said.returncode == 0, said.stderr
+    started, finished = said.stdout.splitlines()[:2]
+    assert started.startswith("[tool convert_units({") and started.endswith("...]")
+    assert finished.startswith("[tool convert_units -> {") and '"result": 3.10' in finished
+
+
+def test_multi_line_input_between_triple_quotes(monkeypatch: pytest.MonkeyPatch) -> None:
+    typed = iter(['"""First line,', "second line.", 'Done."""', "one line"])
+    monkeypatch.setattr("builtins.input", lambda prompt: next(typed))
+    assert read_message() == "First line,\nsecond line.\nDone."
+    assert read_message() == "one line"
