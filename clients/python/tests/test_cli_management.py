@@ -172,9 +172,11 @@ def test_models_load_split_promote_rollback_unload(server: LiveServer) -> None:
     assert_one_line_error(run("models", "get", "no-such-model", target=server.target), 5, "NOT_FOUND")
 
 
-def test_health_target_from_the_environment(server: LiveServer) -> None:
+def test_target_from_the_environment_or_before_the_command(server: LiveServer) -> None:
     result = run("health", target=None, env={"AUTOGLM_TARGET": server.target})
     assert (result.returncode, result.stdout) == (0, "SERVING\n")
+    before = run("--target", server.target, "--output", "json", "health", target=None)
+    assert before.returncode == 0 and '"status": "SERVING"' in before.stdout
 
 
 def test_unreachable_server_is_unavailable(tmp_path: Path) -> None:

@@ -14,27 +14,41 @@ class InvalidInput(Exception):
     """Bad local input (a malformed file, an unreadable argument): exit code 3, like INVALID_ARGUMENT."""
 
 
-def connection_options() -> argparse.ArgumentParser:
-    """--target, --api-key, --timeout and --output, for every command that calls a server."""
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
+def add_connection_options(parser: argparse.ArgumentParser, *, with_defaults: bool) -> None:
+    """--target, --api-key, --timeout and --output.
+
+    They are accepted before the command (`autoglm --target X users list`, with the defaults) and
+    after it (without defaults there, so that a subcommand does not reset what was given before).
+    """
+
+    def default(value: object) -> object:
+        return value if with_defaults else argparse.SUPPRESS
+
+    target = os.environ.get("AUTOGLM_TARGET", DEFAULT_TARGET)
+    parser.add_argument(
         "--target",
-        default=os.environ.get("AUTOGLM_TARGET", DEFAULT_TARGET),
+        default=default(target),
         help=f"server address host:port (env AUTOGLM_TARGET) [default: {DEFAULT_TARGET}]",
     )
-    common.add_argument(
+    parser.add_argument(
         "--api-key",
-        default=os.environ.get("AUTOGLM_API_KEY"),
+        default=default(os.environ.get("AUTOGLM_API_KEY")),
         help="API key sent as 'authorization: Bearer <key>' (env AUTOGLM_API_KEY)",
     )
-    common.add_argument("--timeout", type=float, default=60.0, help="deadline of each call, seconds")
-    common.add_argument(
+    parser.add_argument("--timeout", type=float, default=default(60.0), help="deadline of each call, seconds")
+    parser.add_argument(
         "-o",
         "--output",
         choices=("table", "json"),
-        default="table",
+        default=default("table"),
         help="table for people, json for scripts",
     )
+
+
+def connection_options() -> argparse.ArgumentParser:
+    """The options as a parent parser for each command that calls a server."""
+    common = argparse.ArgumentParser(add_help=False)
+    add_connection_options(common, with_defaults=False)
     return common
 
 

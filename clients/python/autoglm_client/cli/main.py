@@ -18,7 +18,7 @@ import sys
 from importlib.metadata import entry_points
 
 from autoglm_client.cli import chat, completion, generate, memory, models, tools, users
-from autoglm_client.cli.common import InvalidInput, connection_options
+from autoglm_client.cli.common import InvalidInput, add_connection_options, connection_options
 from autoglm_client.cli.output import fail
 from autoglm_client.errors import AutoGLMError
 
@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=__doc__.split("\n", 2)[2] if __doc__ else None,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    add_connection_options(parser, with_defaults=True)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     common = connection_options()
     for module in (chat, generate, models, users, tools, memory):
