@@ -44,3 +44,8 @@ def test_the_in_process_api_does_not_import_the_server() -> None:
 def test_the_registry_does_not_import_health() -> None:
     # health (the watchdog) drives the registry; the registry only sees a small protocol of the monitor.
     assert _offending("autoglm_core/registry", {"autoglm_core.health"}) == []
+
+
+def test_the_client_imports_nothing_of_ours_but_the_stubs() -> None:
+    ours = {"autoglm_core", "autoglm_server", "openautoglm", "torch", "transformers"}
+    assert _offending("clients/python/autoglm_client", ours) == []
