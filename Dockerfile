@@ -19,7 +19,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     AUTOGLM_METRICS_PORT=9464 \
     AUTOGLM_LOG_FORMAT=json
 
-# A C compiler: the native kernels (autoglm_core/backends/native_*.c: decode attention, block-weight
+# A C compiler: the native kernels (autoglm_core/kernels/native_*.c: decode attention, block-weight
 # linear layers) are built with it once, below; without one the server falls back to slower torch ops.
 RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \
     && rm -rf /var/lib/apt/lists/*
@@ -46,7 +46,7 @@ RUN useradd --system --uid 10001 --home-dir /var/lib/autoglm --create-home autog
 USER autoglm
 # Pre-pull: convert the GGUF into the safetensors cache once, so a container starts in seconds.
 RUN autoglm pull openautoglm-base-v1 \
-    && python -c "from autoglm_core.backends import native_attention, native_linear; assert native_attention.available() and native_linear.available()"
+    && python -c "from autoglm_core.kernels import native_attention, native_linear; assert native_attention.available() and native_linear.available()"
 
 COPY deploy/healthcheck.py /usr/local/bin/autoglm-healthcheck
 WORKDIR /var/lib/autoglm

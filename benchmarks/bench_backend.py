@@ -21,6 +21,7 @@ import torch
 from autoglm_core.backends.base import BackendRequest, SamplingConfig
 from autoglm_core.backends.transformers_backend import TransformersBackend
 from autoglm_core.models import resolve_model_source
+from autoglm_core.runtime.scheduler import SchedulerConfig
 
 QUESTIONS = [
     "What is the capital of France?",
@@ -119,7 +120,7 @@ async def main() -> None:
     backend = TransformersBackend(
         source,
         name="bench",
-        max_batch_size=max(args.concurrency),
+        scheduler=SchedulerConfig(max_running=max(args.concurrency)),
         ignore_eos=True,
         num_threads=args.threads,
         dtype=args.dtype,

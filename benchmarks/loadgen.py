@@ -5,20 +5,25 @@
                                                    # next to an empty grpc.aio servicer (the ceiling)
     python benchmarks/loadgen.py priority          # high-priority TTFT under low-priority load
     python benchmarks/loadgen.py soak --backend mock --requests 10000 --cancel-fraction 0.3
+    python benchmarks/loadgen.py longprompt --concurrency 4   # running streams' gaps while a long
+                                                   # prompt is prefilled (chunked vs whole)
 
 Each run writes one JSON report (stdout, and --out if given). The `sweep` also measures plain
-transformers `generate` on the same prompts in the same run (after the server has stopped, so the
-two never share the CPU) and reports the ratio.
+transformers `generate` and llama.cpp (llamacpp_baseline.py, when llama-cpp-python is installed:
+`pip install -e '.[bench]'`) on the same prompts in the same run (after the server has stopped, so
+they never share the CPU), and reports the ratios and each side's peak memory.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import platform
 import random
 import statistics
+import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -162,8 +167,6 @@ def sweep(args: argparse.Namespace) -> dict[str, Any]:
         args.backend,
         "--max-running",
         str(max(levels)),
-        "--max-batch-size",
-        str(max(levels)),
     ]
     if args.model:
         flags += ["--model", args.model]
@@ -191,7 +194,26 @@ def sweep(args: argparse.Namespace) -> dict[str, Any]:
             base = baseline_generate(model_dir, entry["concurrency"], args.max_new_tokens)
             entry["baseline_generate_tokens_per_s"] = base["tokens_per_s"]
             entry["ratio_to_baseline"] = round(entry["tokens_per_s"] / base["tokens_per_s"], 2)
+            llama = baseline_llamacpp(entry["concurrency"], args.max_new_tokens)
+            if llama:
+                entry["llamacpp"] = llama
+                entry["ratio_to_llamacpp"] = round(entry["tokens_per_s"] / llama["tokens_per_s"], 2)
+                entry["memory_ratio_to_llamacpp"] = round(entry["peak_rss_mb"] / llama["peak_rss_mb"], 2)
     return report
+
+
+def baseline_llamacpp(concurrency: int, max_new_tokens: int) -> dict[str, Any] | None:
+    """llama.cpp on the same GGUF file, the same prompts decoded together (llamacpp_baseline.py runs
+    in its own process, so its memory is its own); None when llama-cpp-python is not installed."""
+    script = Path(__file__).resolve().parent / "llamacpp_baseline.py"
+    command = [sys.executable, str(script), "--concurrency", str(concurrency)]
+    command += ["--max-new-tokens", str(max_new_tokens)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        print(f"llama.cpp baseline skipped: {done.stderr.strip()[-300:]}", file=sys.stderr)
+        return None
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
 
 
 async def overhead_run(target: str, calls: int, concurrency: int, stream_tokens: int) -> dict[str, Any]:
@@ -270,7 +292,6 @@ async def priority_run(target: str, load: int, probes: int, max_new_tokens: int)
 
 def priority(args: argparse.Namespace) -> dict[str, Any]:
     flags = ["--backend", args.backend, "--max-running", str(args.max_running), "--max-queue", "10000"]
-    flags += ["--max-batch-size", str(args.max_running), "--reserved-slots", str(args.reserved_slots)]
     if args.backend == "mock":
         flags += ["--mock-token-latency-ms", "5"]
     else:
@@ -281,7 +302,6 @@ def priority(args: argparse.Namespace) -> dict[str, Any]:
         "benchmark": "priority",
         "backend": args.backend,
         "max_running": args.max_running,
-        "reserved_slots": args.reserved_slots,
         **result,
     }
 
@@ -335,17 +355,75 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
     if args.backend == "mock":
         flags += ["--mock-token-latency-ms", "1"]
     else:
-        flags += ["--max-batch-size", "64", "--max-running", "64", "--quantization", args.quantization]
+        flags += ["--max-running", "64", "--quantization", args.quantization]
     with ServerProcess(flags) as server:
         result = asyncio.run(soak_run(server, args.requests, args.cancel_fraction))
     return {"benchmark": "soak", "backend": args.backend, **result}
+
+
+LONG_PARAGRAPH = (
+    "The history of the harbour town is told in its stones: the old customs house, the rope walk, "
+    "the chapel the fishermen built after the great storm, and the lighthouse that was moved twice "
+    "as the coast gave way. Each generation added a street and lost another to the sea. "
+)
+
+
+async def long_prompt_run(target: str, streams: int, prompt_chars: int) -> dict[str, Any]:
+    """`streams` streams decode; once they run, one long prompt arrives. Reports the streams' longest
+    token gap while it is prefilled, next to their usual gap."""
+    async with AsyncAutoGLMClient(target, timeout=600) as client:
+        await one_stream(client, PROMPTS[0], 4)  # warm-up
+        stamps: list[list[float]] = [[] for _ in range(streams)]
+        stop = asyncio.Event()
+
+        async def stream(index: int) -> None:
+            call = client.stream(PROMPTS[index % len(PROMPTS)], max_new_tokens=2000, min_new_tokens=2000)
+            async for event in call:
+                if event.HasField("content_delta"):
+                    stamps[index].append(time.perf_counter())
+                if stop.is_set():
+                    call.cancel()
+                    return
+
+        tasks = [asyncio.create_task(stream(i)) for i in range(streams)]
+        while min(len(s) for s in stamps) < 20:
+            await asyncio.sleep(0.05)
+        document = (LONG_PARAGRAPH * (prompt_chars // len(LONG_PARAGRAPH) + 1))[:prompt_chars]
+        sent = time.perf_counter()
+        reply = await client.generate(document + "\n\nSummarise this in one sentence.", max_new_tokens=8)
+        answered = time.perf_counter()
+        await asyncio.sleep(0.5)
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    during = [b - a for s in stamps for a, b in itertools.pairwise(s) if b >= sent and a <= answered]
+    before = [b - a for s in stamps for a, b in itertools.pairwise(s) if b < sent]
+    return {
+        "streams": streams,
+        "long_prompt_tokens": reply.usage.prompt_tokens,
+        "long_prompt_ttft_ms": round((answered - sent) * 1000, 1),
+        "max_gap_ms_during_long_prefill": round(max(during, default=0.0) * 1000, 1),
+        "gap_ms_p50_before": round(percentile(before, 50) * 1000, 1),
+    }
+
+
+def long_prompt(args: argparse.Namespace) -> dict[str, Any]:
+    """Head-of-line blocking: chunked prefill (the default) against one whole-prompt prefill step."""
+    report: dict[str, Any] = {"benchmark": "longprompt", "quantization": args.quantization}
+    for name, chunk in (("chunked", None), ("whole_prompt", "1000000")):
+        flags = ["--max-running", "8", "--quantization", args.quantization]
+        if chunk is not None:
+            flags += ["--chunk-tokens", chunk, "--max-step-tokens", chunk]
+        with ServerProcess(flags) as server:
+            report[name] = asyncio.run(long_prompt_run(server.target, args.concurrency, args.prompt_chars))
+        print(json.dumps({name: report[name]}), file=sys.stderr)
+    return report
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("benchmark", choices=["sweep", "overhead", "priority", "soak"])
+    parser.add_argument("benchmark", choices=["sweep", "overhead", "priority", "soak", "longprompt"])
     parser.add_argument("--backend", default="transformers", choices=["transformers", "mock"])
     parser.add_argument("--model", default="", help="model alias or path (default: the embedded default)")
     parser.add_argument("--concurrency", default="1,4,16,64")
@@ -355,8 +433,8 @@ def main() -> None:
     parser.add_argument("--stream-tokens", type=int, default=200)
     parser.add_argument("--cancel-fraction", type=float, default=0.3)
     parser.add_argument("--probes", type=int, default=5)
+    parser.add_argument("--prompt-chars", type=int, default=16000, help="longprompt: the long prompt's size")
     parser.add_argument("--max-running", type=int, default=16)
-    parser.add_argument("--reserved-slots", type=int, default=4, help="priority: slots kept for priority 0")
     parser.add_argument("--quantization", default="auto", choices=["auto", "none", "int4"])
     parser.add_argument("--baseline", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--out", type=Path, default=None)
@@ -364,7 +442,13 @@ def main() -> None:
     if args.benchmark != "sweep":
         args.concurrency = args.concurrency.split(",")[-1] if "," in args.concurrency else args.concurrency
         args.concurrency = int(args.concurrency)
-    runners = {"sweep": sweep, "overhead": overhead, "priority": priority, "soak": soak}
+    runners = {
+        "sweep": sweep,
+        "overhead": overhead,
+        "priority": priority,
+        "soak": soak,
+        "longprompt": long_prompt,
+    }
     report = runners[args.benchmark](args)
     report["machine"] = {
         "python": platform.python_version(),

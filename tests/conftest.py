@@ -58,7 +58,9 @@ async def start_mock_server(behaviour: MockBehaviour | None = None, **settings: 
     settings.setdefault("embedder", "lexical")
     config = ServerSettings(backend="mock", port=0, grace_period_s=2.0, **settings)  # type: ignore[arg-type]
     container = build_container(config)
-    backend = MockBackend(name="mock", behaviour=behaviour or MockBehaviour())
+    backend = MockBackend(
+        name="mock", behaviour=behaviour or MockBehaviour(), scheduler=container.scheduler()
+    )
     container.backend.override(providers.Object(backend))
     server = AutoGLMServer(config, container)
     await server.start()

@@ -11,46 +11,18 @@ from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from autoglm_core.runtime.constraint import TokenConstraint
+from autoglm_core.runtime.types import BackendRequest, SamplingConfig, TokenChunk
 
-
-@dataclass(frozen=True)
-class SamplingConfig:
-    """Resolved sampling parameters. temperature 0 means greedy decoding."""
-
-    temperature: float = 0.0
-    top_p: float = 1.0
-    top_k: int = 0
-    max_new_tokens: int = 256
-    # EOS is not chosen before this many new tokens.
-    min_new_tokens: int = 0
-    seed: int = 0
-    repetition_penalty: float = 1.0
-
-
-@dataclass(frozen=True)
-class BackendRequest:
-    """One generation as the backend sees it."""
-
-    request_id: str
-    prompt_ids: Sequence[int]
-    sampling: SamplingConfig
-    want_logprobs: bool = False
-    # 0 (most urgent) to 9; a backend that batches lets urgent requests in first.
-    priority: int = 5
-    # Limits the tokens the model may pick (structured output); None: any token.
-    constraint: TokenConstraint | None = None
-
-
-@dataclass(frozen=True)
-class TokenChunk:
-    """Tokens produced since the previous chunk (usually one per decoding step)."""
-
-    token_ids: Sequence[int]
-    # Log-probabilities of token_ids when the request asked for them, else empty.
-    logprobs: Sequence[float] = ()
-    # True when the backend stopped because it produced an end-of-sequence token.
-    eos: bool = False
+# The request and chunk types are the runtime's; the engine reaches them through this contract.
+__all__ = [
+    "Backend",
+    "BackendRequest",
+    "ChatMessageDict",
+    "ChatTokenizer",
+    "ModelInfo",
+    "SamplingConfig",
+    "TokenChunk",
+]
 
 
 @dataclass(frozen=True)
@@ -114,6 +86,11 @@ class Backend(Protocol):
 
     def generate(self, request: BackendRequest) -> AsyncGenerator[TokenChunk, None]:
         """Streams new tokens until EOS or max_new_tokens. Closing the iterator cancels the work."""
+        ...
+
+    def admit(self) -> None:
+        """Raises QueueFull at once when the backend's queue has no room (called before a request's
+        memory and prompt are prepared, so overload control covers that work too)."""
         ...
 
     async def health(self) -> bool:

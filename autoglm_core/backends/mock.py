@@ -12,6 +12,7 @@ import hashlib
 import json
 import random
 from collections.abc import AsyncGenerator, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +23,11 @@ from autoglm_core.backends.base import (
     SamplingConfig,
     TokenChunk,
 )
-from autoglm_core.errors import FailedPrecondition
+from autoglm_core.errors import FailedPrecondition, InvalidArgument, NotReady
+from autoglm_core.runtime.kv_cache import KVCacheManager
+from autoglm_core.runtime.runners.fake import FakeRunner
+from autoglm_core.runtime.scheduler import Scheduler, SchedulerConfig
+from autoglm_core.runtime.step_loop import StepLoop
 
 # Ids 0-2 are special; byte b is token b + BYTE_OFFSET.
 BOS_ID, EOS_ID, PAD_ID = 0, 1, 2
@@ -75,16 +80,16 @@ def _calls_text(message: ChatMessageDict) -> str:
 class MockBehaviour:
     """Knobs tests turn to shape the mock's timing, output and faults."""
 
-    # Seconds to sleep before each token (0 still yields to the event loop).
+    # Seconds each decoding step takes (every request in the batch gets one token per step).
     token_latency_s: float = 0.0
     # Seconds to sleep in load().
     load_latency_s: float = 0.0
-    # Raise RuntimeError after this many tokens of every request (None: never).
+    # Fail each request when it reaches this many tokens (None: never).
     fail_after_tokens: int | None = None
     # Make load() fail.
     fail_load: bool = False
-    # Stop making progress after this many tokens of every request, until close() ends the call
-    # with an error (a wedged runtime; None: never).
+    # Stop making progress (the whole runtime) when a request reaches this many tokens, until close()
+    # ends the calls with an error (a wedged runtime; None: never).
     hang_after_tokens: int | None = None
     # Make health() report False (a runtime that knows it is broken).
     unhealthy: bool = False
@@ -95,7 +100,8 @@ class MockBehaviour:
 
 
 class MockBackend:
-    """Implements autoglm_core.backends.base.Backend without a model."""
+    """Implements autoglm_core.backends.base.Backend without a model, through the real runtime: the
+    scheduler and step loop run as for a real model, with the fake runner in place of the model."""
 
     def __init__(
         self,
@@ -105,8 +111,10 @@ class MockBackend:
         context_length: int = 4096,
         behaviour: MockBehaviour | None = None,
         supports_thinking: bool = True,
+        scheduler: SchedulerConfig | None = None,
     ) -> None:
         self.behaviour = behaviour or MockBehaviour()
+        self.scheduler_config = scheduler or SchedulerConfig()
         self._tokenizer = ByteTokenizer()
         self._info = ModelInfo(
             name=name,
@@ -118,14 +126,13 @@ class MockBackend:
             supports_thinking=supports_thinking,
             default_sampling=SamplingConfig(temperature=0.0, max_new_tokens=64),
         )
-        self._loaded = False
+        self._loop: StepLoop | None = None
         # Observability for tests: which requests started, finished or were cancelled.
         self.started: list[str] = []
         self.finished: list[str] = []
         self.cancelled: list[str] = []
         self.active: set[str] = set()
         self._script_index = 0
-        self._closed = asyncio.Event()
 
     @property
     def info(self) -> ModelInfo:
@@ -135,20 +142,35 @@ class MockBackend:
     def tokenizer(self) -> ByteTokenizer:
         return self._tokenizer
 
+    @property
+    def step_loop(self) -> StepLoop | None:
+        return self._loop
+
     async def load(self) -> None:
         if self.behaviour.load_latency_s:
             await asyncio.sleep(self.behaviour.load_latency_s)
         if self.behaviour.fail_load:
             raise FailedPrecondition("mock backend was told to fail loading")
-        self._loaded = True
-        self._closed.clear()
+        if self._loop is not None:
+            return
+        runner = FakeRunner(self._reply_ids, EOS_ID, self.behaviour)
+        # The mock's cache costs nothing: room for every request the queue can hold at full length.
+        kv = KVCacheManager(num_blocks=1 << 24, block_size=16)
+        self._loop = StepLoop(Scheduler(self.scheduler_config, kv), runner, name="autoglm-mock-step")
+        self._loop.start()
 
     async def health(self) -> bool:
-        return self._loaded and not self.behaviour.unhealthy
+        return self._loop is not None and self._loop.alive and not self.behaviour.unhealthy
 
     async def close(self) -> None:
-        self._loaded = False
-        self._closed.set()
+        loop, self._loop = self._loop, None
+        if loop is not None:
+            loop.stop()
+            await loop.join()
+
+    def admit(self) -> None:
+        if self._loop is not None:
+            self._loop.admit()
 
     def reply_text(self, request: BackendRequest) -> str:
         """The full text this request produces (deterministic in prompt and seed)."""
@@ -169,32 +191,30 @@ class MockBackend:
             return f"\n{reasoning}\n</think>\n\n{answer}"
         return answer
 
-    async def generate(self, request: BackendRequest) -> AsyncGenerator[TokenChunk, None]:
-        if not self._loaded:
-            raise FailedPrecondition("mock backend is not loaded")
+    def _reply_ids(self, request: BackendRequest) -> list[int]:
         ids = self._tokenizer.encode(self.reply_text(request))
-        limit = request.sampling.max_new_tokens
         if len(ids) < request.sampling.min_new_tokens:  # as a model kept from EOS: it goes on talking
             filler = self._tokenizer.encode(" " + " ".join(_WORDS))
             while len(ids) < request.sampling.min_new_tokens:
                 ids += filler
-        self.started.append(request.request_id)
+        return ids
+
+    async def generate(self, request: BackendRequest) -> AsyncGenerator[TokenChunk, None]:
+        loop = self._loop
+        if loop is None or not loop.alive:
+            raise NotReady(f"model {self._info.name} is not loaded")
+        room = self._info.context_length - len(request.prompt_ids)
+        if room < 1:
+            raise InvalidArgument.one("prompt_ids", f"the prompt fills the context of {room} tokens")
+        max_new = min(request.sampling.max_new_tokens, room)
         self.active.add(request.request_id)
         completed = False
         try:
-            for i, token in enumerate(ids[:limit]):
-                await asyncio.sleep(self.behaviour.token_latency_s)
-                hang_after = self.behaviour.hang_after_tokens
-                if hang_after is not None and i >= hang_after:
-                    await self._closed.wait()
-                    raise RuntimeError("mock backend closed while a request hung")
-                fail_after = self.behaviour.fail_after_tokens
-                if fail_after is not None and i >= fail_after:
-                    raise RuntimeError("mock backend failure injected")
-                logprobs = [-0.5] if request.want_logprobs else []
-                yield TokenChunk(token_ids=[token], logprobs=logprobs)
-            if len(ids) <= limit:
-                yield TokenChunk(token_ids=[], eos=True)
+            async with aclosing(loop.generate(request, max_new, (EOS_ID,))) as chunks:
+                async for chunk in chunks:
+                    if chunk.queued_s is not None:  # the scheduler let it into the batch
+                        self.started.append(request.request_id)
+                    yield chunk
             completed = True
         finally:
             self.active.discard(request.request_id)

@@ -38,7 +38,6 @@ from autoglm_core.health.monitor import GenerationMonitor
 from autoglm_core.reasoning.prompted import add_cot_instruction
 from autoglm_core.reasoning.think_parser import prompt_opens_reasoning, split_reasoning_steps
 from autoglm_core.registry.models import ModelRegistry
-from autoglm_core.scheduling.admission import AdmissionController
 from autoglm_core.telemetry import SPAN_GENERATE, traced_stream
 from autoglm_core.tools.agent import (
     PendingCall,
@@ -66,6 +65,9 @@ class _Prepared:
     tool_mode: ToolMode = "native"
     # The built conversation (template, memory): its turn is stored in the session at the end.
     conversation: Conversation | None = None
+    # The caller's user: keys their prompt in the model's prefix cache past the server-written head.
+    cache_salt: str = ""
+    shared_prefix_tokens: int = 0
 
 
 REASONING_END = "\n</think>\n\n"
@@ -81,6 +83,8 @@ class _Progress:
     completion_tokens: int = 0
     reasoning_tokens: int = 0
     first_token_at: float | None = None
+    # Seconds the first turn waited in the runtime's queue.
+    queue_s: float = 0.0
     reason: FinishReason = FinishReason.LENGTH
     stop_sequence: str = ""
     calls_made: int = 0
@@ -95,7 +99,6 @@ class Engine:
     def __init__(
         self,
         registry: ModelRegistry,
-        admission: AdmissionController,
         monitor: GenerationMonitor | None = None,
         tools: ToolBox | None = None,
         conversation: ConversationBuilder | None = None,
@@ -103,11 +106,12 @@ class Engine:
         self.registry = registry
         # Prompt templates, session history and knowledge; the default passes messages through.
         self.conversation = conversation or ConversationBuilder()
-        self.admission = admission
         # The tools requests may allow, with how each model takes them; None: no tools at all.
         self.tools = tools
         # Counts, times and traces every request (metrics, watchdog and unload draining read it).
         self.monitor = monitor or GenerationMonitor()
+        # Per model and tool set: the prompt head the server writes (see _server_head).
+        self._heads: dict[tuple[int, bool, tuple[str, ...], str], list[int]] = {}
 
     async def generate(self, params: GenerationParams) -> GenerationResult:
         text: list[str] = []
@@ -146,16 +150,15 @@ class Engine:
     async def _stream(self, params: GenerationParams) -> AsyncGenerator[GenerationEvent, None]:
         started = time.monotonic()
         params.request_id = params.request_id or uuid.uuid4().hex
+        # The pipeline: validate -> admit -> prepare (memory, template, tools) -> run -> remember.
         check_params(params)
+        backend = self.registry.resolve(params.model, routing_key=params.session_id or params.user_id)
+        backend.admit()  # a full queue refuses before memory is searched or a prompt is built
         recalled = await self.conversation.recall(params)
-        prepared = self._prepare(params, recalled)
+        prepared = self._prepare(params, backend, recalled)
         # From here the chosen version counts this call as in flight: an unload waits for it.
         with self.monitor.request(prepared.backend, params.request_id, started) as watch:
-            slot = self.admission.slot(params.priority, params.deadline)
-            async with (
-                self.monitor.queued(watch, slot) as queue_s,
-                aclosing(self._run(params, prepared, started, queue_s)) as events,
-            ):
+            async with aclosing(self._run(params, prepared, started)) as events:
                 answer: list[str] = []
                 async for event in events:
                     if isinstance(event, ContentDelta):
@@ -184,14 +187,13 @@ class Engine:
         ids = tokenizer.encode(text or "")
         return ids, tokenizer.token_texts(ids)
 
-    def _prepare(self, params: GenerationParams, recalled: Recalled | None = None) -> _Prepared:
-        backend = self.registry.resolve(params.model, routing_key=params.session_id or params.user_id)
+    def _prepare(self, params: GenerationParams, backend: Backend, recalled: Recalled) -> _Prepared:
         info = backend.info
         enable_thinking = params.thinking and info.supports_thinking
         # Template system message, knowledge and session history around the request's messages.
         conversation = self.conversation.build(
             params,
-            recalled or Recalled(),
+            recalled,
             backend.tokenizer,
             info,
             enable_thinking=enable_thinking,
@@ -206,6 +208,9 @@ class Engine:
         )
         prompt_ids = backend.tokenizer.encode(prompt_text)
         check_against_model(params, len(prompt_ids), info.context_length)
+        shared = len(prompt_ids)
+        if params.user_id:  # a user's own text is cached under their name alone
+            shared = _common_prefix(prompt_ids, self._server_head(backend, enable_thinking, tools, tool_mode))
         return _Prepared(
             backend=backend,
             prompt_ids=prompt_ids,
@@ -216,7 +221,26 @@ class Engine:
             tools=tools,
             tool_mode=tool_mode,
             conversation=conversation,
+            cache_salt=params.user_id,
+            shared_prefix_tokens=shared,
         )
+
+    def _server_head(
+        self, backend: Backend, enable_thinking: bool, tools: list[ToolSpec], tool_mode: ToolMode
+    ) -> list[int]:
+        """The prompt of an empty user turn and nothing else: what the template writes before any
+        caller-provided text (its own system prompt, the tool schemas, the turn's opening tags)."""
+        key = (id(backend), enable_thinking, tuple(t.name for t in tools), tool_mode)
+        head = self._heads.get(key)
+        if head is None:
+            empty = [{"role": "user", "content": ""}]
+            text = backend.tokenizer.render_chat(
+                empty, enable_thinking=enable_thinking, tools=_template_tools(tools, tool_mode)
+            )
+            if len(self._heads) >= 256:
+                self._heads.clear()
+            head = self._heads[key] = backend.tokenizer.encode(text)
+        return head
 
     def _tools_for(self, params: GenerationParams, backend: Backend) -> tuple[list[ToolSpec], ToolMode]:
         """The request's allowed tools (unknown names are InvalidArgument) and how the model takes them."""
@@ -227,7 +251,7 @@ class Engine:
         return self.tools.resolve(params.allowed_tools), self.tools.mode_for(backend)
 
     async def _run(
-        self, params: GenerationParams, prepared: _Prepared, started: float, queue_s: float
+        self, params: GenerationParams, prepared: _Prepared, started: float
     ) -> AsyncGenerator[GenerationEvent, None]:
         """The agent loop: route (small models) or let the model call tools, turn after turn."""
         progress = _Progress(started, started + params.time_limit_s if params.time_limit_s else None)
@@ -236,7 +260,7 @@ class Engine:
                 yield event
         async for event in self._turns(params, prepared, progress):
             yield event
-        yield _finished(prepared, progress, queue_s)
+        yield _finished(prepared, progress)
 
     async def _route(self, prepared: _Prepared, progress: _Progress) -> AsyncGenerator[GenerationEvent, None]:
         """Router mode: one tool chosen before generation; its result becomes context in the prompt."""
@@ -341,6 +365,9 @@ class Engine:
             ),
             want_logprobs=params.want_logprobs,
             priority=params.priority,
+            deadline=params.deadline,
+            cache_salt=prepared.cache_salt,
+            shared_prefix_tokens=prepared.shared_prefix_tokens,
         )
         progress.prompt_tokens += len(prepared.prompt_ids)
         progress.turn_ids, progress.reasoning_cut = [], False
@@ -349,6 +376,8 @@ class Engine:
                 if chunk is None:
                     progress.reason = FinishReason.TIME_LIMIT
                     break
+                if chunk.queued_s is not None and progress.first_token_at is None:
+                    progress.queue_s = chunk.queued_s
                 if chunk.token_ids and progress.first_token_at is None:
                     progress.first_token_at = time.monotonic()
                 progress.completion_tokens += len(chunk.token_ids)
@@ -436,6 +465,15 @@ def _template_tools(tools: list[ToolSpec], mode: ToolMode) -> list[dict[str, Any
     return [spec.openai_schema() for spec in tools]
 
 
+def _common_prefix(a: list[int], b: list[int]) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
 def _call_id(progress: _Progress) -> str:
     """Call ids unique within a response (the parser numbers calls per turn only)."""
     progress.calls_made += 1
@@ -449,7 +487,7 @@ def _calls_of(decoder: TurnDecoder, progress: _Progress) -> tuple[list[PendingCa
     return calls, malformed
 
 
-def _finished(prepared: _Prepared, progress: _Progress, queue_s: float) -> Finished:
+def _finished(prepared: _Prepared, progress: _Progress) -> Finished:
     info = prepared.backend.info
     now = time.monotonic()
     return Finished(
@@ -462,7 +500,7 @@ def _finished(prepared: _Prepared, progress: _Progress, queue_s: float) -> Finis
         model_name=info.name,
         model_version=info.version,
         timings=Timings(
-            queue_ms=queue_s * 1000,
+            queue_ms=progress.queue_s * 1000,
             time_to_first_token_ms=((progress.first_token_at or now) - progress.started) * 1000,
             total_ms=(now - progress.started) * 1000,
         ),

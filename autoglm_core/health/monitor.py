@@ -13,13 +13,10 @@ from __future__ import annotations
 
 import collections
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, Iterator
 from contextlib import (
-    AbstractAsyncContextManager,
-    AsyncExitStack,
     ExitStack,
     aclosing,
-    asynccontextmanager,
     contextmanager,
 )
 from dataclasses import dataclass, field
@@ -35,7 +32,6 @@ from autoglm_core.telemetry import (
     ATTR_MODEL_NAME,
     ATTR_MODEL_VERSION,
     ATTR_PROMPT_TOKENS,
-    ATTR_QUEUE_DEPTH,
     ATTR_REQUEST_ID,
     SPAN_DECODE,
     SPAN_PREFILL,
@@ -132,24 +128,6 @@ class GenerationMonitor:
             if self._by_request.get(request_id) is watch:
                 del self._by_request[request_id]
 
-    @asynccontextmanager
-    async def queued(
-        self, watch: RequestWatch, slot: AbstractAsyncContextManager[float]
-    ) -> AsyncIterator[float]:
-        """Enters an admission slot (`slot`), counting the request as queued and tracing the wait."""
-        async with AsyncExitStack() as stack:
-            watch.queued = True
-            try:
-                with tracer.start_as_current_span(SPAN_QUEUE) as span:
-                    if span.is_recording():  # counting walks every request in flight: only for a trace
-                        depth = self.snapshot().get(model_key(watch.backend), ModelLoad()).queued
-                        span.set_attribute(ATTR_QUEUE_DEPTH, depth - 1)
-                    queue_s = await stack.enter_async_context(slot)
-            finally:
-                watch.queued = False
-            watch.admitted = True
-            yield queue_s
-
     def saw(self, watch: RequestWatch, event: GenerationEvent) -> None:
         """Every event of the request's stream passes here (tool calls, final usage)."""
         if isinstance(event, ToolCallFinished):
@@ -182,12 +160,12 @@ class GenerationMonitor:
         return sum(1 for w in self._watches.values() if w.backend is backend)
 
     def snapshot(self) -> dict[ModelKey, ModelLoad]:
-        """Queued and running requests per model version ('running' holds an admission slot)."""
+        """Queued and running requests per model version ('running': scheduled into the batch)."""
         counts: dict[ModelKey, list[int]] = {}
         for watch in self._watches.values():
             pair = counts.setdefault(model_key(watch.backend), [0, 0])
             pair[0] += watch.queued
-            pair[1] += watch.admitted or watch.in_backend
+            pair[1] += (watch.admitted or watch.in_backend) and not watch.queued
         return {key: ModelLoad(queued=q, running=r) for key, (q, r) in counts.items()}
 
     def stalled(self, backend: Backend, after_s: float, now: float | None = None) -> bool:
@@ -229,9 +207,12 @@ class GenerationMonitor:
         # "stopped": closed early by the engine (stop string, time limit) or by a cancelled caller.
         completion, outcome, last_chunk_at = 0, "stopped", 0.0
         try:
+            watch.queued = True
             async with aclosing(watch.backend.generate(request)) as chunks:
                 async for chunk in chunks:
                     now = time.monotonic()
+                    if chunk.queued_s is not None:
+                        self._left_queue(watch, chunk.queued_s, now)
                     if chunk.token_ids:
                         if completion == 0:
                             if not watch.first_token_seen:
@@ -251,13 +232,20 @@ class GenerationMonitor:
             phase.set_status(trace.StatusCode.ERROR, str(error))
             raise
         finally:
-            watch.in_backend = False
+            watch.in_backend = watch.queued = False
             phase.set_attribute(ATTR_COMPLETION_TOKENS, completion)
             phase.end()
             self._record_outcome(watch.backend, outcome)
             for observer in self.observers:
                 observer.tokens(key, len(request.prompt_ids), completion)
                 observer.finished(key, outcome)
+
+    def _left_queue(self, watch: RequestWatch, queued_s: float, now: float) -> None:
+        """The runtime scheduled the request: its queue wait becomes a span of its own."""
+        watch.queued, watch.admitted = False, True
+        end_ns = time.time_ns() - int((time.monotonic() - now) * 1e9)
+        span = tracer.start_span(SPAN_QUEUE, start_time=end_ns - int(queued_s * 1e9))
+        span.end(end_time=end_ns)
 
     def _notify_first_token(self, key: ModelKey, seconds: float) -> None:
         for observer in self.observers:

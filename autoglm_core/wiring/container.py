@@ -1,4 +1,4 @@
-"""Dependency-injection wiring: which backend, registry, admission and engine a server uses.
+"""Dependency-injection wiring: which backend, scheduler settings, registry and engine a server uses.
 
 The backend is picked from configuration by a Selector; tests override providers instead of
 monkeypatching (e.g. `container.backend.override(providers.Object(my_backend))`).
@@ -22,7 +22,7 @@ from autoglm_core.memory.sessions import SessionStore
 from autoglm_core.prompts.engine import PromptEngine
 from autoglm_core.registry.manager import BackendFactory, BackendSpec, ModelManager
 from autoglm_core.registry.models import ModelRegistry
-from autoglm_core.scheduling.admission import AdmissionController
+from autoglm_core.runtime.scheduler import SchedulerConfig
 from autoglm_core.storage.database import Database, resolve_url
 from autoglm_core.tools.agent import build_toolbox
 from autoglm_core.users.ratelimit import RateLimiter
@@ -42,7 +42,8 @@ def _transformers_backend(
     model_name: str,
     model_version: str,
     device: str,
-    max_batch_size: int,
+    scheduler: SchedulerConfig,
+    kv_cache_mb: int,
     quantization: str,
     prefix_cache_mb: int,
 ) -> Backend:
@@ -55,7 +56,8 @@ def _transformers_backend(
         name=model_name or _model_name_for(model, is_default_alias(model)),
         version=model_version,
         device=device,
-        max_batch_size=max_batch_size,
+        scheduler=scheduler,
+        kv_cache_mb=kv_cache_mb,
         quantization=quantization,
         prefix_cache_mb=prefix_cache_mb,
     )
@@ -64,7 +66,8 @@ def _transformers_backend(
 def _backend_factory(
     default_backend: str,
     device: str,
-    max_batch_size: int,
+    scheduler: SchedulerConfig,
+    kv_cache_mb: int,
     quantization: str,
     prefix_cache_mb: int,
     mock_token_latency_ms: float,
@@ -75,10 +78,19 @@ def _backend_factory(
         kind = spec.backend or default_backend
         if kind == "mock":
             behaviour = MockBehaviour(token_latency_s=mock_token_latency_ms / 1000)
-            return MockBackend(name=spec.name or "mock", version=spec.version, behaviour=behaviour)
+            return MockBackend(
+                name=spec.name or "mock", version=spec.version, behaviour=behaviour, scheduler=scheduler
+            )
         if kind == "transformers":
             return _transformers_backend(
-                spec.source, spec.name, spec.version, device, max_batch_size, quantization, prefix_cache_mb
+                spec.source,
+                spec.name,
+                spec.version,
+                device,
+                scheduler,
+                kv_cache_mb,
+                quantization,
+                prefix_cache_mb,
             )
         raise InvalidArgument.one("backend", f"unknown backend {kind!r}; use transformers or mock")
 
@@ -90,6 +102,15 @@ class Container(containers.DeclarativeContainer):
 
     config = providers.Configuration(strict=True)
 
+    scheduler = providers.Factory(
+        SchedulerConfig,
+        max_running=config.max_running,
+        max_queue=config.max_queue,
+        queue_timeout_s=config.queue_timeout_s,
+        aging_s=config.aging_s,
+        max_step_tokens=config.max_step_tokens,
+        chunk_tokens=config.chunk_tokens,
+    )
     backend = providers.Selector(
         config.backend,
         mock=providers.Factory(
@@ -99,6 +120,7 @@ class Container(containers.DeclarativeContainer):
             behaviour=providers.Factory(
                 MockBehaviour, token_latency_s=config.mock_token_latency_ms.as_(lambda ms: ms / 1000)
             ),
+            scheduler=scheduler,
         ),
         transformers=providers.Factory(
             _transformers_backend,
@@ -106,19 +128,13 @@ class Container(containers.DeclarativeContainer):
             model_name=config.model_name,
             model_version=config.model_version,
             device=config.device,
-            max_batch_size=config.max_batch_size,
+            scheduler=scheduler,
+            kv_cache_mb=config.kv_cache_mb,
             quantization=config.quantization,
             prefix_cache_mb=config.prefix_cache_mb,
         ),
     )
     registry = providers.Singleton(ModelRegistry)
-    admission = providers.Singleton(
-        AdmissionController,
-        max_running=config.max_running,
-        max_queue=config.max_queue,
-        queue_timeout_s=config.queue_timeout_s,
-        reserved_slots=config.reserved_slots,
-    )
     monitor = providers.Singleton(GenerationMonitor)
     # Users, memory and prompts (issue 6): one database for users, keys, sessions and knowledge.
     database = providers.Singleton(
@@ -156,7 +172,6 @@ class Container(containers.DeclarativeContainer):
     engine = providers.Singleton(
         Engine,
         registry=registry,
-        admission=admission,
         monitor=monitor,
         tools=tools,
         conversation=conversation,
@@ -165,7 +180,8 @@ class Container(containers.DeclarativeContainer):
         _backend_factory,
         default_backend=config.backend,
         device=config.device,
-        max_batch_size=config.max_batch_size,
+        scheduler=scheduler,
+        kv_cache_mb=config.kv_cache_mb,
         quantization=config.quantization,
         prefix_cache_mb=config.prefix_cache_mb,
         mock_token_latency_ms=config.mock_token_latency_ms,

@@ -37,7 +37,6 @@ class Settings(BaseSettings):
     model_name: str = Field("", description="Name to serve the model under; default from the model.")
     model_version: str = Field("1.0.0", description="Version to serve the model under.")
     device: str = Field("auto", description="auto, cpu, cuda or cuda:N.")
-    max_batch_size: int = Field(16, ge=1, le=1024, description="Most sequences decoded together.")
     prefix_cache_mb: int = Field(
         256,
         ge=0,
@@ -51,16 +50,39 @@ class Settings(BaseSettings):
         "exact, computed in fp32 by a native kernel; fp32 for other weights); none = fp32; int4 = 4-bit "
         "blocks of 32 for every model (lossy unless the file is Q4).",
     )
-    max_running: int = Field(16, ge=1, le=4096, description="Most requests generating at once.")
-    max_queue: int = Field(256, ge=0, le=100_000, description="Most requests waiting for a slot.")
-    reserved_slots: int = Field(
-        4,
-        ge=0,
+    # The runtime's scheduler (autoglm_core/runtime/scheduler.py): one set of settings.
+    max_running: int = Field(
+        16,
+        ge=1,
         le=4096,
-        description="Slots beyond max_running that only priority-0 requests may take, so that interactive "
-        "traffic starts at once under a bulk load (the batch makes room by pausing a bulk request).",
+        description="Most requests in the batch (decoded together). A more urgent arrival pauses the "
+        "least urgent one when the batch is full; it resumes where it stopped.",
     )
+    max_queue: int = Field(256, ge=0, le=100_000, description="Most requests waiting for the batch.")
     queue_timeout_s: float = Field(30.0, gt=0, description="Longest wait in the queue, seconds.")
+    aging_s: float = Field(
+        5.0,
+        ge=0,
+        description="A waiting request gains one priority level per this many seconds, so no priority "
+        "starves under a saturating load of more urgent ones; 0 = strict priority.",
+    )
+    max_step_tokens: int = Field(
+        1024, ge=1, le=1 << 20, description="Prompt tokens prefilled in one step when nothing decodes."
+    )
+    chunk_tokens: int = Field(
+        64,
+        ge=1,
+        le=1 << 20,
+        description="Prompt tokens prefilled per step while requests decode: a long prompt is prefilled "
+        "in chunks between decode steps, bounding the running streams' longest token gap.",
+    )
+    kv_cache_mb: int = Field(
+        1024,
+        ge=1,
+        le=1 << 24,
+        description="KV-cache budget of the model's requests, MiB; the scheduler admits and preempts "
+        "to stay within it.",
+    )
     mock_token_latency_ms: float = Field(0.0, ge=0, description="Mock backend: delay per token.")
     # Self-healing and model versions.
     watchdog_interval_s: float = Field(5.0, ge=0, description="Seconds between watchdog checks; 0 = off.")

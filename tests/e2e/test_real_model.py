@@ -26,7 +26,6 @@ async def real_server(tmp_path: Path) -> AsyncIterator[tuple[AutoGLMServer, Asyn
         metrics_port=0,
         embedder="lexical",
         max_running=4,
-        max_batch_size=4,
         grace_period_s=1,
     )
     server = AutoGLMServer(settings)

@@ -38,13 +38,17 @@ async def start_ops_server(
     """A mock server; `later(spec)` gives the behaviour of each backend the factory builds."""
     config = ServerSettings(backend="mock", port=0, grace_period_s=2.0, **settings)  # type: ignore[arg-type]
     container = build_container(config)
-    backend = MockBackend(name="mock", behaviour=behaviour or MockBehaviour())
+    backend = MockBackend(
+        name="mock", behaviour=behaviour or MockBehaviour(), scheduler=container.scheduler()
+    )
     container.backend.override(providers.Object(backend))
     built: list[MockBackend] = []
 
     def factory(spec: BackendSpec) -> MockBackend:
         shaped = later(spec) if later else MockBehaviour()
-        made = MockBackend(name=spec.name, version=spec.version, behaviour=shaped)
+        made = MockBackend(
+            name=spec.name, version=spec.version, behaviour=shaped, scheduler=container.scheduler()
+        )
         built.append(made)
         return made
 

@@ -11,7 +11,7 @@ import pytest
 @pytest.fixture
 def fresh_build(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """Native kernels looked up from scratch, built into an empty cache directory; the usual ones after."""
-    from autoglm_core.backends import native_attention, native_linear  # torch only where a test asks
+    from autoglm_core.kernels import native_attention, native_linear  # torch only where a test asks
 
     def forget() -> None:
         native_attention._library.cache_clear()

@@ -17,7 +17,6 @@ from autoglm_core.memory.knowledge import KnowledgeStore
 from autoglm_core.memory.sessions import SessionStore
 from autoglm_core.prompts.engine import PromptEngine
 from autoglm_core.registry.models import ModelRegistry
-from autoglm_core.scheduling.admission import AdmissionController
 from autoglm_core.storage.database import Database
 from tests.unit.db_support import fresh_database
 
@@ -38,7 +37,7 @@ async def _engine(backend: MockBackend, builder: ConversationBuilder | None) -> 
     await backend.load()
     registry = ModelRegistry()
     registry.add(backend)
-    return Engine(registry, AdmissionController(), conversation=builder)
+    return Engine(registry, conversation=builder)
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import pytest
 
 from autoglm_core.backends.base import BackendRequest, SamplingConfig
 from autoglm_core.backends.mock import MockBackend, MockBehaviour
+from autoglm_core.errors import BackendFailure
 from autoglm_core.generation.types import ToolCallFinished, ToolCallRecord
 from autoglm_core.health.monitor import GenerationMonitor, ModelKey
 
@@ -57,12 +58,13 @@ async def test_failures_count_towards_restarts_and_error_rates_but_early_stops_d
     monitor, backend = GenerationMonitor(), MockBackend(behaviour=MockBehaviour(fail_after_tokens=1))
     await backend.load()
     for _ in range(2):
-        with pytest.raises(RuntimeError):
+        with pytest.raises(BackendFailure):
             await _drain(monitor, backend, _request(5))
     assert monitor.consecutive_errors(backend) == 2
     assert monitor.error_rate(backend, window_s=60) == (1.0, 2)
     async with aclosing(monitor.tokens(backend, _request(5))) as chunks:
-        await anext(chunks)  # closed after one token: a stop string or a cancelled caller
+        assert (await anext(chunks)).queued_s is not None  # scheduled: no token yet
+        assert (await anext(chunks)).token_ids  # closed after one token: a stop string or a cancel
     assert monitor.error_rate(backend, window_s=60) == (1.0, 2)
 
 
@@ -70,8 +72,8 @@ async def test_a_backend_with_calls_but_no_tokens_is_stalled() -> None:
     monitor, backend = GenerationMonitor(), MockBackend(behaviour=MockBehaviour(hang_after_tokens=1))
     await backend.load()
     async with aclosing(monitor.tokens(backend, _request(5))) as chunks:
-        first = await anext(chunks)
-        assert first.token_ids
+        assert (await anext(chunks)).queued_s is not None
+        assert (await anext(chunks)).token_ids
         assert not monitor.stalled(backend, after_s=0.5)
         assert monitor.stalled(backend, after_s=0.5, now=10**9)
         assert monitor.in_flight(backend) == 1

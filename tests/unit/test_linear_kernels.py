@@ -6,7 +6,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from autoglm_core.backends.linear_kernels import Int4Linear, PackedLinear  # noqa: E402
+from autoglm_core.kernels.linear_kernels import Int4Linear, PackedLinear  # noqa: E402
 
 
 def q4_1_weights(rows: int, columns: int) -> torch.Tensor:

@@ -9,8 +9,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from autoglm_core.backends import native_attention  # noqa: E402
-from autoglm_core.backends.ragged import SequenceKV, decode_attention  # noqa: E402
+from autoglm_core.kernels import native_attention  # noqa: E402
+from autoglm_core.runtime.runners.ragged import SequenceKV, decode_attention  # noqa: E402
 
 pytestmark = pytest.mark.skipif(shutil.which("cc") is None, reason="no C compiler to build the kernel")
 

@@ -9,9 +9,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from autoglm_core.backends import native_build, native_linear  # noqa: E402
-from autoglm_core.backends.linear_kernels import Int4Linear, PackedLinear, make_linear  # noqa: E402
-from autoglm_core.backends.native_linear import BlockGrid, NativeLinear, exact_grid  # noqa: E402
+from autoglm_core.kernels import native_build, native_linear  # noqa: E402
+from autoglm_core.kernels.linear_kernels import Int4Linear, PackedLinear, make_linear  # noqa: E402
+from autoglm_core.kernels.native_linear import BlockGrid, NativeLinear, exact_grid  # noqa: E402
 
 pytestmark = pytest.mark.skipif(shutil.which("cc") is None, reason="no C compiler to build the kernel")
 

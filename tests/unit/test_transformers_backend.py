@@ -21,11 +21,12 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from autoglm_core.backends import native_linear
 from autoglm_core.backends.base import Backend, BackendRequest, ChatTokenizer, SamplingConfig, TokenChunk
 from autoglm_core.backends.transformers_backend import TransformersBackend
 from autoglm_core.errors import FailedPrecondition, InvalidArgument, NotFound
+from autoglm_core.kernels import native_linear
 from autoglm_core.models import build_tiny_model, ensure_default_model
+from autoglm_core.runtime.scheduler import SchedulerConfig
 
 # Every await on the backend is bounded so a bug shows up as a failure, never as a hung test run.
 TIMEOUT_S = 120.0
@@ -38,7 +39,7 @@ def tiny_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 async def tiny(tiny_dir: Path) -> AsyncIterator[TransformersBackend]:
-    backend = TransformersBackend(str(tiny_dir), name="tiny", max_batch_size=4)
+    backend = TransformersBackend(str(tiny_dir), name="tiny", scheduler=SchedulerConfig(max_running=4))
     await asyncio.wait_for(backend.load(), TIMEOUT_S)
     yield backend
     await backend.close()
@@ -49,8 +50,12 @@ def request(rid: str, prompt: list[int], max_new_tokens: int = 16, **sampling: f
 
 
 async def collect(backend: TransformersBackend, req: BackendRequest) -> list[TokenChunk]:
+    """The request's chunks, less the scheduling notice that comes first (no tokens, queued_s set)."""
+
     async def run() -> list[TokenChunk]:
-        return [chunk async for chunk in backend.generate(req)]
+        chunks = [chunk async for chunk in backend.generate(req)]
+        assert chunks[0].queued_s is not None and not chunks[0].token_ids
+        return chunks[1:]
 
     return await asyncio.wait_for(run(), TIMEOUT_S)
 
@@ -132,9 +137,9 @@ async def loaded(source: Path, name: str = "tiny", **options: Any) -> AsyncItera
 
 @pytest.mark.asyncio
 async def test_int4_weights_are_batch_invariant_too(tiny_dir: Path) -> None:
-    async with loaded(tiny_dir, max_batch_size=4, quantization="int4") as backend:
-        assert backend._worker is not None and backend._worker.decoder is not None
-        assert backend._worker.decoder.int4_error > 0  # random weights are not 4-bit: it says so
+    async with loaded(tiny_dir, scheduler=SchedulerConfig(max_running=4), quantization="int4") as backend:
+        assert backend.runner is not None and backend.runner.decoder is not None
+        assert backend.runner.decoder.int4_error > 0  # random weights are not 4-bit: it says so
         await assert_batched_equals_alone(backend)
 
 
@@ -160,12 +165,12 @@ def tiny_q4_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.asyncio
 async def test_auto_computes_a_4_bit_models_own_weights_batch_invariantly(tiny_q4_dir: Path) -> None:
-    async with loaded(tiny_q4_dir, max_batch_size=4, quantization="none") as fp32:
+    async with loaded(tiny_q4_dir, scheduler=SchedulerConfig(max_running=4), quantization="none") as fp32:
         expected = [tokens(await collect(fp32, request(f"f{i}", p))) for i, p in enumerate(prompts(fp32))]
-    async with loaded(tiny_q4_dir, max_batch_size=4) as backend:  # quantization auto
-        assert backend._worker is not None and backend._worker.decoder is not None
-        assert backend._worker.decoder.linear_kinds() == "8 x 4-bit native; head fp32"
-        assert backend._worker.decoder.int4_error == 0.0
+    async with loaded(tiny_q4_dir, scheduler=SchedulerConfig(max_running=4)) as backend:  # quantization auto
+        assert backend.runner is not None and backend.runner.decoder is not None
+        assert backend.runner.decoder.linear_kinds() == "8 x 4-bit native; head fp32"
+        assert backend.runner.decoder.int4_error == 0.0
         await assert_batched_equals_alone(backend)
         # The same weights in fp32 arithmetic, summed in another order: the same greedy answers here.
         assert [
@@ -183,9 +188,9 @@ async def test_auto_that_misses_transformers_logits_serves_fp32(
         return exact(self, *args) + 0.01
 
     monkeypatch.setattr(native_linear.NativeLinear, "forward", off_by_a_little)
-    async with loaded(tiny_q4_dir, max_batch_size=4) as backend:
-        assert backend._worker is not None and backend._worker.decoder is not None
-        assert backend._worker.decoder.linear_kinds() == "8 x fp32; head fp32"
+    async with loaded(tiny_q4_dir, scheduler=SchedulerConfig(max_running=4)) as backend:
+        assert backend.runner is not None and backend.runner.decoder is not None
+        assert backend.runner.decoder.linear_kinds() == "8 x fp32; head fp32"
         assert "the lean decoder with auto weights" in caplog.text
         await assert_batched_equals_alone(backend)
 
@@ -205,7 +210,7 @@ async def test_lean_decoder_matches_transformers_generate(tiny_dir: Path) -> Non
     from transformers import AutoModelForCausalLM
 
     async with loaded(tiny_dir) as backend:
-        assert backend._worker is not None and backend._worker.decoder is not None
+        assert backend.runner is not None and backend.runner.decoder is not None
         ps = prompts(backend)
         ours = [tokens(await collect(backend, request(f"r{i}", p, 20))) for i, p in enumerate(ps)]
     model = AutoModelForCausalLM.from_pretrained(str(tiny_dir))
@@ -221,8 +226,8 @@ async def test_lean_decoder_matches_transformers_generate(tiny_dir: Path) -> Non
 async def test_models_the_lean_decoder_does_not_cover_run_on_transformers(tmp_path: Path) -> None:
     """A Qwen3 (q/k norms: not covered) loads on the transformers path, batch-invariant as well."""
     qwen3 = build_tiny_model(tmp_path / "qwen3", model_type="qwen3")
-    async with loaded(qwen3, "qwen3", max_batch_size=4) as backend:
-        assert backend._worker is not None and backend._worker.decoder is None
+    async with loaded(qwen3, "qwen3", scheduler=SchedulerConfig(max_running=4)) as backend:
+        assert backend.runner is not None and backend.runner.decoder is None
         await assert_batched_equals_alone(backend)
         expected = [
             tokens(await collect(backend, request(f"e{i}", p, 12))) for i, p in enumerate(prompts(backend))
@@ -261,8 +266,8 @@ async def test_models_loaded_at_the_same_time_all_work(tiny_dir: Path, tmp_path:
 @pytest.mark.asyncio
 async def test_prefix_cache_skips_a_shared_head_and_changes_no_answer(tiny_dir: Path) -> None:
     async with (
-        loaded(tiny_dir, max_batch_size=4, prefix_cache_mb=8) as cached,
-        loaded(tiny_dir, max_batch_size=4) as plain,
+        loaded(tiny_dir, scheduler=SchedulerConfig(max_running=4), prefix_cache_mb=8) as cached,
+        loaded(tiny_dir, scheduler=SchedulerConfig(max_running=4)) as plain,
     ):
         head = "You are a careful assistant. Answer briefly and truthfully, in plain words. "
         questions = ["What is the capital of France?", "Name a colour.", "What is 2+2?"]
@@ -284,11 +289,36 @@ async def test_prefix_cache_skips_a_shared_head_and_changes_no_answer(tiny_dir: 
         assert cache.lookups == 3 and cache.hit_tokens >= 2 * (shared - 8) > 0
 
 
+@pytest.mark.asyncio
+async def test_prefix_cache_shares_only_the_server_head_between_users(tiny_dir: Path) -> None:
+    async with loaded(tiny_dir, prefix_cache_mb=8) as backend:
+        cache = backend.prefix_cache
+        assert cache is not None
+        head = backend.tokenizer.encode(
+            "System: you are a careful assistant; answer briefly, in plain words. "
+        )
+        secret = backend.tokenizer.encode("My account number is 4417 1234 5678 9113 and my pin is 1234. ")
+        prompt = head + secret + backend.tokenizer.encode("What is my pin?")
+        shared = len(head) // 8 * 8  # the head the server wrote, in whole blocks
+        assert shared >= 8
+
+        def asked_by(user: str) -> BackendRequest:
+            return dataclasses.replace(request(user, prompt, 4), cache_salt=user, shared_prefix_tokens=shared)
+
+        await collect(backend, asked_by("alice"))
+        before = cache.hit_tokens
+        await collect(backend, asked_by("mallory"))
+        assert cache.hit_tokens - before == shared  # the server's head only, nothing of alice's text
+        before = cache.hit_tokens
+        await collect(backend, asked_by("alice"))
+        assert cache.hit_tokens - before > len(head + secret) - 8  # her own prompt, from her own blocks
+
+
 def test_prefix_cache_keeps_to_its_budget_and_leaves_a_token_to_prefill() -> None:
     import torch
 
-    from autoglm_core.backends.prefix_cache import BLOCK, PrefixCache
-    from autoglm_core.backends.ragged import SequenceKV
+    from autoglm_core.runtime.runners.prefix_cache import BLOCK, PrefixCache
+    from autoglm_core.runtime.runners.ragged import SequenceKV
 
     def filled(prompt: list[int]) -> SequenceKV:
         kv = SequenceKV()
@@ -335,25 +365,27 @@ async def test_more_requests_than_slots_all_complete(tiny: TransformersBackend) 
 
 @pytest.mark.asyncio
 async def test_cancelled_request_frees_its_slot(tiny_dir: Path) -> None:
-    backend = TransformersBackend(str(tiny_dir), name="tiny", max_batch_size=2)
+    backend = TransformersBackend(str(tiny_dir), name="tiny", scheduler=SchedulerConfig(max_running=2))
     await asyncio.wait_for(backend.load(), TIMEOUT_S)
-    worker = backend._worker
-    assert worker is not None
+    loop, runner = backend.step_loop, backend.runner
+    assert loop is not None and runner is not None
     try:
         prompt = prompts(backend)[1]
         doomed = backend.generate(request("doomed", prompt, 1500))
         survivor = asyncio.create_task(collect(backend, request("survivor", prompt, 60)))
         for _ in range(3):
             await asyncio.wait_for(anext(doomed), TIMEOUT_S)
-        assert [s.request.request_id for s in worker.active] in (["doomed", "survivor"], ["doomed"])
-        doomed_stream = worker.active[0]
-        assert doomed_stream.kv.length > 0
+        running = loop.scheduler.running
+        assert [s.request.request_id for s in running] in (["doomed", "survivor"], ["doomed"])
+        doomed_seq = running[0]
+        assert runner.cached_tokens(doomed_seq) > 0
         await doomed.aclose()
         # Both slots were taken; a third request only runs once the cancelled one is gone.
         third = await collect(backend, request("third", prompt, 5))
         assert len(tokens(third)) == 5
-        assert "doomed" not in [s.request.request_id for s in worker.active]
-        assert doomed_stream.kv.length == 0  # its cache was freed
+        assert "doomed" not in [s.request.request_id for s in loop.scheduler.running]
+        assert runner.cached_tokens(doomed_seq) == 0  # its cache was freed
+        assert loop.scheduler.kv_cache.held(doomed_seq.key) == 0
         assert len(tokens(await asyncio.wait_for(survivor, TIMEOUT_S))) == 60
     finally:
         await backend.close()
@@ -361,9 +393,9 @@ async def test_cancelled_request_frees_its_slot(tiny_dir: Path) -> None:
 
 @pytest.mark.asyncio
 async def test_urgent_request_pauses_a_bulk_one_which_resumes_unchanged(tiny_dir: Path) -> None:
-    async with loaded(tiny_dir, max_batch_size=1) as backend:
-        worker = backend._worker
-        assert worker is not None
+    async with loaded(tiny_dir, scheduler=SchedulerConfig(max_running=1)) as backend:
+        loop = backend.step_loop
+        assert loop is not None
         bulk_prompt, urgent_prompt = prompts(backend)[2], prompts(backend)[1]
         expected = tokens(await collect(backend, request("alone", bulk_prompt, 300)))
         finished: list[str] = []
@@ -374,7 +406,7 @@ async def test_urgent_request_pauses_a_bulk_one_which_resumes_unchanged(tiny_dir
             return chunks
 
         bulk = asyncio.create_task(run(dataclasses.replace(request("bulk", bulk_prompt, 300), priority=9)))
-        while not worker.active:
+        while not loop.scheduler.running:
             await asyncio.sleep(0.001)
         urgent = await run(dataclasses.replace(request("urgent", urgent_prompt, 5), priority=0))
         # The batch holds one: the urgent request ran by pausing the bulk one, and finished first.
@@ -383,7 +415,7 @@ async def test_urgent_request_pauses_a_bulk_one_which_resumes_unchanged(tiny_dir
         assert tokens(await asyncio.wait_for(bulk, TIMEOUT_S)) == expected
         # Equal priorities never pause each other: arrival order holds.
         first = asyncio.create_task(run(request("first", bulk_prompt, 60)))
-        while not any(s.request.request_id == "first" for s in worker.active):
+        while not any(s.request.request_id == "first" for s in loop.scheduler.running):
             await asyncio.sleep(0.001)
         await run(request("second", urgent_prompt, 5))
         await first
@@ -394,12 +426,12 @@ async def test_urgent_request_pauses_a_bulk_one_which_resumes_unchanged(tiny_dir
 async def test_a_step_stopped_between_layers_is_undone_exactly(tiny: TransformersBackend) -> None:
     import torch
 
-    from autoglm_core.backends.llama_decoder import StepInterrupted
-    from autoglm_core.backends.ragged import SequenceKV
+    from autoglm_core.runtime.runners.llama_decoder import StepInterrupted
+    from autoglm_core.runtime.runners.ragged import SequenceKV
 
-    worker = tiny._worker
-    assert worker is not None and worker.decoder is not None
-    decoder = worker.decoder
+    runner = tiny.runner
+    assert runner is not None and runner.decoder is not None
+    decoder = runner.decoder
     rows, twins = [SequenceKV() for _ in range(2)], [SequenceKV() for _ in range(2)]
     with torch.inference_mode():
         for row, twin, p in zip(rows, twins, prompts(tiny)[2:], strict=True):
@@ -424,11 +456,11 @@ async def test_prompts_prefilled_together_get_the_bits_they_get_alone(
 ) -> None:
     import torch
 
-    from autoglm_core.backends.ragged import SequenceKV
+    from autoglm_core.runtime.runners.ragged import SequenceKV
 
     async with loaded(tiny_dir, quantization=quantization) as backend:
-        assert backend._worker is not None and backend._worker.decoder is not None
-        decoder = backend._worker.decoder
+        assert backend.runner is not None and backend.runner.decoder is not None
+        decoder = backend.runner.decoder
         ps = prompts(backend)
         assert len({len(p) for p in ps}) > 1  # really of different lengths
         with torch.inference_mode():
@@ -450,14 +482,14 @@ async def test_prompts_prefilled_together_get_the_bits_they_get_alone(
 
 @pytest.mark.asyncio
 async def test_requests_arriving_together_are_prefilled_in_one_pass(tiny_dir: Path) -> None:
-    async with loaded(tiny_dir, max_batch_size=8) as backend:
-        worker = backend._worker
-        assert worker is not None and worker.decoder is not None
+    async with loaded(tiny_dir, scheduler=SchedulerConfig(max_running=8)) as backend:
+        loop, runner = backend.step_loop, backend.runner
+        assert loop is not None and runner is not None and runner.decoder is not None
         ps = prompts(backend)
         alone = [tokens(await collect(backend, request(f"a{i}", p, 8))) for i, p in enumerate(ps)]
         # Hold the decode thread in its first pass until every request has been submitted.
         entered, release, passes = threading.Event(), threading.Event(), []
-        forward = worker.decoder.forward
+        forward = runner.decoder.forward
 
         def held(rows: Any, tokens_: Any, interrupt: Any = None) -> Any:
             entered.set()
@@ -465,12 +497,12 @@ async def test_requests_arriving_together_are_prefilled_in_one_pass(tiny_dir: Pa
             passes.append([len(t) for t in tokens_])
             return forward(rows, tokens_, interrupt)
 
-        worker.decoder.forward = held  # type: ignore[method-assign,assignment]
+        runner.decoder.forward = held  # type: ignore[method-assign,assignment]
         # A first request occupies the decode thread; the others queue up meanwhile.
         blocker = asyncio.create_task(collect(backend, request("blocker", ps[0], 8)))
         assert await asyncio.to_thread(entered.wait, TIMEOUT_S)
         tasks = [asyncio.create_task(collect(backend, request(f"b{i}", p, 8))) for i, p in enumerate(ps)]
-        while worker.inbox.qsize() < len(ps):
+        while loop.inbox.qsize() < len(ps):
             await asyncio.sleep(0.01)
         release.set()
         together = [tokens(c) for c in await asyncio.gather(*tasks)]
@@ -482,7 +514,7 @@ async def test_requests_arriving_together_are_prefilled_in_one_pass(tiny_dir: Pa
 
 @pytest.mark.asyncio
 async def test_request_cancelled_while_queued_never_runs(tiny_dir: Path) -> None:
-    backend = TransformersBackend(str(tiny_dir), name="tiny", max_batch_size=1)
+    backend = TransformersBackend(str(tiny_dir), name="tiny", scheduler=SchedulerConfig(max_running=1))
     await asyncio.wait_for(backend.load(), TIMEOUT_S)
     try:
         prompt = prompts(backend)[0]
@@ -502,8 +534,8 @@ async def test_request_cancelled_while_queued_never_runs(tiny_dir: Path) -> None
 
 @pytest.mark.asyncio
 async def test_cancelling_the_consumer_task_stops_generation(tiny: TransformersBackend) -> None:
-    worker = tiny._worker
-    assert worker is not None
+    loop = tiny.step_loop
+    assert loop is not None
     started = asyncio.Event()
 
     async def consume() -> None:
@@ -516,9 +548,10 @@ async def test_cancelling_the_consumer_task_stops_generation(tiny: TransformersB
     with pytest.raises(asyncio.CancelledError):
         await task
     deadline = time.monotonic() + 10
-    while any(s.request.request_id == "task" for s in worker.active) and time.monotonic() < deadline:
+    running = loop.scheduler.running
+    while any(s.request.request_id == "task" for s in running) and time.monotonic() < deadline:
         await asyncio.sleep(0.01)
-    assert not any(s.request.request_id == "task" for s in worker.active)
+    assert not any(s.request.request_id == "task" for s in loop.scheduler.running)
 
 
 @pytest.mark.asyncio
@@ -539,7 +572,7 @@ def test_repetition_penalty_follows_transformers() -> None:
     import torch
     from transformers.generation.logits_process import RepetitionPenaltyLogitsProcessor
 
-    from autoglm_core.backends.transformers_backend import _apply_repetition_penalty
+    from autoglm_core.runtime.sampler import _apply_repetition_penalty
 
     logits = torch.tensor([2.0, -1.0, 0.5, 3.0, -4.0])
     seen = torch.tensor([0, 1, 1, 4])
@@ -708,7 +741,9 @@ async def test_default_model_knows_the_capital_of_france(default_dir: Path) -> N
 @pytest.mark.model
 @pytest.mark.asyncio
 async def test_default_model_batched_equals_alone(default_dir: Path) -> None:
-    backend = TransformersBackend(str(default_dir), name="openautoglm-base-v1", max_batch_size=4)
+    backend = TransformersBackend(
+        str(default_dir), name="openautoglm-base-v1", scheduler=SchedulerConfig(max_running=4)
+    )
     await asyncio.wait_for(backend.load(), 300)
     try:
         tok = backend.tokenizer
@@ -737,8 +772,8 @@ async def test_default_model_computes_with_the_files_own_blocks(default_dir: Pat
     backend = TransformersBackend(str(default_dir), name="openautoglm-base-v1")
     await asyncio.wait_for(backend.load(), 300)
     try:
-        assert backend._worker is not None and backend._worker.decoder is not None
-        decoder = backend._worker.decoder
+        assert backend.runner is not None and backend.runner.decoder is not None
+        decoder = backend.runner.decoder
         assert decoder.linear_kinds() == "120 x 4-bit native; head 8-bit native"
         assert decoder.int4_grid_error == 0.0 and decoder.int4_error == 0.0
         await assert_knows_paris_and_batches(backend)
@@ -771,8 +806,8 @@ async def test_default_model_in_int4_through_torchs_kernel_keeps_the_files_codes
     backend = TransformersBackend(str(default_dir), name="openautoglm-base-v1", quantization="int4")
     await asyncio.wait_for(backend.load(), 300)
     try:
-        assert backend._worker is not None and backend._worker.decoder is not None
-        decoder = backend._worker.decoder
+        assert backend.runner is not None and backend.runner.decoder is not None
+        decoder = backend.runner.decoder
         assert decoder.linear_kinds() == "120 x int4 torch (bf16); head fp32"
         assert decoder.int4_grid_error == 0.0  # the Q4_1 file's own 4-bit codes
         # ... restored through the kernel's bf16 arithmetic: within bf16 rounding. The largest weights

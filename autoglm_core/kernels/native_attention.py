@@ -17,16 +17,28 @@ from __future__ import annotations
 
 import ctypes
 import functools
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Protocol
 
 import torch
 
-from autoglm_core.backends import native_build
-from autoglm_core.backends.ragged import SequenceKV
+from autoglm_core.kernels import native_build
 
 _SOURCE = Path(__file__).with_suffix(".c")
 _SYMBOL = "autoglm_decode_attention"
 _INT64, _POINTER = ctypes.c_int64, ctypes.c_void_p
+
+
+class KVRow(Protocol):
+    """One request's growable per-layer key and value buffers [kv_heads, capacity, dim] (the runtime's
+    SequenceKV): the kernel appends in place."""
+
+    keys: list[torch.Tensor]
+    values: list[torch.Tensor]
+    lengths: list[int]
+
+    def reserve(self, layer: int, n: int) -> None: ...
 
 
 def available() -> bool:
@@ -34,7 +46,7 @@ def available() -> bool:
 
 
 def decode_step(
-    rows: list[SequenceKV],
+    rows: Sequence[KVRow],
     layer: int,
     query: torch.Tensor,
     new_keys: torch.Tensor,

@@ -33,8 +33,8 @@ import os
 import torch
 from torch import nn
 
-from autoglm_core.backends import native_linear
-from autoglm_core.backends.native_linear import BlockGrid, NativeLinear, exact_grid
+from autoglm_core.kernels import native_linear
+from autoglm_core.kernels.native_linear import BlockGrid, NativeLinear, exact_grid
 
 # oneDNN packs weights for a batch size; with a hint >= 16 its rows were bitwise batch-invariant here.
 PACK_BATCH_HINT = 16

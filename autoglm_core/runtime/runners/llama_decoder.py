@@ -28,10 +28,10 @@ from torch import nn
 from torch.nn import functional
 from transformers import PreTrainedModel
 
-from autoglm_core.backends import native_attention
-from autoglm_core.backends.linear_kernels import Int4Linear, make_linear
-from autoglm_core.backends.native_linear import NativeLinear
-from autoglm_core.backends.ragged import SequenceKV, decode_attention, prefill_attention
+from autoglm_core.kernels import native_attention
+from autoglm_core.kernels.linear_kernels import Int4Linear, make_linear
+from autoglm_core.kernels.native_linear import NativeLinear
+from autoglm_core.runtime.runners.ragged import SequenceKV, decode_attention, prefill_attention
 
 FAMILIES = ("llama", "mistral", "qwen2")
 ROPE_TYPES = ("default", "linear", "llama3", "yarn")

@@ -30,7 +30,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from autoglm_core.backends import native_build
+from autoglm_core.kernels import native_build
 
 _SOURCE = Path(__file__).with_suffix(".c")
 _SYMBOL = "autoglm_linear"

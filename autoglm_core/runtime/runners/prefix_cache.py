@@ -11,6 +11,10 @@ the hash-chained layout vLLM's automatic prefix caching uses: a lookup walks the
 and stops at the first block not cached. Blocks are evicted least recently used first within a byte
 budget; a block whose parent was evicted can no longer be reached and ages out in turn.
 
+Blocks past a request's `shared` head (the part the server wrote: template, server system prompt) are
+keyed with the request's salt (its user), so one user's prompt can never be found, by timing, in the
+cache of another (the cross-tenant leak fixed in vLLM as CVE-2025-46570).
+
 The restored keys and values are the ones an earlier prefill computed for the same tokens, so the
 answer is the same computation up to the order of floating-point additions in attention: greedy
 tokens stay the same in practice, but logits may differ in their last bits from a cold prefill (set
@@ -26,9 +30,16 @@ from dataclasses import dataclass
 
 import torch
 
-from autoglm_core.backends.ragged import SequenceKV
+from autoglm_core.runtime.runners.ragged import SequenceKV
 
 BLOCK = 8  # tokens; small blocks keep more of a shared head whose length is not a multiple
+
+# (parent block id, the block's tokens, salt): the salt is "" for blocks inside the shared head.
+_Key = tuple[int, tuple[int, ...], str]
+
+
+def _key(parent: int, prompt: Sequence[int], start: int, salt: str, shared: int) -> _Key:
+    return (parent, tuple(prompt[start : start + BLOCK]), "" if start + BLOCK <= shared else salt)
 
 
 @dataclass(eq=False)
@@ -45,19 +56,20 @@ class PrefixCache:
     def __init__(self, budget_bytes: int) -> None:
         self.budget_bytes = budget_bytes
         self.nbytes = 0
-        self._blocks: OrderedDict[tuple[int, tuple[int, ...]], _Block] = OrderedDict()
+        self._blocks: OrderedDict[_Key, _Block] = OrderedDict()
         self._ids = itertools.count(1)  # 0 is the root: the parent of every first block
         # Counters for metrics and tests.
         self.lookups = 0
         self.hit_tokens = 0
 
-    def restore(self, prompt: Sequence[int], kv: SequenceKV) -> int:
+    def restore(self, prompt: Sequence[int], kv: SequenceKV, salt: str = "", shared: int = 0) -> int:
         """Loads the longest cached prefix of `prompt` into the empty `kv`; returns its length.
 
         At least the last prompt token is always left to prefill: its logits pick the first token.
+        Blocks that end past `shared` tokens are found only under the same `salt`.
         """
         self.lookups += 1
-        chain = self._chain(prompt, limit=len(prompt) - 1)
+        chain = self._chain(prompt, len(prompt) - 1, salt, shared)
         if not chain:
             return 0
         for layer in range(len(chain[0].keys)):
@@ -70,14 +82,14 @@ class PrefixCache:
         self.hit_tokens += restored
         return restored
 
-    def store(self, prompt: Sequence[int], kv: SequenceKV) -> None:
+    def store(self, prompt: Sequence[int], kv: SequenceKV, salt: str = "", shared: int = 0) -> None:
         """Caches the whole blocks of `prompt` that `kv` (just prefilled with it) holds and the cache
         does not, then evicts down to the budget."""
         if self.budget_bytes <= 0 or not kv.lengths:
             return
         parent, path = 0, []
         for start in range(0, min(len(prompt), kv.length) - BLOCK + 1, BLOCK):
-            key = (parent, tuple(prompt[start : start + BLOCK]))
+            key = _key(parent, prompt, start, salt, shared)
             block = self._blocks.get(key)
             if block is None:
                 block = self._copy_block(kv, start)
@@ -90,11 +102,11 @@ class PrefixCache:
             _, evicted = self._blocks.popitem(last=False)
             self.nbytes -= evicted.nbytes
 
-    def _chain(self, prompt: Sequence[int], limit: int) -> list[_Block]:
+    def _chain(self, prompt: Sequence[int], limit: int, salt: str, shared: int) -> list[_Block]:
         chain: list[_Block] = []
         parent, path = 0, []
         for start in range(0, limit - BLOCK + 1, BLOCK):
-            key = (parent, tuple(prompt[start : start + BLOCK]))
+            key = _key(parent, prompt, start, salt, shared)
             block = self._blocks.get(key)
             if block is None:
                 break
@@ -104,7 +116,7 @@ class PrefixCache:
         self._touch(path)
         return chain
 
-    def _touch(self, path: list[tuple[int, tuple[int, ...]]]) -> None:
+    def _touch(self, path: list[_Key]) -> None:
         """Marks a chain as just used, its first block last: eviction then takes the deepest blocks
         first, and never a block that others still hang from before them."""
         for key in reversed(path):

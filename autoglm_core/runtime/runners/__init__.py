@@ -1,0 +1,1 @@
+"""Model runners: what computes a planned step (see runtime/runner.py)."""
