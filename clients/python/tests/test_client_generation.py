@@ -55,16 +55,7 @@ def test_deadline_exceeded(server: LiveServer) -> None:
 
 
 def test_full_queue_is_resource_exhausted_with_retry_info(server_with: Callable[..., LiveServer]) -> None:
-    flags = (
-        "--max-running",
-        "1",
-        "--reserved-slots",
-        "0",
-        "--max-queue",
-        "0",
-        "--mock-token-latency-ms",
-        "20",
-    )
+    flags = ("--max-running", "1", "--max-queue", "0", "--mock-token-latency-ms", "20")
     busy = server_with(*flags)
     with AutoGLMClient(busy.target, timeout=30) as client:
         running = client.stream("occupy the only slot", max_new_tokens=2000, min_new_tokens=2000)
