@@ -31,8 +31,9 @@ test: $(STAMP)
 	$(BIN)/autoglm pull openautoglm-base-v1
 	$(BIN)/python -m pytest
 
-# The fast lane: model-free and torch-free unit tests (engine logic, parsers, stores, wiring) and the
-# client's error mapping; under a minute. `make test` runs everything.
+# The fast lane: unit tests that load no model and build no torch model or kernel (scheduler, step
+# loop, sampler, parsers, stores, wiring) and the client's error mapping; under a minute. `make test`
+# runs everything.
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not model and not torch" tests/unit clients/python/tests/test_client_errors.py
 
