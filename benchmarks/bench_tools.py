@@ -36,8 +36,8 @@ from dependency_injector import providers
 from autoglm_core.generation.engine import Engine
 from autoglm_core.generation.types import GenerationParams
 from autoglm_core.tools.registry import HttpSpec, ToolSpec
-from autoglm_server.container import Container, build_container
-from autoglm_server.settings import Settings
+from autoglm_core.wiring.container import Container, build_container
+from autoglm_core.wiring.settings import Settings
 from tests.tool_support import local_http_server
 
 
@@ -209,7 +209,6 @@ def build(args: argparse.Namespace) -> Container:
         device=args.device,
         tool_allowlist=["127.0.0.1"],
         tool_router=args.tool_router,
-        metrics_port=0,
     )
     container = build_container(settings)
     source = str(resolve_model_source(args.model))

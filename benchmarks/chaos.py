@@ -242,17 +242,19 @@ def serve(argv: list[str]) -> None:
     """`autoglm serve --backend mock` whose backend turns unhealthy once per SIGUSR1."""
     from autoglm_server.app import AutoGLMServer
     from autoglm_server.observability.logs import configure_logging
-    from autoglm_server.settings import Settings
+    from autoglm_server.server_settings import ServerSettings
 
     flags = dict(zip(argv[::2], argv[1::2], strict=True))
-    settings = Settings(backend="mock", **{k.lstrip("-").replace("-", "_"): v for k, v in flags.items()})  # type: ignore[arg-type]
+    settings = ServerSettings(
+        backend="mock", **{k.lstrip("-").replace("-", "_"): v for k, v in flags.items()}
+    )  # type: ignore[arg-type]
     configure_logging("INFO", "text")
 
     from dependency_injector import providers
 
     from autoglm_core.backends.mock import MockBackend, MockBehaviour
     from autoglm_core.registry.manager import BackendSpec
-    from autoglm_server.container import build_container
+    from autoglm_core.wiring.container import build_container
 
     def mock(name: str = "mock", version: str = "1.0.0") -> MockBackend:
         behaviour = MockBehaviour(token_latency_s=settings.mock_token_latency_ms / 1000)

@@ -30,6 +30,7 @@ class ServerProcess:
         self.target = ""
         # The server's last lines of output (after start-up).
         self.output: collections.deque[str] = collections.deque(maxlen=500)
+        self.startup_output: list[str] = []  # what the process printed before it served
 
     def __enter__(self) -> ServerProcess:
         autoglm = Path(sys.executable).with_name("autoglm")
@@ -41,6 +42,7 @@ class ServerProcess:
         deadline = time.monotonic() + self.startup_timeout_s
         assert self.process.stdout is not None
         for line in self.process.stdout:
+            self.startup_output.append(line)
             match = SERVING.search(line)
             if match:
                 self.target = f"{match.group(1)}:{match.group(2)}"

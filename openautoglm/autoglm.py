@@ -1,4 +1,4 @@
-"""The AutoGLM class: a blocking facade over the engine, built by the server's own container."""
+"""The AutoGLM class: a blocking facade over the engine, built by the same container as the server."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Any, Literal, TypeVar
 
 from autoglm_core.generation.engine import Engine
 from autoglm_core.generation.types import GenerationEvent, GenerationParams, GenerationResult
-from autoglm_server.container import Container, build_container, load_configured_model
-from autoglm_server.settings import Settings
+from autoglm_core.wiring.container import Container, build_container, load_configured_model
+from autoglm_core.wiring.settings import Settings
 
 T = TypeVar("T")
 

@@ -14,9 +14,9 @@ from dependency_injector import providers
 
 from autoglm_client import AsyncAutoGLMClient
 from autoglm_core.backends.mock import MockBackend, MockBehaviour
+from autoglm_core.wiring.container import build_container
 from autoglm_server.app import AutoGLMServer
-from autoglm_server.container import build_container
-from autoglm_server.settings import Settings
+from autoglm_server.server_settings import ServerSettings
 
 # Test servers serve no /metrics port unless a test asks for one (parallel runs would collide on 9464).
 os.environ.setdefault("AUTOGLM_METRICS_PORT", "0")
@@ -24,6 +24,19 @@ os.environ.setdefault("AUTOGLM_METRICS_PORT", "0")
 _DATA_ROOT = tempfile.mkdtemp(prefix="autoglm-tests-")
 atexit.register(shutil.rmtree, _DATA_ROOT, ignore_errors=True)
 os.environ.setdefault("AUTOGLM_DATA_DIR", _DATA_ROOT)
+
+
+# Modules whose every test builds torch models or kernels: marked `torch`, so that the fast lane
+# (`make test-fast`: -m "not model and not torch") leaves them out. Single tests carry the marker.
+TORCH_MODULES = frozenset(
+    {"test_transformers_backend", "test_native_linear", "test_native_attention", "test_linear_kernels"}
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.nodeid.split("::")[0].rsplit("/", 1)[-1].removesuffix(".py") in TORCH_MODULES:
+            item.add_marker(pytest.mark.torch)
 
 
 @dataclass
@@ -46,7 +59,7 @@ async def start_mock_server(
     settings.setdefault("data_dir", tempfile.mkdtemp(dir=_DATA_ROOT))
     # Knowledge search is lexical unless a test asks for embeddings (loading MiniLM takes seconds).
     settings.setdefault("embedder", "lexical")
-    config = Settings(backend="mock", port=0, grace_period_s=2.0, **settings)  # type: ignore[arg-type]
+    config = ServerSettings(backend="mock", port=0, grace_period_s=2.0, **settings)  # type: ignore[arg-type]
     container = build_container(config)
     backend = backend or MockBackend(
         name="mock", behaviour=behaviour or MockBehaviour(), scheduler=container.scheduler()

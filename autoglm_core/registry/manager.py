@@ -15,10 +15,10 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from autoglm_core.backends.base import Backend
 from autoglm_core.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, NotReady
-from autoglm_core.health.monitor import GenerationMonitor
 from autoglm_core.registry.models import ModelEntry, ModelRegistry
 from autoglm_core.registry.versions import VersionState, check_semver
 
@@ -44,13 +44,21 @@ class BackendSpec:
 BackendFactory = Callable[[BackendSpec], Backend]
 
 
+class InFlight(Protocol):
+    """What the manager needs of the health monitor: calls still running on a backend."""
+
+    def in_flight(self, backend: Backend) -> int: ...
+
+    def forget(self, backend: Backend) -> None: ...
+
+
 class ModelManager:
     """The lifecycle of the registry's versions."""
 
     def __init__(
         self,
         registry: ModelRegistry,
-        monitor: GenerationMonitor,
+        monitor: InFlight,
         factory: BackendFactory,
         drain_timeout_s: float = 300.0,
     ) -> None:

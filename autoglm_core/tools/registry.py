@@ -1,10 +1,10 @@
 """The tools a model may call: local Python functions and HTTP APIs registered at run time.
 
 Python tools are declared in code with `@tool` (their JSON schema comes from the type hints and the
-Google-style docstring, through `transformers.utils.get_json_schema`, the helper HF chat templates are
-fed from) and added to a registry with `registry.add(fn)` or `@registry.tool`. They belong to the
-server's code, so they cannot be registered or deleted over gRPC. HTTP tools are data: name,
-description, JSON schema and how to call the API (`HttpSpec`); they are validated when registered.
+Google-style docstring: `schema.py`) and added to a registry with `registry.add(fn)` or
+`@registry.tool`. They belong to the server's code, so they cannot be registered or deleted over
+gRPC. HTTP tools are data: name, description, JSON schema and how to call the API (`HttpSpec`); they
+are validated when registered.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import jsonschema
 
 from autoglm_core.errors import AlreadyExists, FailedPrecondition, FieldViolation, InvalidArgument, NotFound
+from autoglm_core.tools.schema import function_schema
 
 ToolKind = Literal["python", "http"]
 HttpMethod = Literal["GET", "POST"]
@@ -65,17 +66,14 @@ class ToolSpec:
 
 def python_spec(fn: Callable[..., Any], name: str | None = None) -> ToolSpec:
     """A ToolSpec for a function: its schema from type hints and docstring (Args: section)."""
-    # Imported late: transformers takes about a second to import and only this needs it.
-    from transformers.utils.chat_template_utils import get_json_schema
-
     try:
-        schema = get_json_schema(fn)["function"]
-    except Exception as error:  # transformers raises its own error types for missing hints/docs
+        description, parameters = function_schema(fn)
+    except (TypeError, NameError) as error:  # NameError: a hint that names an unknown type
         raise TypeError(f"cannot derive a tool schema for {fn.__name__}: {error}") from error
     spec = ToolSpec(
-        name=name or schema["name"],
-        description=schema.get("description", ""),
-        parameters=schema.get("parameters") or {"type": "object", "properties": {}},
+        name=name or fn.__name__,
+        description=description,
+        parameters=parameters,
         kind="python",
         function=fn,
     )

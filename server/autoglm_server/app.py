@@ -24,16 +24,16 @@ from autoglm.v1 import (
     user_pb2_grpc,
 )
 from autoglm_core.backends.base import Backend
+from autoglm_core.wiring.container import Container, build_container, load_configured_model
 from autoglm_server.auth import AuthInterceptor, check_exposure
-from autoglm_server.container import Container, build_container, load_configured_model
 from autoglm_server.operations import Operations
 from autoglm_server.request_guard import RequestGuard
+from autoglm_server.server_settings import ServerSettings
 from autoglm_server.services.generation import GenerationService
 from autoglm_server.services.memory import MemoryService
 from autoglm_server.services.model import ModelService
 from autoglm_server.services.tool import ToolService
 from autoglm_server.services.user import UserService
-from autoglm_server.settings import Settings
 from autoglm_server.slow_readers import quiet_ended_calls
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ OVERALL = ""  # the health "service" that means the whole server
 class AutoGLMServer:
     """One server process: start() binds and loads the model, stop() drains and frees it."""
 
-    def __init__(self, settings: Settings, container: Container | None = None) -> None:
+    def __init__(self, settings: ServerSettings, container: Container | None = None) -> None:
         self.settings = settings
         self.container = container or build_container(settings)
         self.health = health_aio.HealthServicer()
@@ -186,7 +186,7 @@ class AutoGLMServer:
             await self.health.set(name, status)
 
 
-async def serve(settings: Settings) -> None:
+async def serve(settings: ServerSettings) -> None:
     """Runs until SIGTERM or SIGINT, then shuts down gracefully.
 
     SIGTERM (an orchestrator) first drains: not ready, still accepting, for drain_delay_s. SIGINT

@@ -23,7 +23,7 @@ from autoglm_core import errors
 from autoglm_core.users.ratelimit import RateLimiter
 from autoglm_core.users.store import UserStore
 from autoglm_server.errors import status_for
-from autoglm_server.settings import Settings
+from autoglm_server.server_settings import ServerSettings
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def check_exposure(settings: Settings) -> None:
+def check_exposure(settings: ServerSettings) -> None:
     """Refuses to serve everyone without auth, unless told to; warns whenever auth is off."""
     if settings.auth_enabled:
         if settings.admin_key is None:

@@ -16,7 +16,7 @@ from grpc_health.v1.health import aio as health_aio
 
 from autoglm.v1 import generation_pb2
 from autoglm_core.health.watchdog import Watchdog, WatchdogConfig
-from autoglm_server.container import Container
+from autoglm_core.wiring.container import Container
 from autoglm_server.observability.metrics import Metrics
 from autoglm_server.observability.tracing import (
     setup_tracing,
@@ -24,7 +24,7 @@ from autoglm_server.observability.tracing import (
     tracing_enabled,
     tracing_interceptor,
 )
-from autoglm_server.settings import Settings
+from autoglm_server.server_settings import ServerSettings
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,9 @@ class HealthFlags:
 class Operations:
     """Tracing, metrics and the watchdog of one server."""
 
-    def __init__(self, settings: Settings, container: Container, health: health_aio.HealthServicer) -> None:
+    def __init__(
+        self, settings: ServerSettings, container: Container, health: health_aio.HealthServicer
+    ) -> None:
         self.settings = settings
         self.container = container
         self.metrics = Metrics()
@@ -102,7 +104,7 @@ class Operations:
         self._tracer_provider = None
 
 
-def _watchdog_config(settings: Settings) -> WatchdogConfig:
+def _watchdog_config(settings: ServerSettings) -> WatchdogConfig:
     return WatchdogConfig(
         interval_s=settings.watchdog_interval_s,
         stall_s=settings.watchdog_stall_s,

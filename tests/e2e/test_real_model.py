@@ -12,14 +12,14 @@ import pytest
 from autoglm.v1 import common_pb2
 from autoglm_client import AsyncAutoGLMClient
 from autoglm_server.app import AutoGLMServer
-from autoglm_server.settings import Settings
+from autoglm_server.server_settings import ServerSettings
 
 pytestmark = pytest.mark.model
 
 
 @pytest.fixture
 async def real_server(tmp_path: Path) -> AsyncIterator[tuple[AutoGLMServer, AsyncAutoGLMClient]]:
-    settings = Settings(
+    settings = ServerSettings(
         backend="transformers",
         port=0,
         data_dir=tmp_path,
@@ -122,7 +122,6 @@ def test_seed_example_runs_in_process(tmp_path: Path) -> None:
         enable_thinking=True,
         tool_router=custom_tools,
         data_dir=tmp_path,
-        metrics_port=0,
         embedder="lexical",
     )
     try:

@@ -12,9 +12,9 @@ from dependency_injector import providers
 from autoglm_client import AsyncAutoGLMClient
 from autoglm_core.backends.mock import MockBackend, MockBehaviour
 from autoglm_core.registry.manager import BackendSpec
+from autoglm_core.wiring.container import build_container
 from autoglm_server.app import AutoGLMServer
-from autoglm_server.container import build_container
-from autoglm_server.settings import Settings
+from autoglm_server.server_settings import ServerSettings
 
 
 @dataclass
@@ -36,7 +36,7 @@ async def start_ops_server(
     **settings: object,
 ) -> OpsServer:
     """A mock server; `later(spec)` gives the behaviour of each backend the factory builds."""
-    config = Settings(backend="mock", port=0, grace_period_s=2.0, **settings)  # type: ignore[arg-type]
+    config = ServerSettings(backend="mock", port=0, grace_period_s=2.0, **settings)  # type: ignore[arg-type]
     container = build_container(config)
     backend = MockBackend(
         name="mock", behaviour=behaviour or MockBehaviour(), scheduler=container.scheduler()

@@ -29,7 +29,7 @@ from autoglm.v1 import (
 from autoglm_client.client import build_input
 from autoglm_core.errors import FailedPrecondition
 from autoglm_server.auth import check_exposure, is_loopback
-from autoglm_server.settings import Settings
+from autoglm_server.server_settings import ServerSettings
 from tests.conftest import RunningServer, start_mock_server
 from tests.integration.auth_support import bearer, details_of, memory_stub, users_stub
 
@@ -206,12 +206,12 @@ async def test_rate_limit_is_per_user_with_retry_info() -> None:
 def test_no_auth_is_refused_off_loopback_unless_allowed(caplog: pytest.LogCaptureFixture) -> None:
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
     assert not is_loopback("0.0.0.0") and not is_loopback("example.org")
-    check_exposure(Settings(backend="mock", host="127.0.0.1"))
+    check_exposure(ServerSettings(backend="mock", host="127.0.0.1"))
     assert "authentication is disabled" in caplog.text
     with pytest.raises(FailedPrecondition):
-        check_exposure(Settings(backend="mock", host="0.0.0.0"))
-    check_exposure(Settings(backend="mock", host="0.0.0.0", allow_insecure_remote=True))
-    check_exposure(Settings(backend="mock", host="0.0.0.0", auth_enabled=True))
+        check_exposure(ServerSettings(backend="mock", host="0.0.0.0"))
+    check_exposure(ServerSettings(backend="mock", host="0.0.0.0", allow_insecure_remote=True))
+    check_exposure(ServerSettings(backend="mock", host="0.0.0.0", auth_enabled=True))
 
 
 def test_cli_refuses_to_serve_everyone_without_auth(tmp_path: Path) -> None:

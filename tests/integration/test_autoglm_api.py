@@ -24,7 +24,6 @@ def test_generate_stream_and_tools(tmp_path: Path) -> None:
         enable_thinking=True,
         tool_router=[get_weather],
         data_dir=tmp_path,
-        metrics_port=0,
         embedder="lexical",
     ) as model:
         reply = model.generate("hello", max_new_tokens=150, allowed_tools=[])

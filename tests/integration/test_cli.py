@@ -31,11 +31,11 @@ def test_serve_generate_stream_and_sigterm() -> None:
         )
         assert streamed.returncode == 0 and streamed.stdout.strip() == unary.stdout.strip()
 
-        models = run_cli("models", "--target", server.target)
+        models = run_cli("models", "--target", server.target, "--output", "json")
         assert '"name": "mock"' in models.stdout
 
         bad = run_cli("generate", "hello", "--target", server.target, "--temperature", "-1")
-        assert bad.returncode == 1 and "INVALID_ARGUMENT" in bad.stderr
+        assert bad.returncode == 3 and "INVALID_ARGUMENT" in bad.stderr  # the gRPC status code
 
         assert server.process is not None
         server.process.send_signal(signal.SIGTERM)
@@ -43,10 +43,10 @@ def test_serve_generate_stream_and_sigterm() -> None:
 
 
 def test_serve_help_documents_every_setting() -> None:
-    from autoglm_server.settings import Settings
+    from autoglm_server.server_settings import ServerSettings
 
     shown = run_cli("serve", "--help").stdout
-    for name in Settings.model_fields:
+    for name in ServerSettings.model_fields:
         assert "--" + name.replace("_", "-") in shown
 
 

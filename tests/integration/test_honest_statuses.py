@@ -15,9 +15,9 @@ from autoglm.v1 import common_pb2, memory_pb2, memory_pb2_grpc, user_pb2, user_p
 from autoglm_client import AsyncAutoGLMClient
 from autoglm_core.backends.mock import MockBackend, MockBehaviour
 from autoglm_core.storage.paging import encode_token
+from autoglm_core.wiring.container import build_container
 from autoglm_server.app import AutoGLMServer
-from autoglm_server.container import build_container
-from autoglm_server.settings import Settings
+from autoglm_server.server_settings import ServerSettings
 from tests.conftest import RunningServer, caller_ids, start_mock_server
 from tests.integration.ops_support import start_ops_server
 
@@ -117,7 +117,7 @@ async def test_a_page_token_that_is_not_ours_is_invalid_argument(
 
 
 async def test_a_call_before_the_model_has_loaded_is_unavailable() -> None:
-    config = Settings(backend="mock", port=0, grace_period_s=0, embedder="lexical")
+    config = ServerSettings(backend="mock", port=0, grace_period_s=0, embedder="lexical")
     container = build_container(config)
     backend = MockBackend(name="mock", behaviour=MockBehaviour(load_latency_s=3.0))
     container.backend.override(providers.Object(backend))

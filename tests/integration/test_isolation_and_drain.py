@@ -17,7 +17,7 @@ from autoglm_core.backends.mock import MockBehaviour
 from autoglm_core.errors import DataLoss
 from autoglm_core.storage.database import DB_FILE_NAME
 from autoglm_server.app import AutoGLMServer
-from autoglm_server.settings import Settings
+from autoglm_server.server_settings import ServerSettings
 from tests.conftest import start_mock_server
 
 GENERATION = "autoglm.v1.GenerationService"
@@ -26,7 +26,9 @@ GENERATION = "autoglm.v1.GenerationService"
 async def test_a_second_server_on_a_port_in_use_refuses_to_start() -> None:
     first = await start_mock_server()
     try:
-        second = AutoGLMServer(Settings(backend="mock", port=first.server.port, data_dir=tempfile.mkdtemp()))
+        second = AutoGLMServer(
+            ServerSettings(backend="mock", port=first.server.port, data_dir=tempfile.mkdtemp())
+        )
         with pytest.raises(OSError, match="in use"):
             await second.start()
         await second.stop(grace_s=0)

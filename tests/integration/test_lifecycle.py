@@ -14,9 +14,9 @@ from grpc_reflection.v1alpha.proto_reflection_descriptor_database import (
 from grpc_status import rpc_status
 
 from autoglm_core.backends.mock import MockBackend, MockBehaviour
+from autoglm_core.wiring.container import build_container
 from autoglm_server.app import AutoGLMServer
-from autoglm_server.container import build_container
-from autoglm_server.settings import Settings
+from autoglm_server.server_settings import ServerSettings
 from tests.conftest import RunningServer, caller_ids, start_mock_server
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
@@ -26,7 +26,7 @@ NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 async def test_not_serving_until_the_model_is_loaded() -> None:
     from dependency_injector import providers
 
-    settings = Settings(backend="mock", port=0)
+    settings = ServerSettings(backend="mock", port=0)
     container = build_container(settings)
     container.backend.override(providers.Object(MockBackend(behaviour=MockBehaviour(load_latency_s=0.5))))
     server = AutoGLMServer(settings, container)

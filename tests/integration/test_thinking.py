@@ -5,9 +5,9 @@ from __future__ import annotations
 from dependency_injector import providers
 
 from autoglm_core.backends.mock import MockBackend, MockBehaviour
+from autoglm_core.wiring.container import build_container
 from autoglm_server.app import AutoGLMServer
-from autoglm_server.container import build_container
-from autoglm_server.settings import Settings
+from autoglm_server.server_settings import ServerSettings
 from tests.conftest import RunningServer
 
 
@@ -23,7 +23,9 @@ async def test_thinking_budget_caps_reasoning_then_answers(mock_server: RunningS
 
 
 async def test_prompted_chain_of_thought_for_models_without_thinking(tmp_path: object) -> None:
-    settings = Settings(backend="mock", port=0, data_dir=str(tmp_path), metrics_port=0, embedder="lexical")
+    settings = ServerSettings(
+        backend="mock", port=0, data_dir=str(tmp_path), metrics_port=0, embedder="lexical"
+    )
     container = build_container(settings)
     script = ["<think>\n1. Paris is in France.\n2. It is the capital.\n</think>\n\nParis."]
     backend = MockBackend(behaviour=MockBehaviour(script=script * 2), supports_thinking=False)

@@ -11,15 +11,15 @@ import pytest
 import yaml
 
 from autoglm_server.operations import BACKEND_SERVICES
-from autoglm_server.settings import Settings
+from autoglm_server.server_settings import ServerSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 K8S_VERSION = "1.30.0"  # the oldest release these manifests target (gRPC probes GA 1.27, preStop sleep 1.30)
 K8S_FILES = ["configmap.yaml", "deployment.yaml", "service.yaml", "hpa.yaml", "pdb.yaml"]
 READINESS_SERVICE = BACKEND_SERVICES[0]
-GRPC_PORT = Settings.model_fields["port"].default
-METRICS_PORT = Settings.model_fields["metrics_port"].default
+GRPC_PORT = ServerSettings.model_fields["port"].default
+METRICS_PORT = ServerSettings.model_fields["metrics_port"].default
 HTTP_OPTIONS = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
 
 
@@ -75,7 +75,7 @@ def test_hpa_scales_on_cpu_and_on_the_queue_depth_the_server_exports() -> None:
 
 def test_configmap_holds_valid_server_settings() -> None:
     text = _k8s("ConfigMap")["data"]["config.yaml"]
-    Settings(**yaml.safe_load(text))  # unknown keys or bad values raise
+    ServerSettings(**yaml.safe_load(text))  # unknown keys or bad values raise
 
 
 def test_envoy_splits_grpc_calls_between_healthy_http2_clusters() -> None:

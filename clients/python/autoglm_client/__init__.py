@@ -1,5 +1,24 @@
-"""A small Python client for Open-AutoGLM over the generated autoglm.v1 stubs (sync and asyncio)."""
+"""The Python client of Open-AutoGLM over the generated autoglm.v1 stubs (sync and asyncio).
 
-from autoglm_client.client import AsyncAutoGLMClient, AutoGLMClient, build_input
+Every RPC of every service has a method; failed calls raise typed errors (`autoglm_client.errors`)
+that carry the server's google.rpc details. Depends on grpcio and the stubs only, never on torch.
+"""
 
-__all__ = ["AsyncAutoGLMClient", "AutoGLMClient", "build_input"]
+from autoglm_client import errors
+from autoglm_client.aio import AsyncAutoGLMClient
+from autoglm_client.client import AutoGLMClient
+from autoglm_client.errors import AutoGLMError, from_rpc_error
+from autoglm_client.messages import build_input, http_tool
+from autoglm_client.streams import AsyncStream, Stream
+
+__all__ = [
+    "AsyncAutoGLMClient",
+    "AsyncStream",
+    "AutoGLMClient",
+    "AutoGLMError",
+    "Stream",
+    "build_input",
+    "errors",
+    "from_rpc_error",
+    "http_tool",
+]

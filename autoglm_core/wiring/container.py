@@ -27,7 +27,7 @@ from autoglm_core.storage.database import Database, resolve_url
 from autoglm_core.tools.agent import build_toolbox
 from autoglm_core.users.ratelimit import RateLimiter
 from autoglm_core.users.store import UserStore
-from autoglm_server.settings import Settings
+from autoglm_core.wiring.settings import Settings
 
 
 def _model_name_for(model: str, is_default: bool) -> str:

@@ -1,4 +1,8 @@
-"""Server configuration: defaults < YAML file < environment (AUTOGLM_*) < command-line flags."""
+"""Engine configuration: defaults < YAML file < environment (AUTOGLM_*) < command-line flags.
+
+Shared by the server and the in-process AutoGLM; the server adds its protocol settings on top
+(autoglm_server.server_settings).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -19,12 +23,10 @@ CONFIG_FILE_ENV = "AUTOGLM_CONFIG"
 
 
 class Settings(BaseSettings):
-    """Every setting of `autoglm serve`. Each field is also a flag, e.g. --max-running."""
+    """Every engine setting. Each field is also a flag of `autoglm serve`, e.g. --max-running."""
 
     model_config = SettingsConfigDict(env_prefix="AUTOGLM_", extra="forbid")
 
-    host: str = Field("127.0.0.1", description="Address to listen on; 0.0.0.0 for every interface.")
-    port: int = Field(50051, ge=0, le=65535, description="Port to listen on; 0 picks a free one.")
     backend: Literal["transformers", "mock"] = Field(
         "transformers", description="Model runtime: transformers (real model) or mock (tests)."
     )
@@ -81,34 +83,7 @@ class Settings(BaseSettings):
         description="KV-cache budget of the model's requests, MiB; the scheduler admits and preempts "
         "to stay within it.",
     )
-    grace_period_s: float = Field(10.0, ge=0, description="Time in-flight calls get on shutdown.")
-    drain_delay_s: float = Field(
-        5.0,
-        ge=0,
-        description="On SIGTERM, seconds of reporting NOT_SERVING while still accepting calls (so load "
-        "balancers move traffic away) before the listener closes and the grace period starts.",
-    )
-    stream_write_timeout_s: float = Field(
-        20.0,
-        ge=0,
-        description="A stream whose client reads nothing for this long (its flow-control window full) "
-        "is cancelled and its slot freed; keep it below watchdog_stall_s; 0 = never.",
-    )
-    max_message_mb: int = Field(16, ge=1, le=256, description="Largest request message, MiB.")
     mock_token_latency_ms: float = Field(0.0, ge=0, description="Mock backend: delay per token.")
-    log_level: str = Field("INFO", description="Python logging level.")
-    # Observability (issue 7).
-    log_format: Literal["text", "json"] = Field(
-        "text", description="Log lines as text, or JSON objects carrying trace_id and span_id."
-    )
-    metrics_port: int = Field(
-        9464, ge=0, le=65535, description="Port of the Prometheus /metrics endpoint; 0 turns it off."
-    )
-    tracing: Literal["auto", "on", "off"] = Field(
-        "auto",
-        description="OpenTelemetry tracing, exported by OTLP as the OTEL_* variables say; "
-        "auto = on when OTEL_EXPORTER_OTLP_ENDPOINT (or ..._TRACES_ENDPOINT) is set.",
-    )
     # Self-healing and model versions.
     watchdog_interval_s: float = Field(5.0, ge=0, description="Seconds between watchdog checks; 0 = off.")
     watchdog_stall_s: float = Field(
@@ -157,20 +132,6 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL of the database of users, keys, sessions and knowledge, e.g. "
         "postgresql+psycopg://user:pw@host/db; empty = SQLite file autoglm.db in data_dir.",
     )
-    check_database: bool = Field(
-        True,
-        description="Check a SQLite database for damage at start and refuse to serve a damaged one "
-        "(reads every page: seconds for a large file).",
-    )
-    auth_enabled: bool = Field(
-        False, description="Require 'authorization: Bearer <api key>' on every RPC but health/reflection."
-    )
-    admin_key: SecretStr | None = Field(
-        None, description="Bootstrap secret: an API key of an admin user, created on first start."
-    )
-    allow_insecure_remote: bool = Field(
-        False, description="Allow listening on a non-loopback address with auth disabled."
-    )
     rate_limit_per_minute: int = Field(
         0, ge=0, description="Calls per minute per user (token bucket, bursts of as many); 0 = off."
     )
@@ -194,17 +155,6 @@ class Settings(BaseSettings):
         description="Prompt template of requests that name none: auto (classify the request), none, "
         "or a template name (qa, summarize, translate, code, chat).",
     )
-
-    @model_validator(mode="after")
-    def _slow_readers_before_the_watchdog(self) -> Settings:
-        """A stream nobody reads stops its generation; the watchdog would take that for a wedged
-        backend and restart it for everyone, unless the stream is cut first."""
-        if 0 < self.watchdog_stall_s <= self.stream_write_timeout_s:
-            raise ValueError(
-                f"stream_write_timeout_s ({self.stream_write_timeout_s:g}) must be below "
-                f"watchdog_stall_s ({self.watchdog_stall_s:g})"
-            )
-        return self
 
     @field_validator("tool_secrets", "tool_allowlist", "tool_modes", mode="before")
     @classmethod

@@ -1,0 +1,269 @@
+"""The asyncio client: the methods of AutoGLMClient as coroutines (streams as async iterators)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any, TypeVar
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from autoglm.v1 import (
+    generation_pb2,
+    generation_pb2_grpc,
+    memory_pb2,
+    memory_pb2_grpc,
+    model_pb2,
+    model_pb2_grpc,
+    tool_pb2,
+    tool_pb2_grpc,
+    user_pb2,
+    user_pb2_grpc,
+)
+from autoglm_client import messages
+from autoglm_client.errors import from_rpc_error
+from autoglm_client.messages import Metadata, build_input, call_metadata
+from autoglm_client.streams import AsyncStream
+
+R = TypeVar("R")
+
+
+class AsyncAutoGLMClient:
+    """asyncio client with the same methods as AutoGLMClient (streams are async iterators)."""
+
+    def __init__(
+        self,
+        target: str = "127.0.0.1:50051",
+        *,
+        timeout: float | None = 60.0,
+        metadata: Metadata | None = None,
+        api_key: str | None = None,
+        channel: grpc.aio.Channel | None = None,
+    ) -> None:
+        self.channel = channel or grpc.aio.insecure_channel(target)
+        self.timeout = timeout
+        self.metadata = tuple(metadata or ())
+        self.api_key = api_key
+        self.generation = generation_pb2_grpc.GenerationServiceStub(self.channel)
+        self.models = model_pb2_grpc.ModelServiceStub(self.channel)
+        self.users = user_pb2_grpc.UserServiceStub(self.channel)
+        self.tools = tool_pb2_grpc.ToolServiceStub(self.channel)
+        self.memory = memory_pb2_grpc.MemoryServiceStub(self.channel)
+        self._health = health_pb2_grpc.HealthStub(self.channel)
+
+    async def __aenter__(self) -> AsyncAutoGLMClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        await self.channel.close()
+
+    async def _unary(
+        self,
+        method: Callable[..., Awaitable[R]],
+        request: Any,
+        timeout: float | None = None,
+        request_id: str | None = None,
+    ) -> R:
+        try:
+            return await method(
+                request,
+                timeout=timeout or self.timeout,
+                metadata=call_metadata(self.metadata, self.api_key, request_id),
+            )
+        except grpc.RpcError as error:
+            raise from_rpc_error(error) from None
+
+    # GenerationService
+
+    async def generate(
+        self,
+        prompt: str | None = None,
+        *,
+        timeout: float | None = None,
+        request_id: str | None = None,
+        **options: Any,
+    ) -> generation_pb2.GenerateResponse:
+        """Options: see `build_input` (messages, model, thinking, session_id, max_new_tokens, ...)."""
+        request = generation_pb2.GenerateRequest(input=build_input(prompt, **options))
+        return await self._unary(self.generation.Generate, request, timeout, request_id)
+
+    def stream(
+        self,
+        prompt: str | None = None,
+        *,
+        timeout: float | None = None,
+        request_id: str | None = None,
+        **options: Any,
+    ) -> AsyncStream[generation_pb2.GenerateStreamResponse]:
+        """An async iterator of events; call .cancel() on it to stop generation."""
+        request = generation_pb2.GenerateStreamRequest(input=build_input(prompt, **options))
+        call = self.generation.GenerateStream(
+            request,
+            timeout=timeout or self.timeout,
+            metadata=call_metadata(self.metadata, self.api_key, request_id),
+        )
+        return AsyncStream(call)
+
+    async def tokenize(self, text: str, *, model: str = "") -> generation_pb2.TokenizeResponse:
+        return await self._unary(
+            self.generation.Tokenize, generation_pb2.TokenizeRequest(model=model, text=text)
+        )
+
+    # ModelService
+
+    async def list_models(self) -> model_pb2.ListModelsResponse:
+        return await self._unary(self.models.ListModels, model_pb2.ListModelsRequest())
+
+    async def get_model(self, name: str) -> model_pb2.Model:
+        return (await self._unary(self.models.GetModel, model_pb2.GetModelRequest(name=name))).model
+
+    async def load_model(
+        self,
+        name: str,
+        version: str,
+        *,
+        source: str = "",
+        backend: str = "",
+        metrics: Mapping[str, float] | None = None,
+        timeout: float | None = None,
+    ) -> model_pb2.Model:
+        """Loads a version with no traffic; give it traffic with set_traffic_split or promote."""
+        request = messages.load_model(name, version, source, backend, metrics)
+        return (await self._unary(self.models.LoadModel, request, timeout)).model
+
+    async def unload_model(
+        self, name: str, version: str, *, drain_timeout_s: float | None = None, timeout: float | None = None
+    ) -> int:
+        """Unloads a version once its calls have finished; returns how many it waited for."""
+        request = messages.unload_model(name, version, drain_timeout_s)
+        return (await self._unary(self.models.UnloadModel, request, timeout)).drained_calls
+
+    async def set_traffic_split(
+        self, name: str, weights: Mapping[str, int], *, sticky: bool = False
+    ) -> model_pb2.Model:
+        """Shares of traffic per version, e.g. {"1.0.0": 95, "1.1.0": 5}."""
+        request = messages.set_traffic_split(name, weights, sticky)
+        return (await self._unary(self.models.SetTrafficSplit, request)).model
+
+    async def promote_model_version(self, name: str, version: str) -> model_pb2.Model:
+        request = model_pb2.PromoteModelVersionRequest(name=name, version=version)
+        return (await self._unary(self.models.PromoteModelVersion, request)).model
+
+    async def rollback_traffic_split(self, name: str) -> model_pb2.Model:
+        request = model_pb2.RollbackTrafficSplitRequest(name=name)
+        return (await self._unary(self.models.RollbackTrafficSplit, request)).model
+
+    # UserService
+
+    async def create_user(self, name: str, *, age: int = 0, admin: bool = False) -> user_pb2.User:
+        request = user_pb2.CreateUserRequest(name=name, age=age, admin=admin)
+        return (await self._unary(self.users.CreateUser, request)).user
+
+    async def get_user(self, user_id: str) -> user_pb2.User:
+        return (await self._unary(self.users.GetUser, user_pb2.GetUserRequest(user_id=user_id))).user
+
+    async def update_user(
+        self, user_id: str, *, name: str | None = None, age: int | None = None
+    ) -> user_pb2.User:
+        """Changes only the fields given."""
+        request = messages.update_user(user_id, name, age)
+        return (await self._unary(self.users.UpdateUser, request)).user
+
+    async def delete_user(self, user_id: str) -> None:
+        await self._unary(self.users.DeleteUser, user_pb2.DeleteUserRequest(user_id=user_id))
+
+    async def list_users(self, *, page_size: int = 0, page_token: str = "") -> user_pb2.ListUsersResponse:
+        """One page; `next_page_token` is empty on the last. `iter_users` walks every page."""
+        request = user_pb2.ListUsersRequest(page=messages.page(page_size, page_token))
+        return await self._unary(self.users.ListUsers, request)
+
+    async def iter_users(self, *, page_size: int = 0) -> AsyncIterator[user_pb2.User]:
+        token = ""
+        while True:
+            page = await self.list_users(page_size=page_size, page_token=token)
+            for user in page.users:
+                yield user
+            token = page.next_page_token
+            if not token:
+                return
+
+    async def create_api_key(self, user_id: str, *, label: str = "") -> user_pb2.CreateApiKeyResponse:
+        """The key's record and its secret: the only time the secret is shown."""
+        request = user_pb2.CreateApiKeyRequest(user_id=user_id, label=label)
+        return await self._unary(self.users.CreateApiKey, request)
+
+    async def list_api_keys(self, user_id: str) -> list[user_pb2.ApiKey]:
+        request = user_pb2.ListApiKeysRequest(user_id=user_id)
+        return list((await self._unary(self.users.ListApiKeys, request)).keys)
+
+    async def revoke_api_key(self, key_id: str) -> None:
+        await self._unary(self.users.RevokeApiKey, user_pb2.RevokeApiKeyRequest(key_id=key_id))
+
+    # ToolService
+
+    async def register_tool(self, tool: tool_pb2.Tool | Mapping[str, Any]) -> tool_pb2.Tool:
+        """Registers an HTTP tool: a Tool (see `messages.http_tool`) or its JSON form as a dict."""
+        request = tool_pb2.RegisterToolRequest(tool=messages.tool(tool))
+        return (await self._unary(self.tools.RegisterTool, request)).tool
+
+    async def list_tools(self) -> list[tool_pb2.Tool]:
+        return list((await self._unary(self.tools.ListTools, tool_pb2.ListToolsRequest())).tools)
+
+    async def get_tool(self, name: str) -> tool_pb2.Tool:
+        return (await self._unary(self.tools.GetTool, tool_pb2.GetToolRequest(name=name))).tool
+
+    async def delete_tool(self, name: str) -> None:
+        await self._unary(self.tools.DeleteTool, tool_pb2.DeleteToolRequest(name=name))
+
+    async def invoke_tool(
+        self, name: str, arguments: Mapping[str, Any] | str, *, timeout: float | None = None
+    ) -> tool_pb2.InvokeToolResponse:
+        """Runs a tool as the model would; a failing tool gives `error`, not an exception."""
+        return await self._unary(self.tools.InvokeTool, messages.invoke_tool(name, arguments), timeout)
+
+    # MemoryService
+
+    async def get_session(self, session_id: str) -> memory_pb2.Session:
+        request = memory_pb2.GetSessionRequest(session_id=session_id)
+        return (await self._unary(self.memory.GetSession, request)).session
+
+    async def list_sessions(
+        self, *, page_size: int = 0, page_token: str = ""
+    ) -> memory_pb2.ListSessionsResponse:
+        request = memory_pb2.ListSessionsRequest(page=messages.page(page_size, page_token))
+        return await self._unary(self.memory.ListSessions, request)
+
+    async def iter_sessions(self, *, page_size: int = 0) -> AsyncIterator[memory_pb2.Session]:
+        token = ""
+        while True:
+            page = await self.list_sessions(page_size=page_size, page_token=token)
+            for session in page.sessions:
+                yield session
+            token = page.next_page_token
+            if not token:
+                return
+
+    async def delete_session(self, session_id: str) -> None:
+        await self._unary(self.memory.DeleteSession, memory_pb2.DeleteSessionRequest(session_id=session_id))
+
+    async def add_knowledge(
+        self, text: str, *, metadata: Mapping[str, str] | None = None
+    ) -> memory_pb2.KnowledgeEntry:
+        return (await self._unary(self.memory.AddKnowledge, messages.add_knowledge(text, metadata))).entry
+
+    async def search_knowledge(self, query: str, *, limit: int = 0) -> list[memory_pb2.KnowledgeMatch]:
+        request = memory_pb2.SearchKnowledgeRequest(query=query, limit=limit)
+        return list((await self._unary(self.memory.SearchKnowledge, request)).matches)
+
+    async def delete_knowledge(self, entry_id: str) -> None:
+        await self._unary(self.memory.DeleteKnowledge, memory_pb2.DeleteKnowledgeRequest(entry_id=entry_id))
+
+    # grpc.health.v1.Health
+
+    async def health(self, service: str = "") -> health_pb2.HealthCheckResponse.ServingStatus.ValueType:
+        """SERVING or NOT_SERVING; "" = the process is live, a service name = it is ready."""
+        request = health_pb2.HealthCheckRequest(service=service)
+        return (await self._unary(self._health.Check, request)).status
