@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import random
 import time
 import uuid
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from autoglm_core.backends.base import Backend, BackendRequest, ModelInfo, SamplingConfig, TokenChunk
-from autoglm_core.errors import BackendFailure, InvalidArgument
+from autoglm_core.errors import BackendFailure, FieldViolation, InvalidArgument
 from autoglm_core.generation.conversation import Conversation, ConversationBuilder, Recalled
 from autoglm_core.generation.decoding import TurnDecoder
 from autoglm_core.generation.types import (
@@ -39,6 +40,8 @@ from autoglm_core.reasoning.prompted import add_cot_instruction
 from autoglm_core.reasoning.think_parser import prompt_opens_reasoning, split_reasoning_steps
 from autoglm_core.registry.models import ModelRegistry
 from autoglm_core.scheduling.admission import AdmissionController
+from autoglm_core.structured.compiler import CompiledFormat, GrammarCompiler
+from autoglm_core.structured.turns import document_complete, reasoning_mode
 from autoglm_core.telemetry import SPAN_GENERATE, traced_stream
 from autoglm_core.tools.agent import (
     PendingCall,
@@ -66,6 +69,8 @@ class _Prepared:
     tool_mode: ToolMode = "native"
     # The built conversation (template, memory): its turn is stored in the session at the end.
     conversation: Conversation | None = None
+    # The request's response_format compiled for this model; None: free text.
+    response: CompiledFormat | None = None
 
 
 REASONING_END = "\n</think>\n\n"
@@ -87,6 +92,8 @@ class _Progress:
     # Token ids of the current turn, and whether it was cut because reasoning used up its budget.
     turn_ids: list[int] = field(default_factory=list)
     reasoning_cut: bool = False
+    # A response_format was asked for and the last turn's answer is not a whole document of it.
+    incomplete: bool = False
 
 
 class Engine:
@@ -99,6 +106,7 @@ class Engine:
         monitor: GenerationMonitor | None = None,
         tools: ToolBox | None = None,
         conversation: ConversationBuilder | None = None,
+        structured: GrammarCompiler | None = None,
     ) -> None:
         self.registry = registry
         # Prompt templates, session history and knowledge; the default passes messages through.
@@ -108,6 +116,8 @@ class Engine:
         self.tools = tools
         # Counts, times and traces every request (metrics, watchdog and unload draining read it).
         self.monitor = monitor or GenerationMonitor()
+        # Compiles response formats once per (format, tokenizer), off the event loop.
+        self.structured = structured or GrammarCompiler()
 
     async def generate(self, params: GenerationParams) -> GenerationResult:
         text: list[str] = []
@@ -128,14 +138,16 @@ class Engine:
                     finished = event
         assert finished is not None, "stream() always ends with Finished"
         joined_reasoning = "".join(reasoning).strip()
+        answer = "".join(text).strip()
         return GenerationResult(
             request_id=params.request_id,
-            text="".join(text).strip(),
+            text=answer,
             reasoning=joined_reasoning,
             reasoning_steps=split_reasoning_steps(joined_reasoning),
             tool_calls=calls,
             finished=finished,
             logprobs=logprobs,
+            parsed=_parsed(params, answer, finished),
         )
 
     def stream(self, params: GenerationParams) -> AsyncGenerator[GenerationEvent, None]:
@@ -149,6 +161,7 @@ class Engine:
         check_params(params)
         recalled = await self.conversation.recall(params)
         prepared = self._prepare(params, recalled)
+        prepared.response = await self._compile_format(params, prepared)
         # From here the chosen version counts this call as in flight: an unload waits for it.
         with self.monitor.request(prepared.backend, params.request_id, started) as watch:
             slot = self.admission.slot(params.priority, params.deadline)
@@ -217,6 +230,22 @@ class Engine:
             tool_mode=tool_mode,
             conversation=conversation,
         )
+
+    async def _compile_format(self, params: GenerationParams, prepared: _Prepared) -> CompiledFormat | None:
+        fmt, backend = params.response_format, prepared.backend
+        if fmt is None or not fmt.constrained:
+            return None
+        if prepared.tools and prepared.tool_mode == "native":
+            # The document's grammar would forbid the model's own call markup.
+            raise InvalidArgument.one(
+                "response_format", "cannot be combined with allowed_tools on a model that calls tools itself"
+            )
+        try:
+            return await self.structured.compile(fmt, backend.tokenizer, backend.info.eos_token_ids)
+        except InvalidArgument as error:
+            raise InvalidArgument(
+                [FieldViolation(f"response_format.{v.field}", v.description) for v in error.violations]
+            ) from None
 
     def _tools_for(self, params: GenerationParams, backend: Backend) -> tuple[list[ToolSpec], ToolMode]:
         """The request's allowed tools (unknown names are InvalidArgument) and how the model takes them."""
@@ -326,10 +355,16 @@ class Engine:
         room = info.context_length - len(prepared.prompt_ids)
         progress.reason = FinishReason.LENGTH
         if min(budget, room) < 1:
+            progress.incomplete = prepared.response is not None
             return
         if progress.limit_at is not None and time.monotonic() >= progress.limit_at:
             progress.reason = FinishReason.TIME_LIMIT  # spent by the tools of the previous turn
             return
+        mode = reasoning_mode(
+            starts_in_reasoning=prepared.starts_in_reasoning,
+            thinking=params.thinking,
+            reasoned_before=progress.reasoning_tokens > 0,
+        )
         request = BackendRequest(
             # The same id on every turn: it names the client's request in the monitor and logs.
             request_id=params.request_id,
@@ -341,6 +376,7 @@ class Engine:
             ),
             want_logprobs=params.want_logprobs,
             priority=params.priority,
+            constraint=prepared.response.constraint(mode) if prepared.response else None,
         )
         progress.prompt_tokens += len(prepared.prompt_ids)
         progress.turn_ids, progress.reasoning_cut = [], False
@@ -367,6 +403,9 @@ class Engine:
             yield event
         progress.reasoning_tokens += decoder.reasoning_tokens
         progress.stop_sequence = decoder.stop_sequence or ""
+        if prepared.response is not None:  # a stop string can only match inside the document
+            whole = document_complete(prepared.response, mode, progress.turn_ids)
+            progress.incomplete = progress.reason == FinishReason.STOP_SEQUENCE or not whole
 
     async def _execute(
         self, calls: list[PendingCall], prepared: _Prepared, progress: _Progress
@@ -468,6 +507,7 @@ def _finished(prepared: _Prepared, progress: _Progress, queue_s: float) -> Finis
         ),
         seed=prepared.sampling.seed,
         stop_sequence=progress.stop_sequence,
+        incomplete=progress.incomplete,
     )
 
 
@@ -507,3 +547,14 @@ def _resolve_sampling(params: GenerationParams, info: ModelInfo, prompt_tokens: 
         seed=seed,
         repetition_penalty=params.repetition_penalty or defaults.repetition_penalty,
     )
+
+
+def _parsed(params: GenerationParams, answer: str, finished: Finished) -> Any:
+    """The answer of a complete JSON response_format as a Python value."""
+    fmt = params.response_format
+    if fmt is None or not fmt.is_json or finished.incomplete:
+        return None
+    try:
+        return json.loads(answer)
+    except json.JSONDecodeError:  # the runtime did not apply the constraint
+        return None
