@@ -34,6 +34,8 @@ class GrammarConstraint:
         self._in_reasoning = open_reasoning
         # The tail of the reasoning so far, long enough to see a closing tag split across tokens.
         self._reasoning_tail = b""
+        # Before the document's first byte: whitespace is let go (the content parser drops it too).
+        self._at_start = True
         self.tokens_accepted = 0
 
     @property
@@ -59,6 +61,8 @@ class GrammarConstraint:
         self.tokens_accepted += 1
         if self._in_reasoning:
             self._see_reasoning(self._vocabulary.decode_bytes([token_id]))
+        elif self._at_start:
+            self._start_document(self._vocabulary.decode_bytes([token_id]), token_id)
         else:
             self._matcher.consume_token(token_id)
 
@@ -81,8 +85,18 @@ class GrammarConstraint:
             self._reasoning_tail = text[-(len(REASONING_END) - 1) :]
             return
         self._in_reasoning = False
-        # What the same token wrote after the tag belongs to the document (whitespace before it
-        # does not: the reasoning parser drops it too).
-        rest = text[end + len(REASONING_END) :].lstrip(_WHITESPACE)
-        if rest:
-            self._matcher.consume_tokens(self._vocabulary.tokenize_bytes(rest))
+        rest = text[end + len(REASONING_END) :]
+        if rest:  # the same token went on past the tag
+            self._start_document(rest, None)
+
+    def _start_document(self, data: bytes, token_id: int | None) -> None:
+        """Feeds the first bytes of the document, without the whitespace before them. The mask never
+        offers that whitespace; it is let go for a turn replayed as the model wrote it."""
+        text = data.lstrip(_WHITESPACE)
+        if not text:
+            return
+        self._at_start = False
+        if text == data and token_id is not None:
+            self._matcher.consume_token(token_id)
+        else:
+            self._matcher.consume_tokens(self._vocabulary.tokenize_bytes(text))

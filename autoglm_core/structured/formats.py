@@ -51,7 +51,8 @@ class ResponseFormat:
     """One response format. Only the fields of its kind are set; `text` constrains nothing."""
 
     kind: FormatKind = FormatKind.TEXT
-    # JSON_SCHEMA: the schema as canonical JSON text (sorted keys), so equal schemas share a cache entry.
+    # JSON_SCHEMA: the schema as compact JSON text, so equal schemas share a cache entry (key order is
+    # kept: properties are generated in the schema's order).
     schema_json: str = ""
     # JSON_SCHEMA: reject keywords the library cannot enforce (else they are ignored).
     strict: bool = True
@@ -86,7 +87,7 @@ class ResponseFormat:
                 raise InvalidArgument.one("json_schema.schema", f"not valid JSON: {error}") from None
         if not isinstance(schema, dict):
             raise InvalidArgument.one("json_schema.schema", "must be a JSON object")
-        text = json.dumps(schema, sort_keys=True, ensure_ascii=False)
+        text = json.dumps(schema, ensure_ascii=False, separators=(",", ":"))
         return ResponseFormat(FormatKind.JSON_SCHEMA, schema_json=text, strict=strict)
 
 
