@@ -66,6 +66,13 @@ class GrammarConstraint:
         else:
             self._matcher.consume_token(token_id)
 
+    def accept_bytes(self, data: bytes) -> None:
+        """Advances past text that arrived inside another token (e.g. after a tag)."""
+        if self._at_start:
+            self._start_document(data, None)
+        else:
+            self._matcher.consume_tokens(self._vocabulary.tokenize_bytes(data))
+
     def is_finished(self) -> bool:
         return not self._in_reasoning and self._matcher.is_stopped()
 
