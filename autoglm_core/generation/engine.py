@@ -39,8 +39,11 @@ from autoglm_core.health.monitor import GenerationMonitor
 from autoglm_core.reasoning.prompted import add_cot_instruction
 from autoglm_core.reasoning.think_parser import prompt_opens_reasoning, split_reasoning_steps
 from autoglm_core.registry.models import ModelRegistry
+from autoglm_core.runtime.constraint import TokenConstraint
 from autoglm_core.scheduling.admission import AdmissionController
 from autoglm_core.structured.compiler import CompiledFormat, GrammarCompiler
+from autoglm_core.structured.constraint import ReasoningMode
+from autoglm_core.structured.tools import ToolCallConstraint, compile_tool_calls
 from autoglm_core.structured.turns import document_complete, reasoning_mode
 from autoglm_core.telemetry import SPAN_GENERATE, traced_stream
 from autoglm_core.tools.agent import (
@@ -53,6 +56,7 @@ from autoglm_core.tools.agent import (
     unrun_record,
     with_router_context,
 )
+from autoglm_core.tools.parsers import HermesToolCallParser
 from autoglm_core.tools.registry import ToolSpec
 
 
@@ -71,6 +75,8 @@ class _Prepared:
     conversation: Conversation | None = None
     # The request's response_format compiled for this model; None: free text.
     response: CompiledFormat | None = None
+    # The call-block grammar of the request's tools (native Hermes calls); None: calls unconstrained.
+    tool_calls: CompiledFormat | None = None
 
 
 REASONING_END = "\n</think>\n\n"
@@ -162,6 +168,7 @@ class Engine:
         recalled = await self.conversation.recall(params)
         prepared = self._prepare(params, recalled)
         prepared.response = await self._compile_format(params, prepared)
+        prepared.tool_calls = await self._compile_tool_calls(prepared)
         # From here the chosen version counts this call as in flight: an unload waits for it.
         with self.monitor.request(prepared.backend, params.request_id, started) as watch:
             slot = self.admission.slot(params.priority, params.deadline)
@@ -246,6 +253,18 @@ class Engine:
             raise InvalidArgument(
                 [FieldViolation(f"response_format.{v.field}", v.description) for v in error.violations]
             ) from None
+
+    async def _compile_tool_calls(self, prepared: _Prepared) -> CompiledFormat | None:
+        """Native calls in the Hermes format get their arguments constrained to each tool's schema."""
+        if not prepared.tools or prepared.tool_mode != "native" or self.tools is None:
+            return None
+        if not isinstance(self.tools.parser_for(prepared.backend, prepared.tools), HermesToolCallParser):
+            return None
+        schemas = {spec.name: spec.parameters for spec in prepared.tools}
+        backend = prepared.backend
+        return await compile_tool_calls(
+            self.structured, schemas, backend.tokenizer, backend.info.eos_token_ids
+        )
 
     def _tools_for(self, params: GenerationParams, backend: Backend) -> tuple[list[ToolSpec], ToolMode]:
         """The request's allowed tools (unknown names are InvalidArgument) and how the model takes them."""
@@ -376,7 +395,7 @@ class Engine:
             ),
             want_logprobs=params.want_logprobs,
             priority=params.priority,
-            constraint=prepared.response.constraint(mode) if prepared.response else None,
+            constraint=_constraint(prepared, mode),
         )
         progress.prompt_tokens += len(prepared.prompt_ids)
         progress.turn_ids, progress.reasoning_cut = [], False
@@ -424,6 +443,13 @@ class Engine:
             tools=_template_tools(prepared.tools, prepared.tool_mode),
         )
         return prepared.backend.tokenizer.encode(text), prompt_opens_reasoning(text)
+
+
+def _constraint(prepared: _Prepared, mode: ReasoningMode) -> TokenConstraint | None:
+    """What limits the turn's tokens: the response format, else the tools' call blocks, else nothing."""
+    if prepared.response is not None:
+        return prepared.response.constraint(mode)
+    return ToolCallConstraint(prepared.tool_calls) if prepared.tool_calls is not None else None
 
 
 def _over_thinking_budget(params: GenerationParams, decoder: TurnDecoder, progress: _Progress) -> bool:

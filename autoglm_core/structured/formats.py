@@ -24,7 +24,7 @@ MAX_FORMAT_CHARS = 64_000
 MAX_CHOICES = 256
 
 # One canonical JSON layout: small models left free to put whitespace anywhere may never stop.
-_JSON_LAYOUT: JsonCompileOptions = {
+JSON_LAYOUT: JsonCompileOptions = {
     "whitespace_flexible": False,
     "item_separator": ", ",
     "key_separator": ": ",
@@ -95,9 +95,9 @@ def grammar_text(fmt: ResponseFormat) -> str:
     """The llguidance grammar for a constrained format. InvalidArgument names the field, relative to
     the response format (`regex.pattern`, `choice.choices[2]`), that cannot be used."""
     if fmt.kind == FormatKind.JSON_OBJECT:
-        return llguidance.LLMatcher.grammar_from_json_schema({"type": "object"}, defaults=_JSON_LAYOUT)
+        return llguidance.LLMatcher.grammar_from_json_schema({"type": "object"}, defaults=JSON_LAYOUT)
     if fmt.kind == FormatKind.JSON_SCHEMA:
-        options: JsonCompileOptions = {**_JSON_LAYOUT, "lenient": not fmt.strict}
+        options: JsonCompileOptions = {**JSON_LAYOUT, "lenient": not fmt.strict}
         return llguidance.LLMatcher.grammar_from_json_schema(fmt.schema_json, overrides=options)
     if fmt.kind == FormatKind.REGEX:
         if not fmt.pattern:

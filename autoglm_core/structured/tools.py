@@ -10,15 +10,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Mapping
+import logging
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import llguidance
 
-from autoglm_core.structured.compiler import CompiledFormat
+from autoglm_core.backends.base import ChatTokenizer
+from autoglm_core.errors import FailedPrecondition, InvalidArgument, ResourceExhausted
+from autoglm_core.structured.compiler import CompiledFormat, GrammarCompiler
 from autoglm_core.structured.constraint import GrammarConstraint
-from autoglm_core.structured.formats import FormatKind, ResponseFormat
+from autoglm_core.structured.formats import JSON_LAYOUT, FormatKind, ResponseFormat
+from autoglm_core.structured.vocabulary import vocabulary_for
+
+log = logging.getLogger(__name__)
 
 CALL_OPEN = b"<tool_call>"
 NO_TOOL = "none"
@@ -39,8 +46,27 @@ def hermes_call_format(
     for i, (name, schema) in enumerate(tools.items()):
         head = json.dumps(f'{{"name": {json.dumps(name)}, "arguments": ')
         rules.append(f'call_{i}: {head} args_{i} "}}"')
-        rules.append(f"args_{i}: %json {json.dumps(_object_schema(schema))}")
+        # Lenient: a keyword the library cannot enforce in a tool's schema must not stop its calls.
+        options = {"lenient": True, **JSON_LAYOUT}
+        rules.append(f"args_{i}: %json {json.dumps({**_object_schema(schema), 'x-guidance': options})}")
     return ResponseFormat(FormatKind.GRAMMAR, grammar="\n".join(rules))
+
+
+async def compile_tool_calls(
+    compiler: GrammarCompiler,
+    tools: Mapping[str, dict[str, Any]],
+    tokenizer: ChatTokenizer,
+    eos_ids: Sequence[int],
+) -> CompiledFormat | None:
+    """The compiled call-block grammar of a request's tools; None when a schema cannot be compiled
+    (the calls are then parsed and checked after the fact, as without constraints)."""
+    try:
+        vocabulary = await asyncio.to_thread(vocabulary_for, tokenizer, eos_ids)
+        fmt = hermes_call_format(tools, close_tag_for(vocabulary))
+        return await compiler.compile(fmt, tokenizer, eos_ids)
+    except (InvalidArgument, ResourceExhausted, FailedPrecondition) as error:
+        log.warning("tool calls stay unconstrained: %s", error)
+        return None
 
 
 def close_tag_for(vocabulary: llguidance.LLTokenizer, tag: str = "</tool_call>") -> str:

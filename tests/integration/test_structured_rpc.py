@@ -18,7 +18,11 @@ from grpc_status import rpc_status
 
 from autoglm.v1 import common_pb2, generation_pb2
 from autoglm_client import build_response_format
+from autoglm_core.backends.base import BackendRequest
 from autoglm_core.backends.mock import MockBehaviour
+from autoglm_core.runtime.constraint import TokenConstraint
+from autoglm_core.structured.constraint import GrammarConstraint
+from autoglm_core.structured.tools import ToolCallConstraint
 from tests.conftest import RunningServer, start_mock_server
 
 PERSON = {
@@ -168,3 +172,27 @@ def test_the_client_takes_dicts_pydantic_models_and_messages() -> None:
     assert build_response_format(message) is message
     with pytest.raises(TypeError):
         build_response_format("a string")  # type: ignore[arg-type]
+
+
+async def test_the_backend_gets_each_request_its_constraint() -> None:
+    """What the runtime's sampler will apply: the format's grammar, or the tools' call blocks."""
+    running = await _scripted('{"name": "Ada", "age": 36}', "free text", "no call")
+    seen: list[Any] = []
+    original = running.backend.reply_text
+
+    def reply(request: BackendRequest) -> str:
+        seen.append(request.constraint)
+        return original(request)
+
+    running.backend.reply_text = reply  # type: ignore[method-assign]
+    try:
+        await running.client.generate("x", response_format=PERSON)
+        await running.client.generate("x")
+        await running.client.generate("x", allowed_tools=["get_time"])
+    finally:
+        await running.client.close()
+        await running.server.stop(grace_s=0)
+    schema, free, tools = seen
+    assert isinstance(schema, GrammarConstraint) and isinstance(schema, TokenConstraint)
+    assert free is None
+    assert isinstance(tools, ToolCallConstraint) and isinstance(tools, TokenConstraint)
