@@ -248,7 +248,8 @@ class Engine:
                 "response_format", "cannot be combined with allowed_tools on a model that calls tools itself"
             )
         try:
-            return await self.structured.compile(fmt, backend.tokenizer, backend.info.eos_token_ids)
+            eos_ids = backend.info.eos_token_ids
+            return await self.structured.compile(fmt, backend.tokenizer, eos_ids, reasoning=params.thinking)
         except InvalidArgument as error:
             raise InvalidArgument(
                 [FieldViolation(f"response_format.{v.field}", v.description) for v in error.violations]

@@ -45,11 +45,16 @@ class CompiledFormat:
     format: ResponseFormat
     vocabulary: llguidance.LLTokenizer
     _plain: llguidance.LLMatcher
-    _with_reasoning: llguidance.LLMatcher
+    # The grammar behind an optional reasoning block; compiled only for requests that think.
+    _with_reasoning: llguidance.LLMatcher | None = None
 
     def constraint(self, reasoning: ReasoningMode = "none") -> GrammarConstraint:
         """A fresh constraint for one request's turn."""
-        source = self._with_reasoning if reasoning == "optional" else self._plain
+        source = self._plain
+        if reasoning == "optional":
+            if self._with_reasoning is None:
+                raise ValueError("compiled without reasoning=True")
+            source = self._with_reasoning
         return GrammarConstraint(source.deep_copy(), self.vocabulary, open_reasoning=reasoning == "open")
 
 
@@ -68,22 +73,29 @@ class GrammarCompiler:
         self.timeout_s = timeout_s
         self.max_chars = max_chars
         self.limits = limits or llguidance.LLParserLimits()
-        self._cache: OrderedDict[tuple[ResponseFormat, int], tuple[Any, CompiledFormat]] = OrderedDict()
+        # (format, tokenizer id, with reasoning) -> (weak reference to the tokenizer, compiled)
+        self._cache: OrderedDict[tuple[ResponseFormat, int, bool], tuple[Any, CompiledFormat]] = OrderedDict()
         self._lock = threading.Lock()
         self.compiled = 0  # cache misses, for tests and metrics
 
     async def compile(
-        self, fmt: ResponseFormat, tokenizer: ChatTokenizer, eos_ids: Sequence[int]
+        self,
+        fmt: ResponseFormat,
+        tokenizer: ChatTokenizer,
+        eos_ids: Sequence[int],
+        *,
+        reasoning: bool = False,
     ) -> CompiledFormat:
-        """The compiled format, from the cache or compiled in a worker thread within the timeout."""
+        """The compiled format, from the cache or compiled in a worker thread within the timeout;
+        `reasoning`: also for turns where the model may open a reasoning block first."""
         if fmt.size > self.max_chars:
             raise ResourceExhausted(
                 f"response_format is {fmt.size} characters; the limit is {self.max_chars}"
             )
-        cached = self._cached(fmt, tokenizer)
+        cached = self._cached(fmt, tokenizer, reasoning)
         if cached is not None:
             return cached
-        work = asyncio.to_thread(self.compile_sync, fmt, tokenizer, eos_ids)
+        work = asyncio.to_thread(self.compile_sync, fmt, tokenizer, eos_ids, reasoning=reasoning)
         try:
             return await asyncio.wait_for(work, self.timeout_s)
         except TimeoutError:
@@ -92,27 +104,36 @@ class GrammarCompiler:
             ) from None
 
     def compile_sync(
-        self, fmt: ResponseFormat, tokenizer: ChatTokenizer, eos_ids: Sequence[int]
+        self,
+        fmt: ResponseFormat,
+        tokenizer: ChatTokenizer,
+        eos_ids: Sequence[int],
+        *,
+        reasoning: bool = False,
     ) -> CompiledFormat:
         """Compiles on the calling thread (no timeout) and caches the result."""
-        cached = self._cached(fmt, tokenizer)
+        cached = self._cached(fmt, tokenizer, reasoning)
         if cached is not None:
             return cached
         vocabulary = vocabulary_for(tokenizer, eos_ids)
         grammar = grammar_text(fmt)
         plain = self._matcher(fmt, vocabulary, grammar)
         _check_can_match(fmt, plain)
-        with_reasoning = self._matcher(fmt, vocabulary, _with_optional_reasoning(grammar))
+        with_reasoning = (
+            self._matcher(fmt, vocabulary, _with_optional_reasoning(grammar)) if reasoning else None
+        )
         compiled = CompiledFormat(fmt, vocabulary, plain, with_reasoning)
         with self._lock:
             self.compiled += 1
-            self._cache[(fmt, id(tokenizer))] = (weakref.ref(tokenizer), compiled)
+            self._cache[(fmt, id(tokenizer), reasoning)] = (weakref.ref(tokenizer), compiled)
             while len(self._cache) > self.max_entries:
                 self._cache.popitem(last=False)
         return compiled
 
-    def _cached(self, fmt: ResponseFormat, tokenizer: ChatTokenizer) -> CompiledFormat | None:
-        key = (fmt, id(tokenizer))
+    def _cached(
+        self, fmt: ResponseFormat, tokenizer: ChatTokenizer, reasoning: bool
+    ) -> CompiledFormat | None:
+        key = (fmt, id(tokenizer), reasoning)
         with self._lock:
             entry = self._cache.get(key)
             # The id of a freed tokenizer may be reused by another: the weak reference tells.
@@ -124,11 +145,6 @@ class GrammarCompiler:
     def _matcher(
         self, fmt: ResponseFormat, vocabulary: llguidance.LLTokenizer, grammar: str
     ) -> llguidance.LLMatcher:
-        is_error, messages = llguidance.LLMatcher.validate_grammar_with_warnings(
-            grammar, vocabulary, limits=self.limits
-        )
-        if is_error:
-            raise _compile_error(fmt, messages[0])
         matcher = llguidance.LLMatcher(vocabulary, grammar, log_level=0, limits=self.limits)
         if matcher.is_error():
             raise _compile_error(fmt, matcher.get_error())

@@ -60,7 +60,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "type": "object",
         "properties": {
             "temperature": {"type": "number", "minimum": -50, "maximum": 60},
-            "ratio": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+            "ratio": {"type": "number", "minimum": 0, "maximum": 1},
             "year": {"type": "integer", "minimum": 1900, "maximum": 2100},
         },
         "required": ["temperature", "ratio", "year"],

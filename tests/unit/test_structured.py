@@ -30,8 +30,10 @@ PERSON = {
 }
 
 
-def compile_now(fmt: ResponseFormat, compiler: GrammarCompiler | None = None) -> CompiledFormat:
-    return asyncio.run((compiler or GrammarCompiler()).compile(fmt, TOKENIZER, [EOS_ID]))
+def compile_now(
+    fmt: ResponseFormat, compiler: GrammarCompiler | None = None, *, reasoning: bool = False
+) -> CompiledFormat:
+    return asyncio.run((compiler or GrammarCompiler()).compile(fmt, TOKENIZER, [EOS_ID], reasoning=reasoning))
 
 
 def allowed(constraint: TokenConstraint, size: int = VOCAB_SIZE) -> set[int]:
@@ -204,13 +206,16 @@ def test_reasoning_that_never_closes_is_not_a_document() -> None:
 
 
 def test_optional_reasoning_may_come_first_or_not_at_all() -> None:
-    compiled = compile_now(ResponseFormat(FormatKind.CHOICE, choices=("yes", "no")))
+    compiled = compile_now(ResponseFormat(FormatKind.CHOICE, choices=("yes", "no")), reasoning=True)
     thinking = compiled.constraint("optional")
     walk(thinking, "<think>\nIt is no, or yes?\n</think>\n\nyes")
     assert thinking.is_complete()
     direct = compiled.constraint("optional")
     walk(direct, "no")
     assert direct.is_complete()
+    # The reasoning variant is compiled only when asked for (it costs several times the plain one).
+    with pytest.raises(ValueError):
+        compile_now(ResponseFormat(FormatKind.CHOICE, choices=("yes", "no"))).constraint("optional")
 
 
 def test_the_reasoning_mode_of_a_turn() -> None:
