@@ -233,7 +233,8 @@ async def bench_throughput(args: argparse.Namespace) -> dict[str, Any]:
     for streams in args.concurrency:
         await run(streams, False)  # warm-up at this batch size
         free, constrained = await run(streams, False), await run(streams, True)
-        cost = 1 - constrained["tok_s"] / free["tok_s"]
+        # Without a sampler that applies the constraint, both runs are free: no cost to report.
+        cost = 1 - constrained["tok_s"] / free["tok_s"] if constrained["constraint_applied"] else None
         runs.append({"free": free, "constrained": constrained, "cost": cost})
     await backend.close()
     return {"runs": runs, "new_tokens": args.new_tokens}

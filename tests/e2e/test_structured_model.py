@@ -208,3 +208,20 @@ def test_a_cut_document_reports_incomplete(compiler: GrammarCompiler, tokenizer:
     assert isinstance(row.constraint, GrammarConstraint)
     assert len(row.output_ids) == 6 and not row.constraint.is_complete()
     assert text.startswith('{"place": {')  # a prefix of a valid document
+
+
+def test_constrained_and_free_requests_share_a_batch(
+    compiler: GrammarCompiler, tokenizer: HFChatTokenizer
+) -> None:
+    """Masks are per request: free rows decode exactly as they do alone, constrained rows stay valid."""
+    compiled = _compile(compiler, ResponseFormat.json_schema(SCHEMAS["flat"]), tokenizer)
+    question = _prompt(tokenizer, "Who was Ada Lovelace?")
+    alone = Row(question, None)
+    _run([alone], tokenizer, max_new_tokens=12)
+    mixed = [Row(question, compiled.constraint()), Row(question, None), Row(question, compiled.constraint())]
+    _run(mixed, tokenizer, max_new_tokens=12)
+    # (The first tokens: batched float sums may differ in the last bits from a batch of one.)
+    assert mixed[1].output_ids[:4] == alone.output_ids[:4]
+    assert not tokenizer.decode(mixed[1].output_ids).startswith("{")
+    for row in (mixed[0], mixed[2]):
+        assert tokenizer.decode(row.output_ids).startswith('{"name": "')
