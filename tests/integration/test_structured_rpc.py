@@ -196,3 +196,36 @@ async def test_the_backend_gets_each_request_its_constraint() -> None:
     assert isinstance(schema, GrammarConstraint) and isinstance(schema, TokenConstraint)
     assert free is None
     assert isinstance(tools, ToolCallConstraint) and isinstance(tools, TokenConstraint)
+
+
+async def test_thinking_then_json_and_the_budget_still_holds() -> None:
+    """The mock's template opens <think>: the reasoning is free, the document after it is judged;
+    a budget cut closes the reasoning and the next turn's answer is the document."""
+    reasoning = 'I should answer {"name": ...} with the age.'
+    running = await _scripted(
+        f"\n{reasoning}\n</think>\n\n" + '{"name": "Ada", "age": 36}',
+        "thinking on and on and on and on and on",
+        '{"name": "Bo", "age": 7}',
+    )
+    seen: list[Any] = []
+    original = running.backend.reply_text
+
+    def reply(request: BackendRequest) -> str:
+        seen.append(request.constraint)
+        return original(request)
+
+    running.backend.reply_text = reply  # type: ignore[method-assign]
+    try:
+        first = await running.client.generate("x", thinking=True, response_format=PERSON, max_new_tokens=300)
+        assert first.reasoning == reasoning
+        assert json.loads(first.text) == {"name": "Ada", "age": 36} and not first.incomplete
+        budgeted = await running.client.generate(
+            "x", thinking=True, thinking_budget=8, response_format=PERSON, max_new_tokens=300
+        )
+        assert budgeted.usage.reasoning_tokens <= 9
+        assert json.loads(budgeted.text) == {"name": "Bo", "age": 7} and not budgeted.incomplete
+    finally:
+        await running.client.close()
+        await running.server.stop(grace_s=0)
+    # Each turn's constraint: the reasoning left free while it lasts, the answer turn constrained at once.
+    assert [c.active for c in seen] == [False, False, True]
