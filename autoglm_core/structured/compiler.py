@@ -35,7 +35,7 @@ _OPTIONAL_REASONING = "\n".join(
     ]
 )
 # Words in llguidance's messages when a limit (not the input's meaning) stopped compiling.
-_LIMIT_WORDS = ("too big", "too large", "too complex", "limit", "fuel")
+_LIMIT_WORDS = ("too big", "too large", "too complex", "too many", "limit for this grammar", "fuel")
 
 
 @dataclass(frozen=True)
