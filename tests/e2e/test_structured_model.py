@@ -17,6 +17,8 @@ import pytest
 from autoglm_core.backends.transformers_backend import HFChatTokenizer
 from autoglm_core.structured import FormatKind, GrammarCompiler, GrammarConstraint, ResponseFormat
 from autoglm_core.structured.compiler import CompiledFormat
+from autoglm_core.structured.tools import ToolCallConstraint, hermes_call_format
+from autoglm_core.tools.parsers import HermesToolCallParser, parse_text
 from tests.structured_support import Row, default_model, greedy_batch
 
 pytestmark = pytest.mark.model
@@ -225,3 +227,37 @@ def test_constrained_and_free_requests_share_a_batch(
     assert not tokenizer.decode(mixed[1].output_ids).startswith("{")
     for row in (mixed[0], mixed[2]):
         assert tokenizer.decode(row.output_ids).startswith('{"name": "')
+
+
+def test_a_tool_call_block_is_a_valid_call(compiler: GrammarCompiler, tokenizer: HFChatTokenizer) -> None:
+    """Once the model opens <tool_call>, the name is an allowed tool and the arguments valid."""
+    tools = {
+        "get_weather": {
+            "type": "object",
+            "properties": {"city": NAME, "unit": {"enum": ["celsius", "fahrenheit"]}},
+            "required": ["city", "unit"],
+            "additionalProperties": False,
+        },
+        "convert": {
+            "type": "object",
+            "properties": {
+                "value": {"type": "number", "minimum": 0, "maximum": 1000},
+                "to": {"enum": ["km", "mi"]},
+            },
+            "required": ["value", "to"],
+            "additionalProperties": False,
+        },
+    }
+    compiled = _compile(compiler, hermes_call_format(tools), tokenizer)
+    opened = tokenizer.encode("<tool_call>\n")
+    rows = []
+    for question in ["What is the weather in Paris?", "Convert 5 km to miles."]:
+        constraint = ToolCallConstraint(compiled)
+        for token in opened:
+            constraint.accept(token)
+        assert constraint.in_call
+        rows.append(Row(_prompt(tokenizer, question) + opened, constraint))
+    for row, text in zip(rows, _run(rows, tokenizer, max_new_tokens=40), strict=True):
+        assert isinstance(row.constraint, ToolCallConstraint) and row.constraint.calls_completed == 1, text
+        [call] = parse_text(HermesToolCallParser(tools), "<tool_call>\n" + text).calls
+        jsonschema.validate(call.arguments, tools[call.name])
