@@ -58,6 +58,11 @@ class QueueFull(EngineError):
         super().__init__(message)
 
 
+class ResourceExhausted(EngineError):
+    """The request needs more than the server allows for one request (e.g. a grammar too large or
+    too slow to compile); retrying it unchanged will not help."""
+
+
 class BackendFailure(EngineError):
     """The model runtime failed mid-generation; not the caller's fault, a retry may succeed."""
 

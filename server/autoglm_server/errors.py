@@ -27,6 +27,7 @@ _CODES: list[tuple[type[errors.EngineError], int]] = [
     (errors.NotFound, code_pb2.NOT_FOUND),
     (errors.AlreadyExists, code_pb2.ALREADY_EXISTS),
     (errors.QueueFull, code_pb2.RESOURCE_EXHAUSTED),
+    (errors.ResourceExhausted, code_pb2.RESOURCE_EXHAUSTED),
     (errors.NotReady, code_pb2.UNAVAILABLE),
     (errors.BackendFailure, code_pb2.UNAVAILABLE),
     (errors.DeadlineExceeded, code_pb2.DEADLINE_EXCEEDED),

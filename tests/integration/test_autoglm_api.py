@@ -41,3 +41,28 @@ def test_generate_stream_and_tools(tmp_path: Path) -> None:
         assert [c.name for c in answer.tool_calls] == ["get_weather"]
         assert answer.tool_calls[0].result == {"city": "Beijing", "temperature_c": 21}
         assert answer.text == "It is 21 degrees in Beijing."
+
+
+def test_response_format_returns_the_parsed_object(tmp_path: Path) -> None:
+    import pydantic
+
+    from openautoglm import AutoGLM
+
+    class City(pydantic.BaseModel):
+        name: str
+        population: int
+
+    with AutoGLM(backend="mock", data_dir=tmp_path, embedder="lexical") as model:
+        backend = model.engine.registry.resolve("")
+        backend.behaviour.script = [  # type: ignore[attr-defined]
+            '{"name": "Beijing", "population": 21893095}',
+            '{"name": "Beijing", "population": 21893095}',
+            '{"name": "Beij',
+        ]
+        reply = model.generate("Beijing as JSON", response_format=City, max_new_tokens=100)
+        assert reply.parsed == City(name="Beijing", population=21893095)
+        schema = City.model_json_schema()
+        as_dict = model.generate("Beijing as JSON", response_format=schema, max_new_tokens=100)
+        assert as_dict.parsed == {"name": "Beijing", "population": 21893095}
+        cut = model.generate("Beijing as JSON", response_format=City, max_new_tokens=100)
+        assert cut.parsed is None and cut.finished.incomplete

@@ -8,6 +8,7 @@ from autoglm_client import errors
 from autoglm_client.aio import AsyncAutoGLMClient
 from autoglm_client.client import AutoGLMClient
 from autoglm_client.errors import AutoGLMError, from_rpc_error
+from autoglm_client.formats import build_response_format
 from autoglm_client.messages import build_input, http_tool
 from autoglm_client.streams import AsyncStream, Stream
 
@@ -18,6 +19,7 @@ __all__ = [
     "AutoGLMError",
     "Stream",
     "build_input",
+    "build_response_format",
     "errors",
     "from_rpc_error",
     "http_tool",

@@ -9,6 +9,7 @@ from typing import Any
 from google.protobuf import json_format
 
 from autoglm.v1 import common_pb2, generation_pb2, memory_pb2, model_pb2, tool_pb2, user_pb2
+from autoglm_client.formats import ResponseFormatLike, build_response_format
 
 _ROLES = {
     "system": common_pb2.ROLE_SYSTEM,
@@ -54,10 +55,12 @@ def build_input(
     allowed_tools: Sequence[str] = (),
     logprobs: bool = False,
     time_limit_ms: int | None = None,
+    response_format: ResponseFormatLike | None = None,
     **sampling: Any,
 ) -> generation_pb2.GenerationInput:
     """A GenerationInput from keyword arguments; sampling keys: temperature, top_p, top_k,
-    max_new_tokens, min_new_tokens, seed, repetition_penalty."""
+    max_new_tokens, min_new_tokens, seed, repetition_penalty. `response_format`: see
+    build_response_format (a JSON Schema dict, a pydantic model class, {"type": "regex", ...})."""
     unknown = set(sampling) - set(_SAMPLING_FIELDS)
     if unknown:
         raise TypeError(f"unknown options: {', '.join(sorted(unknown))}")
@@ -73,6 +76,8 @@ def build_input(
         response=generation_pb2.ResponseOptions(include_logprobs=logprobs),
         time_limit_ms=time_limit_ms,
     )
+    if response_format is not None:
+        given.response_format.CopyFrom(build_response_format(response_format))
     if messages is not None:
         for m in messages:
             given.conversation.messages.add(role=_ROLES[m["role"]], content=m["content"])

@@ -8,6 +8,7 @@ from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -18,6 +19,30 @@ else:
     from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class _GrammarSyntax:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _GrammarSyntaxEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_GrammarSyntax.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    GRAMMAR_SYNTAX_UNSPECIFIED: _GrammarSyntax.ValueType  # 0
+    """Lark."""
+    GRAMMAR_SYNTAX_LARK: _GrammarSyntax.ValueType  # 1
+    """Lark, as llguidance reads it (also accepts %json and %regex inside rules)."""
+    GRAMMAR_SYNTAX_GBNF: _GrammarSyntax.ValueType  # 2
+    """llama.cpp's GBNF."""
+
+class GrammarSyntax(_GrammarSyntax, metaclass=_GrammarSyntaxEnumTypeWrapper):
+    """The syntax of a grammar."""
+
+GRAMMAR_SYNTAX_UNSPECIFIED: GrammarSyntax.ValueType  # 0
+"""Lark."""
+GRAMMAR_SYNTAX_LARK: GrammarSyntax.ValueType  # 1
+"""Lark, as llguidance reads it (also accepts %json and %regex inside rules)."""
+GRAMMAR_SYNTAX_GBNF: GrammarSyntax.ValueType  # 2
+"""llama.cpp's GBNF."""
+Global___GrammarSyntax: _TypeAlias = GrammarSyntax  # noqa: Y015
 
 @_typing.final
 class SamplingParams(_message.Message):
@@ -167,6 +192,7 @@ class GenerationInput(_message.Message):
     RESPONSE_FIELD_NUMBER: _builtins.int
     TIME_LIMIT_MS_FIELD_NUMBER: _builtins.int
     PROMPT_TEMPLATE_FIELD_NUMBER: _builtins.int
+    RESPONSE_FORMAT_FIELD_NUMBER: _builtins.int
     prompt: _builtins.str
     """A single user prompt; the chat template is applied to it."""
     model: _builtins.str
@@ -201,6 +227,10 @@ class GenerationInput(_message.Message):
     def response(self) -> Global___ResponseOptions:
         """What to include in the response."""
 
+    @_builtins.property
+    def response_format(self) -> Global___ResponseFormat:
+        """The shape the answer must have (JSON, a regular expression, ...); unset means plain text."""
+
     def __init__(
         self,
         *,
@@ -215,10 +245,11 @@ class GenerationInput(_message.Message):
         response: Global___ResponseOptions | None = ...,
         time_limit_ms: _builtins.int | None = ...,
         prompt_template: _builtins.str = ...,
+        response_format: Global___ResponseFormat | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_priority", b"_priority", "_time_limit_ms", b"_time_limit_ms", "conversation", b"conversation", "input", b"input", "priority", b"priority", "prompt", b"prompt", "response", b"response", "sampling", b"sampling", "thinking", b"thinking", "time_limit_ms", b"time_limit_ms"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_priority", b"_priority", "_time_limit_ms", b"_time_limit_ms", "conversation", b"conversation", "input", b"input", "priority", b"priority", "prompt", b"prompt", "response", b"response", "response_format", b"response_format", "sampling", b"sampling", "thinking", b"thinking", "time_limit_ms", b"time_limit_ms"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_priority", b"_priority", "_time_limit_ms", b"_time_limit_ms", "allowed_tools", b"allowed_tools", "conversation", b"conversation", "input", b"input", "model", b"model", "priority", b"priority", "prompt", b"prompt", "prompt_template", b"prompt_template", "response", b"response", "sampling", b"sampling", "session_id", b"session_id", "thinking", b"thinking", "time_limit_ms", b"time_limit_ms"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_priority", b"_priority", "_time_limit_ms", b"_time_limit_ms", "allowed_tools", b"allowed_tools", "conversation", b"conversation", "input", b"input", "model", b"model", "priority", b"priority", "prompt", b"prompt", "prompt_template", b"prompt_template", "response", b"response", "response_format", b"response_format", "sampling", b"sampling", "session_id", b"session_id", "thinking", b"thinking", "time_limit_ms", b"time_limit_ms"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__priority: _TypeAlias = _typing.Literal["priority"]  # noqa: Y015
     _WhichOneofArgType__priority: _TypeAlias = _typing.Literal["_priority", b"_priority"]  # noqa: Y015
@@ -234,6 +265,201 @@ class GenerationInput(_message.Message):
     def WhichOneof(self, oneof_group: _WhichOneofArgType_input) -> _WhichOneofReturnType_input | None: ...
 
 Global___GenerationInput: _TypeAlias = GenerationInput  # noqa: Y015
+
+@_typing.final
+class ResponseFormat(_message.Message):
+    """The shape the answer must have. While the model writes the answer, every token it may pick is
+    limited to those that keep the output a prefix of a valid document, so each streamed prefix is one.
+    With thinking on, the reasoning is free and the constraint starts after it.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TEXT_FIELD_NUMBER: _builtins.int
+    JSON_OBJECT_FIELD_NUMBER: _builtins.int
+    JSON_SCHEMA_FIELD_NUMBER: _builtins.int
+    REGEX_FIELD_NUMBER: _builtins.int
+    CHOICE_FIELD_NUMBER: _builtins.int
+    GRAMMAR_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def text(self) -> Global___TextFormat:
+        """Plain text: nothing is constrained."""
+
+    @_builtins.property
+    def json_object(self) -> Global___JsonObjectFormat:
+        """Any JSON object."""
+
+    @_builtins.property
+    def json_schema(self) -> Global___JsonSchemaFormat:
+        """A JSON value valid under a JSON Schema."""
+
+    @_builtins.property
+    def regex(self) -> Global___RegexFormat:
+        """Text that a regular expression matches as a whole."""
+
+    @_builtins.property
+    def choice(self) -> Global___ChoiceFormat:
+        """Exactly one of a list of strings."""
+
+    @_builtins.property
+    def grammar(self) -> Global___GrammarFormat:
+        """Text in the language of a context-free grammar."""
+
+    def __init__(
+        self,
+        *,
+        text: Global___TextFormat | None = ...,
+        json_object: Global___JsonObjectFormat | None = ...,
+        json_schema: Global___JsonSchemaFormat | None = ...,
+        regex: Global___RegexFormat | None = ...,
+        choice: Global___ChoiceFormat | None = ...,
+        grammar: Global___GrammarFormat | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["choice", b"choice", "format", b"format", "grammar", b"grammar", "json_object", b"json_object", "json_schema", b"json_schema", "regex", b"regex", "text", b"text"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["choice", b"choice", "format", b"format", "grammar", b"grammar", "json_object", b"json_object", "json_schema", b"json_schema", "regex", b"regex", "text", b"text"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType_format: _TypeAlias = _typing.Literal["text", "json_object", "json_schema", "regex", "choice", "grammar"]  # noqa: Y015
+    _WhichOneofArgType_format: _TypeAlias = _typing.Literal["format", b"format"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_format) -> _WhichOneofReturnType_format | None: ...
+
+Global___ResponseFormat: _TypeAlias = ResponseFormat  # noqa: Y015
+
+@_typing.final
+class TextFormat(_message.Message):
+    """Plain text, unconstrained."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TextFormat: _TypeAlias = TextFormat  # noqa: Y015
+
+@_typing.final
+class JsonObjectFormat(_message.Message):
+    """Any JSON object, written compactly (", " and ": " between items)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___JsonObjectFormat: _TypeAlias = JsonObjectFormat  # noqa: Y015
+
+@_typing.final
+class JsonSchemaFormat(_message.Message):
+    """A JSON value valid under a JSON Schema (draft 2020-12 keywords; llguidance's subset)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCHEMA_FIELD_NUMBER: _builtins.int
+    STRICT_FIELD_NUMBER: _builtins.int
+    schema: _builtins.str
+    """The schema as JSON text, e.g. {"type": "object", "properties": {...}, "required": [...]}."""
+    strict: _builtins.bool
+    """True (the default when unset): a keyword the server cannot enforce is INVALID_ARGUMENT.
+    False: such keywords are ignored, so the output may not satisfy them.
+    """
+    def __init__(
+        self,
+        *,
+        schema: _builtins.str = ...,
+        strict: _builtins.bool | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_strict", b"_strict", "strict", b"strict"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_strict", b"_strict", "schema", b"schema", "strict", b"strict"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__strict: _TypeAlias = _typing.Literal["strict"]  # noqa: Y015
+    _WhichOneofArgType__strict: _TypeAlias = _typing.Literal["_strict", b"_strict"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__strict) -> _WhichOneofReturnType__strict | None: ...
+
+Global___JsonSchemaFormat: _TypeAlias = JsonSchemaFormat  # noqa: Y015
+
+@_typing.final
+class RegexFormat(_message.Message):
+    """Text matched as a whole by a regular expression (Rust regex syntax, no look-around or backrefs)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PATTERN_FIELD_NUMBER: _builtins.int
+    pattern: _builtins.str
+    """The regular expression."""
+    def __init__(
+        self,
+        *,
+        pattern: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["pattern", b"pattern"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RegexFormat: _TypeAlias = RegexFormat  # noqa: Y015
+
+@_typing.final
+class ChoiceFormat(_message.Message):
+    """Exactly one of a list of strings."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHOICES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def choices(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The strings to choose from: 1 to 256, each non-empty, no repeats."""
+
+    def __init__(
+        self,
+        *,
+        choices: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["choices", b"choices"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ChoiceFormat: _TypeAlias = ChoiceFormat  # noqa: Y015
+
+@_typing.final
+class GrammarFormat(_message.Message):
+    """Text in the language of a context-free grammar."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TEXT_FIELD_NUMBER: _builtins.int
+    SYNTAX_FIELD_NUMBER: _builtins.int
+    text: _builtins.str
+    """The grammar; its start rule is `start` (Lark) or `root` (GBNF)."""
+    syntax: Global___GrammarSyntax.ValueType
+    """The syntax of text; unset means Lark."""
+    def __init__(
+        self,
+        *,
+        text: _builtins.str = ...,
+        syntax: Global___GrammarSyntax.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["syntax", b"syntax", "text", b"text"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GrammarFormat: _TypeAlias = GrammarFormat  # noqa: Y015
 
 @_typing.final
 class GenerateRequest(_message.Message):
@@ -308,6 +534,7 @@ class GenerateResponse(_message.Message):
     SEED_FIELD_NUMBER: _builtins.int
     LOGPROBS_FIELD_NUMBER: _builtins.int
     PROMPT_TEMPLATE_FIELD_NUMBER: _builtins.int
+    INCOMPLETE_FIELD_NUMBER: _builtins.int
     request_id: _builtins.str
     """Identifier of the request (from x-request-id metadata, or chosen by the server)."""
     text: _builtins.str
@@ -322,6 +549,10 @@ class GenerateResponse(_message.Message):
     """The seed used for sampling."""
     prompt_template: _builtins.str
     """The prompt template that was used."""
+    incomplete: _builtins.bool
+    """True when a response_format was given and text is not a complete document of it (generation
+    was cut by max_new_tokens, a stop sequence or the time limit).
+    """
     @_builtins.property
     def reasoning_steps(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """The reasoning split into steps."""
@@ -362,10 +593,11 @@ class GenerateResponse(_message.Message):
         seed: _builtins.int = ...,
         logprobs: _abc.Iterable[Global___TokenLogprob] | None = ...,
         prompt_template: _builtins.str = ...,
+        incomplete: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["model", b"model", "timings", b"timings", "usage", b"usage"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["finish_reason", b"finish_reason", "logprobs", b"logprobs", "model", b"model", "prompt_template", b"prompt_template", "reasoning", b"reasoning", "reasoning_steps", b"reasoning_steps", "request_id", b"request_id", "seed", b"seed", "stop_sequence", b"stop_sequence", "text", b"text", "timings", b"timings", "tool_calls", b"tool_calls", "usage", b"usage"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["finish_reason", b"finish_reason", "incomplete", b"incomplete", "logprobs", b"logprobs", "model", b"model", "prompt_template", b"prompt_template", "reasoning", b"reasoning", "reasoning_steps", b"reasoning_steps", "request_id", b"request_id", "seed", b"seed", "stop_sequence", b"stop_sequence", "text", b"text", "timings", b"timings", "tool_calls", b"tool_calls", "usage", b"usage"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -512,6 +744,7 @@ class StreamFinished(_message.Message):
     TIMINGS_FIELD_NUMBER: _builtins.int
     SEED_FIELD_NUMBER: _builtins.int
     PROMPT_TEMPLATE_FIELD_NUMBER: _builtins.int
+    INCOMPLETE_FIELD_NUMBER: _builtins.int
     finish_reason: _common_pb2.FinishReason.ValueType
     """Why generation stopped."""
     stop_sequence: _builtins.str
@@ -520,6 +753,10 @@ class StreamFinished(_message.Message):
     """The seed used for sampling."""
     prompt_template: _builtins.str
     """The prompt template that was used."""
+    incomplete: _builtins.bool
+    """True when a response_format was given and the streamed content is not a complete document of it
+    (generation was cut by max_new_tokens, a stop sequence or the time limit).
+    """
     @_builtins.property
     def usage(self) -> _common_pb2.Usage:
         """Cumulative token counts."""
@@ -542,10 +779,11 @@ class StreamFinished(_message.Message):
         timings: _common_pb2.Timings | None = ...,
         seed: _builtins.int = ...,
         prompt_template: _builtins.str = ...,
+        incomplete: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["model", b"model", "timings", b"timings", "usage", b"usage"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["finish_reason", b"finish_reason", "model", b"model", "prompt_template", b"prompt_template", "seed", b"seed", "stop_sequence", b"stop_sequence", "timings", b"timings", "usage", b"usage"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["finish_reason", b"finish_reason", "incomplete", b"incomplete", "model", b"model", "prompt_template", b"prompt_template", "seed", b"seed", "stop_sequence", b"stop_sequence", "timings", b"timings", "usage", b"usage"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

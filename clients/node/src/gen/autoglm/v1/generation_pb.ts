@@ -2,8 +2,8 @@
 // @generated from file autoglm/v1/generation.proto (package autoglm.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Conversation, FinishReason, ModelRef, Timings, ToolCall, Usage } from "./common_pb.js";
 import { file_autoglm_v1_common } from "./common_pb.js";
 import type { Message } from "@bufbuild/protobuf";
@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file autoglm/v1/generation.proto.
  */
 export const file_autoglm_v1_generation: GenFile = /*@__PURE__*/
-  fileDesc("ChthdXRvZ2xtL3YxL2dlbmVyYXRpb24ucHJvdG8SCmF1dG9nbG0udjEiuAIKDlNhbXBsaW5nUGFyYW1zEhgKC3RlbXBlcmF0dXJlGAEgASgCSACIAQESEgoFdG9wX3AYAiABKAJIAYgBARISCgV0b3BfaxgDIAEoDUgCiAEBEhsKDm1heF9uZXdfdG9rZW5zGAQgASgNSAOIAQESDAoEc3RvcBgFIAMoCRIRCgRzZWVkGAYgASgESASIAQESHwoScmVwZXRpdGlvbl9wZW5hbHR5GAcgASgCSAWIAQESGwoObWluX25ld190b2tlbnMYCCABKA1IBogBAUIOCgxfdGVtcGVyYXR1cmVCCAoGX3RvcF9wQggKBl90b3Bfa0IRCg9fbWF4X25ld190b2tlbnNCBwoFX3NlZWRCFQoTX3JlcGV0aXRpb25fcGVuYWx0eUIRCg9fbWluX25ld190b2tlbnMiUAoPVGhpbmtpbmdPcHRpb25zEg8KB2VuYWJsZWQYASABKAgSGgoNYnVkZ2V0X3Rva2VucxgCIAEoDUgAiAEBQhAKDl9idWRnZXRfdG9rZW5zIisKD1Jlc3BvbnNlT3B0aW9ucxIYChBpbmNsdWRlX2xvZ3Byb2JzGAEgASgIIo8DCg9HZW5lcmF0aW9uSW5wdXQSEAoGcHJvbXB0GAEgASgJSAASMAoMY29udmVyc2F0aW9uGAIgASgLMhguYXV0b2dsbS52MS5Db252ZXJzYXRpb25IABINCgVtb2RlbBgDIAEoCRIsCghzYW1wbGluZxgEIAEoCzIaLmF1dG9nbG0udjEuU2FtcGxpbmdQYXJhbXMSLQoIdGhpbmtpbmcYBSABKAsyGy5hdXRvZ2xtLnYxLlRoaW5raW5nT3B0aW9ucxIVCg1hbGxvd2VkX3Rvb2xzGAYgAygJEhIKCnNlc3Npb25faWQYByABKAkSFQoIcHJpb3JpdHkYCCABKA1IAYgBARItCghyZXNwb25zZRgJIAEoCzIbLmF1dG9nbG0udjEuUmVzcG9uc2VPcHRpb25zEhoKDXRpbWVfbGltaXRfbXMYCiABKA1IAogBARIXCg9wcm9tcHRfdGVtcGxhdGUYCyABKAlCBwoFaW5wdXRCCwoJX3ByaW9yaXR5QhAKDl90aW1lX2xpbWl0X21zIj0KD0dlbmVyYXRlUmVxdWVzdBIqCgVpbnB1dBgBIAEoCzIbLmF1dG9nbG0udjEuR2VuZXJhdGlvbklucHV0IkAKDFRva2VuTG9ncHJvYhIQCgh0b2tlbl9pZBgBIAEoDRINCgV0b2tlbhgCIAEoCRIPCgdsb2dwcm9iGAMgASgCIpIDChBHZW5lcmF0ZVJlc3BvbnNlEhIKCnJlcXVlc3RfaWQYASABKAkSDAoEdGV4dBgCIAEoCRIRCglyZWFzb25pbmcYAyABKAkSFwoPcmVhc29uaW5nX3N0ZXBzGAQgAygJEigKCnRvb2xfY2FsbHMYBSADKAsyFC5hdXRvZ2xtLnYxLlRvb2xDYWxsEi8KDWZpbmlzaF9yZWFzb24YBiABKA4yGC5hdXRvZ2xtLnYxLkZpbmlzaFJlYXNvbhIVCg1zdG9wX3NlcXVlbmNlGAcgASgJEiAKBXVzYWdlGAggASgLMhEuYXV0b2dsbS52MS5Vc2FnZRIjCgVtb2RlbBgJIAEoCzIULmF1dG9nbG0udjEuTW9kZWxSZWYSJAoHdGltaW5ncxgKIAEoCzITLmF1dG9nbG0udjEuVGltaW5ncxIMCgRzZWVkGAsgASgEEioKCGxvZ3Byb2JzGAwgAygLMhguYXV0b2dsbS52MS5Ub2tlbkxvZ3Byb2ISFwoPcHJvbXB0X3RlbXBsYXRlGA0gASgJIkMKFUdlbmVyYXRlU3RyZWFtUmVxdWVzdBIqCgVpbnB1dBgBIAEoCzIbLmF1dG9nbG0udjEuR2VuZXJhdGlvbklucHV0Ih4KDlJlYXNvbmluZ0RlbHRhEgwKBHRleHQYASABKAkiSAoMQ29udGVudERlbHRhEgwKBHRleHQYASABKAkSKgoIbG9ncHJvYnMYAiADKAsyGC5hdXRvZ2xtLnYxLlRva2VuTG9ncHJvYiJDCg9Ub29sQ2FsbFN0YXJ0ZWQSCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIWCg5hcmd1bWVudHNfanNvbhgDIAEoCSI2ChBUb29sQ2FsbEZpbmlzaGVkEiIKBGNhbGwYASABKAsyFC5hdXRvZ2xtLnYxLlRvb2xDYWxsIuwBCg5TdHJlYW1GaW5pc2hlZBIvCg1maW5pc2hfcmVhc29uGAEgASgOMhguYXV0b2dsbS52MS5GaW5pc2hSZWFzb24SFQoNc3RvcF9zZXF1ZW5jZRgCIAEoCRIgCgV1c2FnZRgDIAEoCzIRLmF1dG9nbG0udjEuVXNhZ2USIwoFbW9kZWwYBCABKAsyFC5hdXRvZ2xtLnYxLk1vZGVsUmVmEiQKB3RpbWluZ3MYBSABKAsyEy5hdXRvZ2xtLnYxLlRpbWluZ3MSDAoEc2VlZBgGIAEoBBIXCg9wcm9tcHRfdGVtcGxhdGUYByABKAkixQIKFkdlbmVyYXRlU3RyZWFtUmVzcG9uc2USEgoKcmVxdWVzdF9pZBgBIAEoCRI1Cg9yZWFzb25pbmdfZGVsdGEYAiABKAsyGi5hdXRvZ2xtLnYxLlJlYXNvbmluZ0RlbHRhSAASMQoNY29udGVudF9kZWx0YRgDIAEoCzIYLmF1dG9nbG0udjEuQ29udGVudERlbHRhSAASOAoRdG9vbF9jYWxsX3N0YXJ0ZWQYBCABKAsyGy5hdXRvZ2xtLnYxLlRvb2xDYWxsU3RhcnRlZEgAEjoKEnRvb2xfY2FsbF9maW5pc2hlZBgFIAEoCzIcLmF1dG9nbG0udjEuVG9vbENhbGxGaW5pc2hlZEgAEi4KCGZpbmlzaGVkGAYgASgLMhouYXV0b2dsbS52MS5TdHJlYW1GaW5pc2hlZEgAQgcKBWV2ZW50ImsKD1Rva2VuaXplUmVxdWVzdBINCgVtb2RlbBgBIAEoCRIOCgR0ZXh0GAIgASgJSAASMAoMY29udmVyc2F0aW9uGAMgASgLMhguYXV0b2dsbS52MS5Db252ZXJzYXRpb25IAEIHCgVpbnB1dCI1ChBUb2tlbml6ZVJlc3BvbnNlEhEKCXRva2VuX2lkcxgBIAMoDRIOCgZ0b2tlbnMYAiADKAky/AEKEUdlbmVyYXRpb25TZXJ2aWNlEkUKCEdlbmVyYXRlEhsuYXV0b2dsbS52MS5HZW5lcmF0ZVJlcXVlc3QaHC5hdXRvZ2xtLnYxLkdlbmVyYXRlUmVzcG9uc2USWQoOR2VuZXJhdGVTdHJlYW0SIS5hdXRvZ2xtLnYxLkdlbmVyYXRlU3RyZWFtUmVxdWVzdBoiLmF1dG9nbG0udjEuR2VuZXJhdGVTdHJlYW1SZXNwb25zZTABEkUKCFRva2VuaXplEhsuYXV0b2dsbS52MS5Ub2tlbml6ZVJlcXVlc3QaHC5hdXRvZ2xtLnYxLlRva2VuaXplUmVzcG9uc2ViBnByb3RvMw", [file_autoglm_v1_common]);
+  fileDesc("ChthdXRvZ2xtL3YxL2dlbmVyYXRpb24ucHJvdG8SCmF1dG9nbG0udjEiuAIKDlNhbXBsaW5nUGFyYW1zEhgKC3RlbXBlcmF0dXJlGAEgASgCSACIAQESEgoFdG9wX3AYAiABKAJIAYgBARISCgV0b3BfaxgDIAEoDUgCiAEBEhsKDm1heF9uZXdfdG9rZW5zGAQgASgNSAOIAQESDAoEc3RvcBgFIAMoCRIRCgRzZWVkGAYgASgESASIAQESHwoScmVwZXRpdGlvbl9wZW5hbHR5GAcgASgCSAWIAQESGwoObWluX25ld190b2tlbnMYCCABKA1IBogBAUIOCgxfdGVtcGVyYXR1cmVCCAoGX3RvcF9wQggKBl90b3Bfa0IRCg9fbWF4X25ld190b2tlbnNCBwoFX3NlZWRCFQoTX3JlcGV0aXRpb25fcGVuYWx0eUIRCg9fbWluX25ld190b2tlbnMiUAoPVGhpbmtpbmdPcHRpb25zEg8KB2VuYWJsZWQYASABKAgSGgoNYnVkZ2V0X3Rva2VucxgCIAEoDUgAiAEBQhAKDl9idWRnZXRfdG9rZW5zIisKD1Jlc3BvbnNlT3B0aW9ucxIYChBpbmNsdWRlX2xvZ3Byb2JzGAEgASgIIsQDCg9HZW5lcmF0aW9uSW5wdXQSEAoGcHJvbXB0GAEgASgJSAASMAoMY29udmVyc2F0aW9uGAIgASgLMhguYXV0b2dsbS52MS5Db252ZXJzYXRpb25IABINCgVtb2RlbBgDIAEoCRIsCghzYW1wbGluZxgEIAEoCzIaLmF1dG9nbG0udjEuU2FtcGxpbmdQYXJhbXMSLQoIdGhpbmtpbmcYBSABKAsyGy5hdXRvZ2xtLnYxLlRoaW5raW5nT3B0aW9ucxIVCg1hbGxvd2VkX3Rvb2xzGAYgAygJEhIKCnNlc3Npb25faWQYByABKAkSFQoIcHJpb3JpdHkYCCABKA1IAYgBARItCghyZXNwb25zZRgJIAEoCzIbLmF1dG9nbG0udjEuUmVzcG9uc2VPcHRpb25zEhoKDXRpbWVfbGltaXRfbXMYCiABKA1IAogBARIXCg9wcm9tcHRfdGVtcGxhdGUYCyABKAkSMwoPcmVzcG9uc2VfZm9ybWF0GAwgASgLMhouYXV0b2dsbS52MS5SZXNwb25zZUZvcm1hdEIHCgVpbnB1dEILCglfcHJpb3JpdHlCEAoOX3RpbWVfbGltaXRfbXMisAIKDlJlc3BvbnNlRm9ybWF0EiYKBHRleHQYASABKAsyFi5hdXRvZ2xtLnYxLlRleHRGb3JtYXRIABIzCgtqc29uX29iamVjdBgCIAEoCzIcLmF1dG9nbG0udjEuSnNvbk9iamVjdEZvcm1hdEgAEjMKC2pzb25fc2NoZW1hGAMgASgLMhwuYXV0b2dsbS52MS5Kc29uU2NoZW1hRm9ybWF0SAASKAoFcmVnZXgYBCABKAsyFy5hdXRvZ2xtLnYxLlJlZ2V4Rm9ybWF0SAASKgoGY2hvaWNlGAUgASgLMhguYXV0b2dsbS52MS5DaG9pY2VGb3JtYXRIABIsCgdncmFtbWFyGAYgASgLMhkuYXV0b2dsbS52MS5HcmFtbWFyRm9ybWF0SABCCAoGZm9ybWF0IgwKClRleHRGb3JtYXQiEgoQSnNvbk9iamVjdEZvcm1hdCJCChBKc29uU2NoZW1hRm9ybWF0Eg4KBnNjaGVtYRgBIAEoCRITCgZzdHJpY3QYAiABKAhIAIgBAUIJCgdfc3RyaWN0Ih4KC1JlZ2V4Rm9ybWF0Eg8KB3BhdHRlcm4YASABKAkiHwoMQ2hvaWNlRm9ybWF0Eg8KB2Nob2ljZXMYASADKAkiSAoNR3JhbW1hckZvcm1hdBIMCgR0ZXh0GAEgASgJEikKBnN5bnRheBgCIAEoDjIZLmF1dG9nbG0udjEuR3JhbW1hclN5bnRheCI9Cg9HZW5lcmF0ZVJlcXVlc3QSKgoFaW5wdXQYASABKAsyGy5hdXRvZ2xtLnYxLkdlbmVyYXRpb25JbnB1dCJACgxUb2tlbkxvZ3Byb2ISEAoIdG9rZW5faWQYASABKA0SDQoFdG9rZW4YAiABKAkSDwoHbG9ncHJvYhgDIAEoAiKmAwoQR2VuZXJhdGVSZXNwb25zZRISCgpyZXF1ZXN0X2lkGAEgASgJEgwKBHRleHQYAiABKAkSEQoJcmVhc29uaW5nGAMgASgJEhcKD3JlYXNvbmluZ19zdGVwcxgEIAMoCRIoCgp0b29sX2NhbGxzGAUgAygLMhQuYXV0b2dsbS52MS5Ub29sQ2FsbBIvCg1maW5pc2hfcmVhc29uGAYgASgOMhguYXV0b2dsbS52MS5GaW5pc2hSZWFzb24SFQoNc3RvcF9zZXF1ZW5jZRgHIAEoCRIgCgV1c2FnZRgIIAEoCzIRLmF1dG9nbG0udjEuVXNhZ2USIwoFbW9kZWwYCSABKAsyFC5hdXRvZ2xtLnYxLk1vZGVsUmVmEiQKB3RpbWluZ3MYCiABKAsyEy5hdXRvZ2xtLnYxLlRpbWluZ3MSDAoEc2VlZBgLIAEoBBIqCghsb2dwcm9icxgMIAMoCzIYLmF1dG9nbG0udjEuVG9rZW5Mb2dwcm9iEhcKD3Byb21wdF90ZW1wbGF0ZRgNIAEoCRISCgppbmNvbXBsZXRlGA4gASgIIkMKFUdlbmVyYXRlU3RyZWFtUmVxdWVzdBIqCgVpbnB1dBgBIAEoCzIbLmF1dG9nbG0udjEuR2VuZXJhdGlvbklucHV0Ih4KDlJlYXNvbmluZ0RlbHRhEgwKBHRleHQYASABKAkiSAoMQ29udGVudERlbHRhEgwKBHRleHQYASABKAkSKgoIbG9ncHJvYnMYAiADKAsyGC5hdXRvZ2xtLnYxLlRva2VuTG9ncHJvYiJDCg9Ub29sQ2FsbFN0YXJ0ZWQSCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIWCg5hcmd1bWVudHNfanNvbhgDIAEoCSI2ChBUb29sQ2FsbEZpbmlzaGVkEiIKBGNhbGwYASABKAsyFC5hdXRvZ2xtLnYxLlRvb2xDYWxsIoACCg5TdHJlYW1GaW5pc2hlZBIvCg1maW5pc2hfcmVhc29uGAEgASgOMhguYXV0b2dsbS52MS5GaW5pc2hSZWFzb24SFQoNc3RvcF9zZXF1ZW5jZRgCIAEoCRIgCgV1c2FnZRgDIAEoCzIRLmF1dG9nbG0udjEuVXNhZ2USIwoFbW9kZWwYBCABKAsyFC5hdXRvZ2xtLnYxLk1vZGVsUmVmEiQKB3RpbWluZ3MYBSABKAsyEy5hdXRvZ2xtLnYxLlRpbWluZ3MSDAoEc2VlZBgGIAEoBBIXCg9wcm9tcHRfdGVtcGxhdGUYByABKAkSEgoKaW5jb21wbGV0ZRgIIAEoCCLFAgoWR2VuZXJhdGVTdHJlYW1SZXNwb25zZRISCgpyZXF1ZXN0X2lkGAEgASgJEjUKD3JlYXNvbmluZ19kZWx0YRgCIAEoCzIaLmF1dG9nbG0udjEuUmVhc29uaW5nRGVsdGFIABIxCg1jb250ZW50X2RlbHRhGAMgASgLMhguYXV0b2dsbS52MS5Db250ZW50RGVsdGFIABI4ChF0b29sX2NhbGxfc3RhcnRlZBgEIAEoCzIbLmF1dG9nbG0udjEuVG9vbENhbGxTdGFydGVkSAASOgoSdG9vbF9jYWxsX2ZpbmlzaGVkGAUgASgLMhwuYXV0b2dsbS52MS5Ub29sQ2FsbEZpbmlzaGVkSAASLgoIZmluaXNoZWQYBiABKAsyGi5hdXRvZ2xtLnYxLlN0cmVhbUZpbmlzaGVkSABCBwoFZXZlbnQiawoPVG9rZW5pemVSZXF1ZXN0Eg0KBW1vZGVsGAEgASgJEg4KBHRleHQYAiABKAlIABIwCgxjb252ZXJzYXRpb24YAyABKAsyGC5hdXRvZ2xtLnYxLkNvbnZlcnNhdGlvbkgAQgcKBWlucHV0IjUKEFRva2VuaXplUmVzcG9uc2USEQoJdG9rZW5faWRzGAEgAygNEg4KBnRva2VucxgCIAMoCSphCg1HcmFtbWFyU3ludGF4Eh4KGkdSQU1NQVJfU1lOVEFYX1VOU1BFQ0lGSUVEEAASFwoTR1JBTU1BUl9TWU5UQVhfTEFSSxABEhcKE0dSQU1NQVJfU1lOVEFYX0dCTkYQAjL8AQoRR2VuZXJhdGlvblNlcnZpY2USRQoIR2VuZXJhdGUSGy5hdXRvZ2xtLnYxLkdlbmVyYXRlUmVxdWVzdBocLmF1dG9nbG0udjEuR2VuZXJhdGVSZXNwb25zZRJZCg5HZW5lcmF0ZVN0cmVhbRIhLmF1dG9nbG0udjEuR2VuZXJhdGVTdHJlYW1SZXF1ZXN0GiIuYXV0b2dsbS52MS5HZW5lcmF0ZVN0cmVhbVJlc3BvbnNlMAESRQoIVG9rZW5pemUSGy5hdXRvZ2xtLnYxLlRva2VuaXplUmVxdWVzdBocLmF1dG9nbG0udjEuVG9rZW5pemVSZXNwb25zZWIGcHJvdG8z", [file_autoglm_v1_common]);
 
 /**
  * Sampling parameters. Unset fields take the model's defaults.
@@ -226,6 +226,13 @@ export type GenerationInput = Message<"autoglm.v1.GenerationInput"> & {
    * @generated from field: string prompt_template = 11;
    */
   promptTemplate: string;
+
+  /**
+   * The shape the answer must have (JSON, a regular expression, ...); unset means plain text.
+   *
+   * @generated from field: autoglm.v1.ResponseFormat response_format = 12;
+   */
+  responseFormat?: ResponseFormat | undefined;
 };
 
 /**
@@ -234,6 +241,206 @@ export type GenerationInput = Message<"autoglm.v1.GenerationInput"> & {
  */
 export const GenerationInputSchema: GenMessage<GenerationInput> = /*@__PURE__*/
   messageDesc(file_autoglm_v1_generation, 3);
+
+/**
+ * The shape the answer must have. While the model writes the answer, every token it may pick is
+ * limited to those that keep the output a prefix of a valid document, so each streamed prefix is one.
+ * With thinking on, the reasoning is free and the constraint starts after it.
+ *
+ * @generated from message autoglm.v1.ResponseFormat
+ */
+export type ResponseFormat = Message<"autoglm.v1.ResponseFormat"> & {
+  /**
+   * The kind of format; unset means plain text.
+   *
+   * @generated from oneof autoglm.v1.ResponseFormat.format
+   */
+  format: {
+    /**
+     * Plain text: nothing is constrained.
+     *
+     * @generated from field: autoglm.v1.TextFormat text = 1;
+     */
+    value: TextFormat;
+    case: "text";
+  } | {
+    /**
+     * Any JSON object.
+     *
+     * @generated from field: autoglm.v1.JsonObjectFormat json_object = 2;
+     */
+    value: JsonObjectFormat;
+    case: "jsonObject";
+  } | {
+    /**
+     * A JSON value valid under a JSON Schema.
+     *
+     * @generated from field: autoglm.v1.JsonSchemaFormat json_schema = 3;
+     */
+    value: JsonSchemaFormat;
+    case: "jsonSchema";
+  } | {
+    /**
+     * Text that a regular expression matches as a whole.
+     *
+     * @generated from field: autoglm.v1.RegexFormat regex = 4;
+     */
+    value: RegexFormat;
+    case: "regex";
+  } | {
+    /**
+     * Exactly one of a list of strings.
+     *
+     * @generated from field: autoglm.v1.ChoiceFormat choice = 5;
+     */
+    value: ChoiceFormat;
+    case: "choice";
+  } | {
+    /**
+     * Text in the language of a context-free grammar.
+     *
+     * @generated from field: autoglm.v1.GrammarFormat grammar = 6;
+     */
+    value: GrammarFormat;
+    case: "grammar";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message autoglm.v1.ResponseFormat.
+ * Use `create(ResponseFormatSchema)` to create a new message.
+ */
+export const ResponseFormatSchema: GenMessage<ResponseFormat> = /*@__PURE__*/
+  messageDesc(file_autoglm_v1_generation, 4);
+
+/**
+ * Plain text, unconstrained.
+ *
+ * @generated from message autoglm.v1.TextFormat
+ */
+export type TextFormat = Message<"autoglm.v1.TextFormat"> & {
+};
+
+/**
+ * Describes the message autoglm.v1.TextFormat.
+ * Use `create(TextFormatSchema)` to create a new message.
+ */
+export const TextFormatSchema: GenMessage<TextFormat> = /*@__PURE__*/
+  messageDesc(file_autoglm_v1_generation, 5);
+
+/**
+ * Any JSON object, written compactly (", " and ": " between items).
+ *
+ * @generated from message autoglm.v1.JsonObjectFormat
+ */
+export type JsonObjectFormat = Message<"autoglm.v1.JsonObjectFormat"> & {
+};
+
+/**
+ * Describes the message autoglm.v1.JsonObjectFormat.
+ * Use `create(JsonObjectFormatSchema)` to create a new message.
+ */
+export const JsonObjectFormatSchema: GenMessage<JsonObjectFormat> = /*@__PURE__*/
+  messageDesc(file_autoglm_v1_generation, 6);
+
+/**
+ * A JSON value valid under a JSON Schema (draft 2020-12 keywords; llguidance's subset).
+ *
+ * @generated from message autoglm.v1.JsonSchemaFormat
+ */
+export type JsonSchemaFormat = Message<"autoglm.v1.JsonSchemaFormat"> & {
+  /**
+   * The schema as JSON text, e.g. {"type": "object", "properties": {...}, "required": [...]}.
+   *
+   * @generated from field: string schema = 1;
+   */
+  schema: string;
+
+  /**
+   * True (the default when unset): a keyword the server cannot enforce is INVALID_ARGUMENT.
+   * False: such keywords are ignored, so the output may not satisfy them.
+   *
+   * @generated from field: optional bool strict = 2;
+   */
+  strict?: boolean | undefined;
+};
+
+/**
+ * Describes the message autoglm.v1.JsonSchemaFormat.
+ * Use `create(JsonSchemaFormatSchema)` to create a new message.
+ */
+export const JsonSchemaFormatSchema: GenMessage<JsonSchemaFormat> = /*@__PURE__*/
+  messageDesc(file_autoglm_v1_generation, 7);
+
+/**
+ * Text matched as a whole by a regular expression (Rust regex syntax, no look-around or backrefs).
+ *
+ * @generated from message autoglm.v1.RegexFormat
+ */
+export type RegexFormat = Message<"autoglm.v1.RegexFormat"> & {
+  /**
+   * The regular expression.
+   *
+   * @generated from field: string pattern = 1;
+   */
+  pattern: string;
+};
+
+/**
+ * Describes the message autoglm.v1.RegexFormat.
+ * Use `create(RegexFormatSchema)` to create a new message.
+ */
+export const RegexFormatSchema: GenMessage<RegexFormat> = /*@__PURE__*/
+  messageDesc(file_autoglm_v1_generation, 8);
+
+/**
+ * Exactly one of a list of strings.
+ *
+ * @generated from message autoglm.v1.ChoiceFormat
+ */
+export type ChoiceFormat = Message<"autoglm.v1.ChoiceFormat"> & {
+  /**
+   * The strings to choose from: 1 to 256, each non-empty, no repeats.
+   *
+   * @generated from field: repeated string choices = 1;
+   */
+  choices: string[];
+};
+
+/**
+ * Describes the message autoglm.v1.ChoiceFormat.
+ * Use `create(ChoiceFormatSchema)` to create a new message.
+ */
+export const ChoiceFormatSchema: GenMessage<ChoiceFormat> = /*@__PURE__*/
+  messageDesc(file_autoglm_v1_generation, 9);
+
+/**
+ * Text in the language of a context-free grammar.
+ *
+ * @generated from message autoglm.v1.GrammarFormat
+ */
+export type GrammarFormat = Message<"autoglm.v1.GrammarFormat"> & {
+  /**
+   * The grammar; its start rule is `start` (Lark) or `root` (GBNF).
+   *
+   * @generated from field: string text = 1;
+   */
+  text: string;
+
+  /**
+   * The syntax of text; unset means Lark.
+   *
+   * @generated from field: autoglm.v1.GrammarSyntax syntax = 2;
+   */
+  syntax: GrammarSyntax;
+};
+
+/**
+ * Describes the message autoglm.v1.GrammarFormat.
+ * Use `create(GrammarFormatSchema)` to create a new message.
+ */
+export const GrammarFormatSchema: GenMessage<GrammarFormat> = /*@__PURE__*/
+  messageDesc(file_autoglm_v1_generation, 10);
 
 /**
  * Request of GenerationService.Generate.
@@ -254,7 +461,7 @@ export type GenerateRequest = Message<"autoglm.v1.GenerateRequest"> & {
  * Use `create(GenerateRequestSchema)` to create a new message.
  */
 export const GenerateRequestSchema: GenMessage<GenerateRequest> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_generation, 4);
+  messageDesc(file_autoglm_v1_generation, 11);
 
 /**
  * The log-probability of one generated token.
@@ -289,7 +496,7 @@ export type TokenLogprob = Message<"autoglm.v1.TokenLogprob"> & {
  * Use `create(TokenLogprobSchema)` to create a new message.
  */
 export const TokenLogprobSchema: GenMessage<TokenLogprob> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_generation, 5);
+  messageDesc(file_autoglm_v1_generation, 12);
 
 /**
  * Response of GenerationService.Generate.
@@ -387,6 +594,14 @@ export type GenerateResponse = Message<"autoglm.v1.GenerateResponse"> & {
    * @generated from field: string prompt_template = 13;
    */
   promptTemplate: string;
+
+  /**
+   * True when a response_format was given and text is not a complete document of it (generation
+   * was cut by max_new_tokens, a stop sequence or the time limit).
+   *
+   * @generated from field: bool incomplete = 14;
+   */
+  incomplete: boolean;
 };
 
 /**
@@ -394,7 +609,7 @@ export type GenerateResponse = Message<"autoglm.v1.GenerateResponse"> & {
  * Use `create(GenerateResponseSchema)` to create a new message.
  */
 export const GenerateResponseSchema: GenMessage<GenerateResponse> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_generation, 6);
+  messageDesc(file_autoglm_v1_generation, 13);
 
 /**
  * Request of GenerationService.GenerateStream.
@@ -415,7 +630,7 @@ export type GenerateStreamRequest = Message<"autoglm.v1.GenerateStreamRequest"> 
  * Use `create(GenerateStreamRequestSchema)` to create a new message.
  */
 export const GenerateStreamRequestSchema: GenMessage<GenerateStreamRequest> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_generation, 7);
+  messageDesc(file_autoglm_v1_generation, 14);
 
 /**
  * A piece of reasoning text.
@@ -436,7 +651,7 @@ export type ReasoningDelta = Message<"autoglm.v1.ReasoningDelta"> & {
  * Use `create(ReasoningDeltaSchema)` to create a new message.
  */
 export const ReasoningDeltaSchema: GenMessage<ReasoningDelta> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_generation, 8);
+  messageDesc(file_autoglm_v1_generation, 15);
 
 /**
  * A piece of the final answer.
@@ -464,7 +679,7 @@ export type ContentDelta = Message<"autoglm.v1.ContentDelta"> & {
  * Use `create(ContentDeltaSchema)` to create a new message.
  */
 export const ContentDeltaSchema: GenMessage<ContentDelta> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_generation, 9);
+  messageDesc(file_autoglm_v1_generation, 16);
 
 /**
  * The agent loop started a tool call.
@@ -499,7 +714,7 @@ export type ToolCallStarted = Message<"autoglm.v1.ToolCallStarted"> & {
  * Use `create(ToolCallStartedSchema)` to create a new message.
  */
 export const ToolCallStartedSchema: GenMessage<ToolCallStarted> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_generation, 10);
+  messageDesc(file_autoglm_v1_generation, 17);
 
 /**
  * The agent loop finished a tool call.
@@ -520,7 +735,7 @@ export type ToolCallFinished = Message<"autoglm.v1.ToolCallFinished"> & {
  * Use `create(ToolCallFinishedSchema)` to create a new message.
  */
 export const ToolCallFinishedSchema: GenMessage<ToolCallFinished> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_generation, 11);
+  messageDesc(file_autoglm_v1_generation, 18);
 
 /**
  * The last event of a stream.
@@ -576,6 +791,14 @@ export type StreamFinished = Message<"autoglm.v1.StreamFinished"> & {
    * @generated from field: string prompt_template = 7;
    */
   promptTemplate: string;
+
+  /**
+   * True when a response_format was given and the streamed content is not a complete document of it
+   * (generation was cut by max_new_tokens, a stop sequence or the time limit).
+   *
+   * @generated from field: bool incomplete = 8;
+   */
+  incomplete: boolean;
 };
 
 /**
@@ -583,7 +806,7 @@ export type StreamFinished = Message<"autoglm.v1.StreamFinished"> & {
  * Use `create(StreamFinishedSchema)` to create a new message.
  */
 export const StreamFinishedSchema: GenMessage<StreamFinished> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_generation, 12);
+  messageDesc(file_autoglm_v1_generation, 19);
 
 /**
  * One event of GenerationService.GenerateStream.
@@ -651,7 +874,7 @@ export type GenerateStreamResponse = Message<"autoglm.v1.GenerateStreamResponse"
  * Use `create(GenerateStreamResponseSchema)` to create a new message.
  */
 export const GenerateStreamResponseSchema: GenMessage<GenerateStreamResponse> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_generation, 13);
+  messageDesc(file_autoglm_v1_generation, 20);
 
 /**
  * Request of GenerationService.Tokenize.
@@ -695,7 +918,7 @@ export type TokenizeRequest = Message<"autoglm.v1.TokenizeRequest"> & {
  * Use `create(TokenizeRequestSchema)` to create a new message.
  */
 export const TokenizeRequestSchema: GenMessage<TokenizeRequest> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_generation, 14);
+  messageDesc(file_autoglm_v1_generation, 21);
 
 /**
  * Response of GenerationService.Tokenize.
@@ -723,7 +946,41 @@ export type TokenizeResponse = Message<"autoglm.v1.TokenizeResponse"> & {
  * Use `create(TokenizeResponseSchema)` to create a new message.
  */
 export const TokenizeResponseSchema: GenMessage<TokenizeResponse> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_generation, 15);
+  messageDesc(file_autoglm_v1_generation, 22);
+
+/**
+ * The syntax of a grammar.
+ *
+ * @generated from enum autoglm.v1.GrammarSyntax
+ */
+export enum GrammarSyntax {
+  /**
+   * Lark.
+   *
+   * @generated from enum value: GRAMMAR_SYNTAX_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Lark, as llguidance reads it (also accepts %json and %regex inside rules).
+   *
+   * @generated from enum value: GRAMMAR_SYNTAX_LARK = 1;
+   */
+  LARK = 1,
+
+  /**
+   * llama.cpp's GBNF.
+   *
+   * @generated from enum value: GRAMMAR_SYNTAX_GBNF = 2;
+   */
+  GBNF = 2,
+}
+
+/**
+ * Describes the enum autoglm.v1.GrammarSyntax.
+ */
+export const GrammarSyntaxSchema: GenEnum<GrammarSyntax> = /*@__PURE__*/
+  enumDesc(file_autoglm_v1_generation, 0);
 
 /**
  * Text generation with a language model.

@@ -620,6 +620,22 @@ private static final long serialVersionUID = 0L;
     }
   }
 
+  public static final int INCOMPLETE_FIELD_NUMBER = 14;
+  private boolean incomplete_ = false;
+  /**
+   * <pre>
+   * True when a response_format was given and text is not a complete document of it (generation
+   * was cut by max_new_tokens, a stop sequence or the time limit).
+   * </pre>
+   *
+   * <code>bool incomplete = 14 [json_name = "incomplete"];</code>
+   * @return The incomplete.
+   */
+  @java.lang.Override
+  public boolean getIncomplete() {
+    return incomplete_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -672,6 +688,9 @@ private static final long serialVersionUID = 0L;
     }
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(promptTemplate_)) {
       com.google.protobuf.GeneratedMessageV3.writeString(output, 13, promptTemplate_);
+    }
+    if (incomplete_ != false) {
+      output.writeBool(14, incomplete_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -733,6 +752,10 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(promptTemplate_)) {
       size += com.google.protobuf.GeneratedMessageV3.computeStringSize(13, promptTemplate_);
     }
+    if (incomplete_ != false) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeBoolSize(14, incomplete_);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -782,6 +805,8 @@ private static final long serialVersionUID = 0L;
         .equals(other.getLogprobsList())) return false;
     if (!getPromptTemplate()
         .equals(other.getPromptTemplate())) return false;
+    if (getIncomplete()
+        != other.getIncomplete()) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -832,6 +857,9 @@ private static final long serialVersionUID = 0L;
     }
     hash = (37 * hash) + PROMPT_TEMPLATE_FIELD_NUMBER;
     hash = (53 * hash) + getPromptTemplate().hashCode();
+    hash = (37 * hash) + INCOMPLETE_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
+        getIncomplete());
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -1003,6 +1031,7 @@ private static final long serialVersionUID = 0L;
       }
       bitField0_ = (bitField0_ & ~0x00000800);
       promptTemplate_ = "";
+      incomplete_ = false;
       return this;
     }
 
@@ -1098,6 +1127,9 @@ private static final long serialVersionUID = 0L;
       }
       if (((from_bitField0_ & 0x00001000) != 0)) {
         result.promptTemplate_ = promptTemplate_;
+      }
+      if (((from_bitField0_ & 0x00002000) != 0)) {
+        result.incomplete_ = incomplete_;
       }
     }
 
@@ -1247,6 +1279,9 @@ private static final long serialVersionUID = 0L;
         bitField0_ |= 0x00001000;
         onChanged();
       }
+      if (other.getIncomplete() != false) {
+        setIncomplete(other.getIncomplete());
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -1361,6 +1396,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00001000;
               break;
             } // case 106
+            case 112: {
+              incomplete_ = input.readBool();
+              bitField0_ |= 0x00002000;
+              break;
+            } // case 112
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -3180,6 +3220,53 @@ private static final long serialVersionUID = 0L;
       checkByteStringIsUtf8(value);
       promptTemplate_ = value;
       bitField0_ |= 0x00001000;
+      onChanged();
+      return this;
+    }
+
+    private boolean incomplete_ ;
+    /**
+     * <pre>
+     * True when a response_format was given and text is not a complete document of it (generation
+     * was cut by max_new_tokens, a stop sequence or the time limit).
+     * </pre>
+     *
+     * <code>bool incomplete = 14 [json_name = "incomplete"];</code>
+     * @return The incomplete.
+     */
+    @java.lang.Override
+    public boolean getIncomplete() {
+      return incomplete_;
+    }
+    /**
+     * <pre>
+     * True when a response_format was given and text is not a complete document of it (generation
+     * was cut by max_new_tokens, a stop sequence or the time limit).
+     * </pre>
+     *
+     * <code>bool incomplete = 14 [json_name = "incomplete"];</code>
+     * @param value The incomplete to set.
+     * @return This builder for chaining.
+     */
+    public Builder setIncomplete(boolean value) {
+      
+      incomplete_ = value;
+      bitField0_ |= 0x00002000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * True when a response_format was given and text is not a complete document of it (generation
+     * was cut by max_new_tokens, a stop sequence or the time limit).
+     * </pre>
+     *
+     * <code>bool incomplete = 14 [json_name = "incomplete"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearIncomplete() {
+      bitField0_ = (bitField0_ & ~0x00002000);
+      incomplete_ = false;
       onChanged();
       return this;
     }

@@ -345,4 +345,15 @@ public interface GenerateResponseOrBuilder extends
    */
   com.google.protobuf.ByteString
       getPromptTemplateBytes();
+
+  /**
+   * <pre>
+   * True when a response_format was given and text is not a complete document of it (generation
+   * was cut by max_new_tokens, a stop sequence or the time limit).
+   * </pre>
+   *
+   * <code>bool incomplete = 14 [json_name = "incomplete"];</code>
+   * @return The incomplete.
+   */
+  boolean getIncomplete();
 }

@@ -563,6 +563,44 @@ private static final long serialVersionUID = 0L;
     }
   }
 
+  public static final int RESPONSE_FORMAT_FIELD_NUMBER = 12;
+  private org.openautoglm.v1.ResponseFormat responseFormat_;
+  /**
+   * <pre>
+   * The shape the answer must have (JSON, a regular expression, ...); unset means plain text.
+   * </pre>
+   *
+   * <code>.autoglm.v1.ResponseFormat response_format = 12 [json_name = "responseFormat"];</code>
+   * @return Whether the responseFormat field is set.
+   */
+  @java.lang.Override
+  public boolean hasResponseFormat() {
+    return responseFormat_ != null;
+  }
+  /**
+   * <pre>
+   * The shape the answer must have (JSON, a regular expression, ...); unset means plain text.
+   * </pre>
+   *
+   * <code>.autoglm.v1.ResponseFormat response_format = 12 [json_name = "responseFormat"];</code>
+   * @return The responseFormat.
+   */
+  @java.lang.Override
+  public org.openautoglm.v1.ResponseFormat getResponseFormat() {
+    return responseFormat_ == null ? org.openautoglm.v1.ResponseFormat.getDefaultInstance() : responseFormat_;
+  }
+  /**
+   * <pre>
+   * The shape the answer must have (JSON, a regular expression, ...); unset means plain text.
+   * </pre>
+   *
+   * <code>.autoglm.v1.ResponseFormat response_format = 12 [json_name = "responseFormat"];</code>
+   */
+  @java.lang.Override
+  public org.openautoglm.v1.ResponseFormatOrBuilder getResponseFormatOrBuilder() {
+    return responseFormat_ == null ? org.openautoglm.v1.ResponseFormat.getDefaultInstance() : responseFormat_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -609,6 +647,9 @@ private static final long serialVersionUID = 0L;
     }
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(promptTemplate_)) {
       com.google.protobuf.GeneratedMessageV3.writeString(output, 11, promptTemplate_);
+    }
+    if (responseFormat_ != null) {
+      output.writeMessage(12, getResponseFormat());
     }
     getUnknownFields().writeTo(output);
   }
@@ -663,6 +704,10 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(promptTemplate_)) {
       size += com.google.protobuf.GeneratedMessageV3.computeStringSize(11, promptTemplate_);
     }
+    if (responseFormat_ != null) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(12, getResponseFormat());
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -711,6 +756,11 @@ private static final long serialVersionUID = 0L;
     }
     if (!getPromptTemplate()
         .equals(other.getPromptTemplate())) return false;
+    if (hasResponseFormat() != other.hasResponseFormat()) return false;
+    if (hasResponseFormat()) {
+      if (!getResponseFormat()
+          .equals(other.getResponseFormat())) return false;
+    }
     if (!getInputCase().equals(other.getInputCase())) return false;
     switch (inputCase_) {
       case 1:
@@ -765,6 +815,10 @@ private static final long serialVersionUID = 0L;
     }
     hash = (37 * hash) + PROMPT_TEMPLATE_FIELD_NUMBER;
     hash = (53 * hash) + getPromptTemplate().hashCode();
+    if (hasResponseFormat()) {
+      hash = (37 * hash) + RESPONSE_FORMAT_FIELD_NUMBER;
+      hash = (53 * hash) + getResponseFormat().hashCode();
+    }
     switch (inputCase_) {
       case 1:
         hash = (37 * hash) + PROMPT_FIELD_NUMBER;
@@ -935,6 +989,11 @@ private static final long serialVersionUID = 0L;
       }
       timeLimitMs_ = 0;
       promptTemplate_ = "";
+      responseFormat_ = null;
+      if (responseFormatBuilder_ != null) {
+        responseFormatBuilder_.dispose();
+        responseFormatBuilder_ = null;
+      }
       inputCase_ = 0;
       input_ = null;
       return this;
@@ -1012,6 +1071,11 @@ private static final long serialVersionUID = 0L;
       }
       if (((from_bitField0_ & 0x00000400) != 0)) {
         result.promptTemplate_ = promptTemplate_;
+      }
+      if (((from_bitField0_ & 0x00000800) != 0)) {
+        result.responseFormat_ = responseFormatBuilder_ == null
+            ? responseFormat_
+            : responseFormatBuilder_.build();
       }
       result.bitField0_ |= to_bitField0_;
     }
@@ -1108,6 +1172,9 @@ private static final long serialVersionUID = 0L;
         promptTemplate_ = other.promptTemplate_;
         bitField0_ |= 0x00000400;
         onChanged();
+      }
+      if (other.hasResponseFormat()) {
+        mergeResponseFormat(other.getResponseFormat());
       }
       switch (other.getInputCase()) {
         case PROMPT: {
@@ -1215,6 +1282,13 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000400;
               break;
             } // case 90
+            case 98: {
+              input.readMessage(
+                  getResponseFormatFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000800;
+              break;
+            } // case 98
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2537,6 +2611,161 @@ private static final long serialVersionUID = 0L;
       bitField0_ |= 0x00000400;
       onChanged();
       return this;
+    }
+
+    private org.openautoglm.v1.ResponseFormat responseFormat_;
+    private com.google.protobuf.SingleFieldBuilderV3<
+        org.openautoglm.v1.ResponseFormat, org.openautoglm.v1.ResponseFormat.Builder, org.openautoglm.v1.ResponseFormatOrBuilder> responseFormatBuilder_;
+    /**
+     * <pre>
+     * The shape the answer must have (JSON, a regular expression, ...); unset means plain text.
+     * </pre>
+     *
+     * <code>.autoglm.v1.ResponseFormat response_format = 12 [json_name = "responseFormat"];</code>
+     * @return Whether the responseFormat field is set.
+     */
+    public boolean hasResponseFormat() {
+      return ((bitField0_ & 0x00000800) != 0);
+    }
+    /**
+     * <pre>
+     * The shape the answer must have (JSON, a regular expression, ...); unset means plain text.
+     * </pre>
+     *
+     * <code>.autoglm.v1.ResponseFormat response_format = 12 [json_name = "responseFormat"];</code>
+     * @return The responseFormat.
+     */
+    public org.openautoglm.v1.ResponseFormat getResponseFormat() {
+      if (responseFormatBuilder_ == null) {
+        return responseFormat_ == null ? org.openautoglm.v1.ResponseFormat.getDefaultInstance() : responseFormat_;
+      } else {
+        return responseFormatBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * The shape the answer must have (JSON, a regular expression, ...); unset means plain text.
+     * </pre>
+     *
+     * <code>.autoglm.v1.ResponseFormat response_format = 12 [json_name = "responseFormat"];</code>
+     */
+    public Builder setResponseFormat(org.openautoglm.v1.ResponseFormat value) {
+      if (responseFormatBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        responseFormat_ = value;
+      } else {
+        responseFormatBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000800;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The shape the answer must have (JSON, a regular expression, ...); unset means plain text.
+     * </pre>
+     *
+     * <code>.autoglm.v1.ResponseFormat response_format = 12 [json_name = "responseFormat"];</code>
+     */
+    public Builder setResponseFormat(
+        org.openautoglm.v1.ResponseFormat.Builder builderForValue) {
+      if (responseFormatBuilder_ == null) {
+        responseFormat_ = builderForValue.build();
+      } else {
+        responseFormatBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000800;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The shape the answer must have (JSON, a regular expression, ...); unset means plain text.
+     * </pre>
+     *
+     * <code>.autoglm.v1.ResponseFormat response_format = 12 [json_name = "responseFormat"];</code>
+     */
+    public Builder mergeResponseFormat(org.openautoglm.v1.ResponseFormat value) {
+      if (responseFormatBuilder_ == null) {
+        if (((bitField0_ & 0x00000800) != 0) &&
+          responseFormat_ != null &&
+          responseFormat_ != org.openautoglm.v1.ResponseFormat.getDefaultInstance()) {
+          getResponseFormatBuilder().mergeFrom(value);
+        } else {
+          responseFormat_ = value;
+        }
+      } else {
+        responseFormatBuilder_.mergeFrom(value);
+      }
+      bitField0_ |= 0x00000800;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The shape the answer must have (JSON, a regular expression, ...); unset means plain text.
+     * </pre>
+     *
+     * <code>.autoglm.v1.ResponseFormat response_format = 12 [json_name = "responseFormat"];</code>
+     */
+    public Builder clearResponseFormat() {
+      bitField0_ = (bitField0_ & ~0x00000800);
+      responseFormat_ = null;
+      if (responseFormatBuilder_ != null) {
+        responseFormatBuilder_.dispose();
+        responseFormatBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The shape the answer must have (JSON, a regular expression, ...); unset means plain text.
+     * </pre>
+     *
+     * <code>.autoglm.v1.ResponseFormat response_format = 12 [json_name = "responseFormat"];</code>
+     */
+    public org.openautoglm.v1.ResponseFormat.Builder getResponseFormatBuilder() {
+      bitField0_ |= 0x00000800;
+      onChanged();
+      return getResponseFormatFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * The shape the answer must have (JSON, a regular expression, ...); unset means plain text.
+     * </pre>
+     *
+     * <code>.autoglm.v1.ResponseFormat response_format = 12 [json_name = "responseFormat"];</code>
+     */
+    public org.openautoglm.v1.ResponseFormatOrBuilder getResponseFormatOrBuilder() {
+      if (responseFormatBuilder_ != null) {
+        return responseFormatBuilder_.getMessageOrBuilder();
+      } else {
+        return responseFormat_ == null ?
+            org.openautoglm.v1.ResponseFormat.getDefaultInstance() : responseFormat_;
+      }
+    }
+    /**
+     * <pre>
+     * The shape the answer must have (JSON, a regular expression, ...); unset means plain text.
+     * </pre>
+     *
+     * <code>.autoglm.v1.ResponseFormat response_format = 12 [json_name = "responseFormat"];</code>
+     */
+    private com.google.protobuf.SingleFieldBuilderV3<
+        org.openautoglm.v1.ResponseFormat, org.openautoglm.v1.ResponseFormat.Builder, org.openautoglm.v1.ResponseFormatOrBuilder> 
+        getResponseFormatFieldBuilder() {
+      if (responseFormatBuilder_ == null) {
+        responseFormatBuilder_ = new com.google.protobuf.SingleFieldBuilderV3<
+            org.openautoglm.v1.ResponseFormat, org.openautoglm.v1.ResponseFormat.Builder, org.openautoglm.v1.ResponseFormatOrBuilder>(
+                getResponseFormat(),
+                getParentForChildren(),
+                isClean());
+        responseFormat_ = null;
+      }
+      return responseFormatBuilder_;
     }
     @java.lang.Override
     public final Builder setUnknownFields(

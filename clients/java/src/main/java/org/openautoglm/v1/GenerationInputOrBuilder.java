@@ -285,5 +285,32 @@ public interface GenerationInputOrBuilder extends
   com.google.protobuf.ByteString
       getPromptTemplateBytes();
 
+  /**
+   * <pre>
+   * The shape the answer must have (JSON, a regular expression, ...); unset means plain text.
+   * </pre>
+   *
+   * <code>.autoglm.v1.ResponseFormat response_format = 12 [json_name = "responseFormat"];</code>
+   * @return Whether the responseFormat field is set.
+   */
+  boolean hasResponseFormat();
+  /**
+   * <pre>
+   * The shape the answer must have (JSON, a regular expression, ...); unset means plain text.
+   * </pre>
+   *
+   * <code>.autoglm.v1.ResponseFormat response_format = 12 [json_name = "responseFormat"];</code>
+   * @return The responseFormat.
+   */
+  org.openautoglm.v1.ResponseFormat getResponseFormat();
+  /**
+   * <pre>
+   * The shape the answer must have (JSON, a regular expression, ...); unset means plain text.
+   * </pre>
+   *
+   * <code>.autoglm.v1.ResponseFormat response_format = 12 [json_name = "responseFormat"];</code>
+   */
+  org.openautoglm.v1.ResponseFormatOrBuilder getResponseFormatOrBuilder();
+
   public org.openautoglm.v1.GenerationInput.InputCase getInputCase();
 }

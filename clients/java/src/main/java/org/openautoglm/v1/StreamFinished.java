@@ -299,6 +299,22 @@ private static final long serialVersionUID = 0L;
     }
   }
 
+  public static final int INCOMPLETE_FIELD_NUMBER = 8;
+  private boolean incomplete_ = false;
+  /**
+   * <pre>
+   * True when a response_format was given and the streamed content is not a complete document of it
+   * (generation was cut by max_new_tokens, a stop sequence or the time limit).
+   * </pre>
+   *
+   * <code>bool incomplete = 8 [json_name = "incomplete"];</code>
+   * @return The incomplete.
+   */
+  @java.lang.Override
+  public boolean getIncomplete() {
+    return incomplete_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -334,6 +350,9 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(promptTemplate_)) {
       com.google.protobuf.GeneratedMessageV3.writeString(output, 7, promptTemplate_);
     }
+    if (incomplete_ != false) {
+      output.writeBool(8, incomplete_);
+    }
     getUnknownFields().writeTo(output);
   }
 
@@ -368,6 +387,10 @@ private static final long serialVersionUID = 0L;
     }
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(promptTemplate_)) {
       size += com.google.protobuf.GeneratedMessageV3.computeStringSize(7, promptTemplate_);
+    }
+    if (incomplete_ != false) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeBoolSize(8, incomplete_);
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -406,6 +429,8 @@ private static final long serialVersionUID = 0L;
         != other.getSeed()) return false;
     if (!getPromptTemplate()
         .equals(other.getPromptTemplate())) return false;
+    if (getIncomplete()
+        != other.getIncomplete()) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -438,6 +463,9 @@ private static final long serialVersionUID = 0L;
         getSeed());
     hash = (37 * hash) + PROMPT_TEMPLATE_FIELD_NUMBER;
     hash = (53 * hash) + getPromptTemplate().hashCode();
+    hash = (37 * hash) + INCOMPLETE_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
+        getIncomplete());
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -590,6 +618,7 @@ private static final long serialVersionUID = 0L;
       }
       seed_ = 0L;
       promptTemplate_ = "";
+      incomplete_ = false;
       return this;
     }
 
@@ -649,6 +678,9 @@ private static final long serialVersionUID = 0L;
       }
       if (((from_bitField0_ & 0x00000040) != 0)) {
         result.promptTemplate_ = promptTemplate_;
+      }
+      if (((from_bitField0_ & 0x00000080) != 0)) {
+        result.incomplete_ = incomplete_;
       }
     }
 
@@ -721,6 +753,9 @@ private static final long serialVersionUID = 0L;
         bitField0_ |= 0x00000040;
         onChanged();
       }
+      if (other.getIncomplete() != false) {
+        setIncomplete(other.getIncomplete());
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -788,6 +823,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000040;
               break;
             } // case 58
+            case 64: {
+              incomplete_ = input.readBool();
+              bitField0_ |= 0x00000080;
+              break;
+            } // case 64
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1567,6 +1607,53 @@ private static final long serialVersionUID = 0L;
       checkByteStringIsUtf8(value);
       promptTemplate_ = value;
       bitField0_ |= 0x00000040;
+      onChanged();
+      return this;
+    }
+
+    private boolean incomplete_ ;
+    /**
+     * <pre>
+     * True when a response_format was given and the streamed content is not a complete document of it
+     * (generation was cut by max_new_tokens, a stop sequence or the time limit).
+     * </pre>
+     *
+     * <code>bool incomplete = 8 [json_name = "incomplete"];</code>
+     * @return The incomplete.
+     */
+    @java.lang.Override
+    public boolean getIncomplete() {
+      return incomplete_;
+    }
+    /**
+     * <pre>
+     * True when a response_format was given and the streamed content is not a complete document of it
+     * (generation was cut by max_new_tokens, a stop sequence or the time limit).
+     * </pre>
+     *
+     * <code>bool incomplete = 8 [json_name = "incomplete"];</code>
+     * @param value The incomplete to set.
+     * @return This builder for chaining.
+     */
+    public Builder setIncomplete(boolean value) {
+      
+      incomplete_ = value;
+      bitField0_ |= 0x00000080;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * True when a response_format was given and the streamed content is not a complete document of it
+     * (generation was cut by max_new_tokens, a stop sequence or the time limit).
+     * </pre>
+     *
+     * <code>bool incomplete = 8 [json_name = "incomplete"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearIncomplete() {
+      bitField0_ = (bitField0_ & ~0x00000080);
+      incomplete_ = false;
       onChanged();
       return this;
     }

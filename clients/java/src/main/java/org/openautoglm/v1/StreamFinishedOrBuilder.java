@@ -156,4 +156,15 @@ public interface StreamFinishedOrBuilder extends
    */
   com.google.protobuf.ByteString
       getPromptTemplateBytes();
+
+  /**
+   * <pre>
+   * True when a response_format was given and the streamed content is not a complete document of it
+   * (generation was cut by max_new_tokens, a stop sequence or the time limit).
+   * </pre>
+   *
+   * <code>bool incomplete = 8 [json_name = "incomplete"];</code>
+   * @return The incomplete.
+   */
+  boolean getIncomplete();
 }
