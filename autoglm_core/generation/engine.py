@@ -35,6 +35,7 @@ from autoglm_core.generation.types import (
 )
 from autoglm_core.generation.validation import check_against_model, check_params
 from autoglm_core.health.monitor import GenerationMonitor
+from autoglm_core.prompts.profiles import GENERIC, PromptProfile, ThinkingMode, thinking_mode
 from autoglm_core.reasoning.prompted import add_cot_instruction
 from autoglm_core.reasoning.think_parser import prompt_opens_reasoning, split_reasoning_steps
 from autoglm_core.registry.models import ModelRegistry
@@ -46,6 +47,7 @@ from autoglm_core.tools.agent import (
     ToolMode,
     assistant_message,
     last_user_text,
+    result_opening,
     tool_message,
     unrun_record,
     with_router_context,
@@ -66,6 +68,9 @@ class _Prepared:
     tool_mode: ToolMode = "native"
     # The built conversation (template, memory): its turn is stored in the session at the end.
     conversation: Conversation | None = None
+    # How thinking was served: off, native, prompted, or unsupported (asked; the model cannot).
+    thinking: ThinkingMode = "off"
+    profile: PromptProfile = GENERIC
 
 
 REASONING_END = "\n</think>\n\n"
@@ -187,7 +192,9 @@ class Engine:
     def _prepare(self, params: GenerationParams, recalled: Recalled | None = None) -> _Prepared:
         backend = self.registry.resolve(params.model, routing_key=params.session_id or params.user_id)
         info = backend.info
-        enable_thinking = params.thinking and info.supports_thinking
+        profile = self.conversation.profile_for(info)
+        thinking = thinking_mode(params.thinking, info, profile)
+        enable_thinking = thinking == "native"
         # Template system message, knowledge and session history around the request's messages.
         conversation = self.conversation.build(
             params,
@@ -195,10 +202,11 @@ class Engine:
             backend.tokenizer,
             info,
             enable_thinking=enable_thinking,
+            profile=profile,
         )
         messages = conversation.messages
-        if params.thinking and not info.supports_thinking:
-            # No native thinking mode: ask for the same <think> layout in the system prompt.
+        if thinking == "prompted":
+            # No native thinking mode, but the family follows a prompted <think> layout.
             messages = add_cot_instruction(messages)
         tools, tool_mode = self._tools_for(params, backend)
         prompt_text = backend.tokenizer.render_chat(
@@ -216,6 +224,8 @@ class Engine:
             tools=tools,
             tool_mode=tool_mode,
             conversation=conversation,
+            thinking=thinking,
+            profile=profile,
         )
 
     def _tools_for(self, params: GenerationParams, backend: Backend) -> tuple[list[ToolSpec], ToolMode]:
@@ -252,6 +262,10 @@ class Engine:
         yield ToolCallFinished(record)
         prepared.messages = with_router_context(prepared.messages, record)
         prepared.prompt_ids, prepared.starts_in_reasoning = self._render(prepared)
+        opening = result_opening(record) if prepared.profile.answer_opens_with_tool_result else ""
+        if opening:  # the answer starts with the result; the model continues after it
+            prepared.prompt_ids = [*prepared.prompt_ids, *prepared.backend.tokenizer.encode(opening + "\n")]
+            yield ContentDelta(opening + "\n")
 
     async def _turns(
         self, params: GenerationParams, prepared: _Prepared, progress: _Progress
@@ -468,6 +482,7 @@ def _finished(prepared: _Prepared, progress: _Progress, queue_s: float) -> Finis
         ),
         seed=prepared.sampling.seed,
         stop_sequence=progress.stop_sequence,
+        thinking=prepared.thinking,
     )
 
 
