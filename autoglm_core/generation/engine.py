@@ -304,7 +304,8 @@ class Engine:
             prepared.backend.tokenizer,
             params.stop,
             starts_in_reasoning=prepared.starts_in_reasoning,
-            emit_reasoning=params.thinking,
+            # Reasoning is returned only where it is real: native or a followed prompted format.
+            emit_reasoning=prepared.thinking in ("native", "prompted"),
             tool_parser=parser,
         )
 

@@ -8,6 +8,7 @@ from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -18,6 +19,38 @@ else:
     from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class _ThinkingMode:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ThinkingModeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ThinkingMode.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    THINKING_MODE_UNSPECIFIED: _ThinkingMode.ValueType  # 0
+    """Not reported (an older server)."""
+    THINKING_MODE_OFF: _ThinkingMode.ValueType  # 1
+    """Thinking was not asked for."""
+    THINKING_MODE_NATIVE: _ThinkingMode.ValueType  # 2
+    """The reasoning comes from the model's own thinking tokens."""
+    THINKING_MODE_PROMPTED: _ThinkingMode.ValueType  # 3
+    """The model has no thinking mode; its family follows a prompted <think> format, which was used."""
+    THINKING_MODE_UNSUPPORTED: _ThinkingMode.ValueType  # 4
+    """Thinking was asked of a model that does not think natively: no reasoning is returned."""
+
+class ThinkingMode(_ThinkingMode, metaclass=_ThinkingModeEnumTypeWrapper):
+    """How a response's thinking was served."""
+
+THINKING_MODE_UNSPECIFIED: ThinkingMode.ValueType  # 0
+"""Not reported (an older server)."""
+THINKING_MODE_OFF: ThinkingMode.ValueType  # 1
+"""Thinking was not asked for."""
+THINKING_MODE_NATIVE: ThinkingMode.ValueType  # 2
+"""The reasoning comes from the model's own thinking tokens."""
+THINKING_MODE_PROMPTED: ThinkingMode.ValueType  # 3
+"""The model has no thinking mode; its family follows a prompted <think> format, which was used."""
+THINKING_MODE_UNSUPPORTED: ThinkingMode.ValueType  # 4
+"""Thinking was asked of a model that does not think natively: no reasoning is returned."""
+Global___ThinkingMode: _TypeAlias = ThinkingMode  # noqa: Y015
 
 @_typing.final
 class SamplingParams(_message.Message):
@@ -308,6 +341,7 @@ class GenerateResponse(_message.Message):
     SEED_FIELD_NUMBER: _builtins.int
     LOGPROBS_FIELD_NUMBER: _builtins.int
     PROMPT_TEMPLATE_FIELD_NUMBER: _builtins.int
+    THINKING_MODE_FIELD_NUMBER: _builtins.int
     request_id: _builtins.str
     """Identifier of the request (from x-request-id metadata, or chosen by the server)."""
     text: _builtins.str
@@ -322,6 +356,8 @@ class GenerateResponse(_message.Message):
     """The seed used for sampling."""
     prompt_template: _builtins.str
     """The prompt template that was used."""
+    thinking_mode: Global___ThinkingMode.ValueType
+    """How thinking was served (off, native, prompted, or unsupported by the model)."""
     @_builtins.property
     def reasoning_steps(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """The reasoning split into steps."""
@@ -362,10 +398,11 @@ class GenerateResponse(_message.Message):
         seed: _builtins.int = ...,
         logprobs: _abc.Iterable[Global___TokenLogprob] | None = ...,
         prompt_template: _builtins.str = ...,
+        thinking_mode: Global___ThinkingMode.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["model", b"model", "timings", b"timings", "usage", b"usage"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["finish_reason", b"finish_reason", "logprobs", b"logprobs", "model", b"model", "prompt_template", b"prompt_template", "reasoning", b"reasoning", "reasoning_steps", b"reasoning_steps", "request_id", b"request_id", "seed", b"seed", "stop_sequence", b"stop_sequence", "text", b"text", "timings", b"timings", "tool_calls", b"tool_calls", "usage", b"usage"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["finish_reason", b"finish_reason", "logprobs", b"logprobs", "model", b"model", "prompt_template", b"prompt_template", "reasoning", b"reasoning", "reasoning_steps", b"reasoning_steps", "request_id", b"request_id", "seed", b"seed", "stop_sequence", b"stop_sequence", "text", b"text", "thinking_mode", b"thinking_mode", "timings", b"timings", "tool_calls", b"tool_calls", "usage", b"usage"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -512,6 +549,7 @@ class StreamFinished(_message.Message):
     TIMINGS_FIELD_NUMBER: _builtins.int
     SEED_FIELD_NUMBER: _builtins.int
     PROMPT_TEMPLATE_FIELD_NUMBER: _builtins.int
+    THINKING_MODE_FIELD_NUMBER: _builtins.int
     finish_reason: _common_pb2.FinishReason.ValueType
     """Why generation stopped."""
     stop_sequence: _builtins.str
@@ -520,6 +558,8 @@ class StreamFinished(_message.Message):
     """The seed used for sampling."""
     prompt_template: _builtins.str
     """The prompt template that was used."""
+    thinking_mode: Global___ThinkingMode.ValueType
+    """How thinking was served (off, native, prompted, or unsupported by the model)."""
     @_builtins.property
     def usage(self) -> _common_pb2.Usage:
         """Cumulative token counts."""
@@ -542,10 +582,11 @@ class StreamFinished(_message.Message):
         timings: _common_pb2.Timings | None = ...,
         seed: _builtins.int = ...,
         prompt_template: _builtins.str = ...,
+        thinking_mode: Global___ThinkingMode.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["model", b"model", "timings", b"timings", "usage", b"usage"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["finish_reason", b"finish_reason", "model", b"model", "prompt_template", b"prompt_template", "seed", b"seed", "stop_sequence", b"stop_sequence", "timings", b"timings", "usage", b"usage"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["finish_reason", b"finish_reason", "model", b"model", "prompt_template", b"prompt_template", "seed", b"seed", "stop_sequence", b"stop_sequence", "thinking_mode", b"thinking_mode", "timings", b"timings", "usage", b"usage"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

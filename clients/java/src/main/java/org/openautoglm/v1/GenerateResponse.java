@@ -29,6 +29,7 @@ private static final long serialVersionUID = 0L;
     stopSequence_ = "";
     logprobs_ = java.util.Collections.emptyList();
     promptTemplate_ = "";
+    thinkingMode_ = 0;
   }
 
   @java.lang.Override
@@ -620,6 +621,32 @@ private static final long serialVersionUID = 0L;
     }
   }
 
+  public static final int THINKING_MODE_FIELD_NUMBER = 14;
+  private int thinkingMode_ = 0;
+  /**
+   * <pre>
+   * How thinking was served (off, native, prompted, or unsupported by the model).
+   * </pre>
+   *
+   * <code>.autoglm.v1.ThinkingMode thinking_mode = 14 [json_name = "thinkingMode"];</code>
+   * @return The enum numeric value on the wire for thinkingMode.
+   */
+  @java.lang.Override public int getThinkingModeValue() {
+    return thinkingMode_;
+  }
+  /**
+   * <pre>
+   * How thinking was served (off, native, prompted, or unsupported by the model).
+   * </pre>
+   *
+   * <code>.autoglm.v1.ThinkingMode thinking_mode = 14 [json_name = "thinkingMode"];</code>
+   * @return The thinkingMode.
+   */
+  @java.lang.Override public org.openautoglm.v1.ThinkingMode getThinkingMode() {
+    org.openautoglm.v1.ThinkingMode result = org.openautoglm.v1.ThinkingMode.forNumber(thinkingMode_);
+    return result == null ? org.openautoglm.v1.ThinkingMode.UNRECOGNIZED : result;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -672,6 +699,9 @@ private static final long serialVersionUID = 0L;
     }
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(promptTemplate_)) {
       com.google.protobuf.GeneratedMessageV3.writeString(output, 13, promptTemplate_);
+    }
+    if (thinkingMode_ != org.openautoglm.v1.ThinkingMode.THINKING_MODE_UNSPECIFIED.getNumber()) {
+      output.writeEnum(14, thinkingMode_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -733,6 +763,10 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(promptTemplate_)) {
       size += com.google.protobuf.GeneratedMessageV3.computeStringSize(13, promptTemplate_);
     }
+    if (thinkingMode_ != org.openautoglm.v1.ThinkingMode.THINKING_MODE_UNSPECIFIED.getNumber()) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeEnumSize(14, thinkingMode_);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -782,6 +816,7 @@ private static final long serialVersionUID = 0L;
         .equals(other.getLogprobsList())) return false;
     if (!getPromptTemplate()
         .equals(other.getPromptTemplate())) return false;
+    if (thinkingMode_ != other.thinkingMode_) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -832,6 +867,8 @@ private static final long serialVersionUID = 0L;
     }
     hash = (37 * hash) + PROMPT_TEMPLATE_FIELD_NUMBER;
     hash = (53 * hash) + getPromptTemplate().hashCode();
+    hash = (37 * hash) + THINKING_MODE_FIELD_NUMBER;
+    hash = (53 * hash) + thinkingMode_;
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -1003,6 +1040,7 @@ private static final long serialVersionUID = 0L;
       }
       bitField0_ = (bitField0_ & ~0x00000800);
       promptTemplate_ = "";
+      thinkingMode_ = 0;
       return this;
     }
 
@@ -1098,6 +1136,9 @@ private static final long serialVersionUID = 0L;
       }
       if (((from_bitField0_ & 0x00001000) != 0)) {
         result.promptTemplate_ = promptTemplate_;
+      }
+      if (((from_bitField0_ & 0x00002000) != 0)) {
+        result.thinkingMode_ = thinkingMode_;
       }
     }
 
@@ -1247,6 +1288,9 @@ private static final long serialVersionUID = 0L;
         bitField0_ |= 0x00001000;
         onChanged();
       }
+      if (other.thinkingMode_ != 0) {
+        setThinkingModeValue(other.getThinkingModeValue());
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -1361,6 +1405,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00001000;
               break;
             } // case 106
+            case 112: {
+              thinkingMode_ = input.readEnum();
+              bitField0_ |= 0x00002000;
+              break;
+            } // case 112
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -3180,6 +3229,79 @@ private static final long serialVersionUID = 0L;
       checkByteStringIsUtf8(value);
       promptTemplate_ = value;
       bitField0_ |= 0x00001000;
+      onChanged();
+      return this;
+    }
+
+    private int thinkingMode_ = 0;
+    /**
+     * <pre>
+     * How thinking was served (off, native, prompted, or unsupported by the model).
+     * </pre>
+     *
+     * <code>.autoglm.v1.ThinkingMode thinking_mode = 14 [json_name = "thinkingMode"];</code>
+     * @return The enum numeric value on the wire for thinkingMode.
+     */
+    @java.lang.Override public int getThinkingModeValue() {
+      return thinkingMode_;
+    }
+    /**
+     * <pre>
+     * How thinking was served (off, native, prompted, or unsupported by the model).
+     * </pre>
+     *
+     * <code>.autoglm.v1.ThinkingMode thinking_mode = 14 [json_name = "thinkingMode"];</code>
+     * @param value The enum numeric value on the wire for thinkingMode to set.
+     * @return This builder for chaining.
+     */
+    public Builder setThinkingModeValue(int value) {
+      thinkingMode_ = value;
+      bitField0_ |= 0x00002000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * How thinking was served (off, native, prompted, or unsupported by the model).
+     * </pre>
+     *
+     * <code>.autoglm.v1.ThinkingMode thinking_mode = 14 [json_name = "thinkingMode"];</code>
+     * @return The thinkingMode.
+     */
+    @java.lang.Override
+    public org.openautoglm.v1.ThinkingMode getThinkingMode() {
+      org.openautoglm.v1.ThinkingMode result = org.openautoglm.v1.ThinkingMode.forNumber(thinkingMode_);
+      return result == null ? org.openautoglm.v1.ThinkingMode.UNRECOGNIZED : result;
+    }
+    /**
+     * <pre>
+     * How thinking was served (off, native, prompted, or unsupported by the model).
+     * </pre>
+     *
+     * <code>.autoglm.v1.ThinkingMode thinking_mode = 14 [json_name = "thinkingMode"];</code>
+     * @param value The thinkingMode to set.
+     * @return This builder for chaining.
+     */
+    public Builder setThinkingMode(org.openautoglm.v1.ThinkingMode value) {
+      if (value == null) {
+        throw new NullPointerException();
+      }
+      bitField0_ |= 0x00002000;
+      thinkingMode_ = value.getNumber();
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * How thinking was served (off, native, prompted, or unsupported by the model).
+     * </pre>
+     *
+     * <code>.autoglm.v1.ThinkingMode thinking_mode = 14 [json_name = "thinkingMode"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearThinkingMode() {
+      bitField0_ = (bitField0_ & ~0x00002000);
+      thinkingMode_ = 0;
       onChanged();
       return this;
     }

@@ -135,7 +135,7 @@ public final class GenerationProto {
       "\017GenerateRequest\0221\n\005input\030\001 \001(\0132\033.autogl" +
       "m.v1.GenerationInputR\005input\"Y\n\014TokenLogp" +
       "rob\022\031\n\010token_id\030\001 \001(\rR\007tokenId\022\024\n\005token\030" +
-      "\002 \001(\tR\005token\022\030\n\007logprob\030\003 \001(\002R\007logprob\"\234" +
+      "\002 \001(\tR\005token\022\030\n\007logprob\030\003 \001(\002R\007logprob\"\333" +
       "\004\n\020GenerateResponse\022\035\n\nrequest_id\030\001 \001(\tR" +
       "\trequestId\022\022\n\004text\030\002 \001(\tR\004text\022\034\n\treason" +
       "ing\030\003 \001(\tR\treasoning\022\'\n\017reasoning_steps\030" +
@@ -149,49 +149,56 @@ public final class GenerationProto {
       "utoglm.v1.TimingsR\007timings\022\022\n\004seed\030\013 \001(\004" +
       "R\004seed\0224\n\010logprobs\030\014 \003(\0132\030.autoglm.v1.To" +
       "kenLogprobR\010logprobs\022\'\n\017prompt_template\030" +
-      "\r \001(\tR\016promptTemplate\"J\n\025GenerateStreamR" +
-      "equest\0221\n\005input\030\001 \001(\0132\033.autoglm.v1.Gener" +
-      "ationInputR\005input\"$\n\016ReasoningDelta\022\022\n\004t" +
-      "ext\030\001 \001(\tR\004text\"X\n\014ContentDelta\022\022\n\004text\030" +
-      "\001 \001(\tR\004text\0224\n\010logprobs\030\002 \003(\0132\030.autoglm." +
-      "v1.TokenLogprobR\010logprobs\"\\\n\017ToolCallSta" +
-      "rted\022\016\n\002id\030\001 \001(\tR\002id\022\022\n\004name\030\002 \001(\tR\004name" +
-      "\022%\n\016arguments_json\030\003 \001(\tR\rargumentsJson\"" +
-      "<\n\020ToolCallFinished\022(\n\004call\030\001 \001(\0132\024.auto" +
-      "glm.v1.ToolCallR\004call\"\265\002\n\016StreamFinished" +
-      "\022=\n\rfinish_reason\030\001 \001(\0162\030.autoglm.v1.Fin" +
-      "ishReasonR\014finishReason\022#\n\rstop_sequence" +
-      "\030\002 \001(\tR\014stopSequence\022\'\n\005usage\030\003 \001(\0132\021.au" +
-      "toglm.v1.UsageR\005usage\022*\n\005model\030\004 \001(\0132\024.a" +
-      "utoglm.v1.ModelRefR\005model\022-\n\007timings\030\005 \001" +
-      "(\0132\023.autoglm.v1.TimingsR\007timings\022\022\n\004seed" +
-      "\030\006 \001(\004R\004seed\022\'\n\017prompt_template\030\007 \001(\tR\016p" +
-      "romptTemplate\"\233\003\n\026GenerateStreamResponse" +
-      "\022\035\n\nrequest_id\030\001 \001(\tR\trequestId\022E\n\017reaso" +
-      "ning_delta\030\002 \001(\0132\032.autoglm.v1.ReasoningD" +
-      "eltaH\000R\016reasoningDelta\022?\n\rcontent_delta\030" +
-      "\003 \001(\0132\030.autoglm.v1.ContentDeltaH\000R\014conte" +
-      "ntDelta\022I\n\021tool_call_started\030\004 \001(\0132\033.aut" +
-      "oglm.v1.ToolCallStartedH\000R\017toolCallStart" +
-      "ed\022L\n\022tool_call_finished\030\005 \001(\0132\034.autoglm" +
-      ".v1.ToolCallFinishedH\000R\020toolCallFinished" +
-      "\0228\n\010finished\030\006 \001(\0132\032.autoglm.v1.StreamFi" +
-      "nishedH\000R\010finishedB\007\n\005event\"\206\001\n\017Tokenize" +
-      "Request\022\024\n\005model\030\001 \001(\tR\005model\022\024\n\004text\030\002 " +
-      "\001(\tH\000R\004text\022>\n\014conversation\030\003 \001(\0132\030.auto" +
-      "glm.v1.ConversationH\000R\014conversationB\007\n\005i" +
-      "nput\"G\n\020TokenizeResponse\022\033\n\ttoken_ids\030\001 " +
-      "\003(\rR\010tokenIds\022\026\n\006tokens\030\002 \003(\tR\006tokens2\374\001" +
-      "\n\021GenerationService\022E\n\010Generate\022\033.autogl" +
-      "m.v1.GenerateRequest\032\034.autoglm.v1.Genera" +
-      "teResponse\022Y\n\016GenerateStream\022!.autoglm.v" +
-      "1.GenerateStreamRequest\032\".autoglm.v1.Gen" +
-      "erateStreamResponse0\001\022E\n\010Tokenize\022\033.auto" +
-      "glm.v1.TokenizeRequest\032\034.autoglm.v1.Toke" +
-      "nizeResponseBn\n\022org.openautoglm.v1B\017Gene" +
-      "rationProtoP\001\242\002\003AXX\252\002\nAutoglm.V1\312\002\nAutog" +
-      "lm\\V1\342\002\026Autoglm\\V1\\GPBMetadata\352\002\013Autoglm" +
-      "::V1b\006proto3"
+      "\r \001(\tR\016promptTemplate\022=\n\rthinking_mode\030\016" +
+      " \001(\0162\030.autoglm.v1.ThinkingModeR\014thinking" +
+      "Mode\"J\n\025GenerateStreamRequest\0221\n\005input\030\001" +
+      " \001(\0132\033.autoglm.v1.GenerationInputR\005input" +
+      "\"$\n\016ReasoningDelta\022\022\n\004text\030\001 \001(\tR\004text\"X" +
+      "\n\014ContentDelta\022\022\n\004text\030\001 \001(\tR\004text\0224\n\010lo" +
+      "gprobs\030\002 \003(\0132\030.autoglm.v1.TokenLogprobR\010" +
+      "logprobs\"\\\n\017ToolCallStarted\022\016\n\002id\030\001 \001(\tR" +
+      "\002id\022\022\n\004name\030\002 \001(\tR\004name\022%\n\016arguments_jso" +
+      "n\030\003 \001(\tR\rargumentsJson\"<\n\020ToolCallFinish" +
+      "ed\022(\n\004call\030\001 \001(\0132\024.autoglm.v1.ToolCallR\004" +
+      "call\"\364\002\n\016StreamFinished\022=\n\rfinish_reason" +
+      "\030\001 \001(\0162\030.autoglm.v1.FinishReasonR\014finish" +
+      "Reason\022#\n\rstop_sequence\030\002 \001(\tR\014stopSeque" +
+      "nce\022\'\n\005usage\030\003 \001(\0132\021.autoglm.v1.UsageR\005u" +
+      "sage\022*\n\005model\030\004 \001(\0132\024.autoglm.v1.ModelRe" +
+      "fR\005model\022-\n\007timings\030\005 \001(\0132\023.autoglm.v1.T" +
+      "imingsR\007timings\022\022\n\004seed\030\006 \001(\004R\004seed\022\'\n\017p" +
+      "rompt_template\030\007 \001(\tR\016promptTemplate\022=\n\r" +
+      "thinking_mode\030\010 \001(\0162\030.autoglm.v1.Thinkin" +
+      "gModeR\014thinkingMode\"\233\003\n\026GenerateStreamRe" +
+      "sponse\022\035\n\nrequest_id\030\001 \001(\tR\trequestId\022E\n" +
+      "\017reasoning_delta\030\002 \001(\0132\032.autoglm.v1.Reas" +
+      "oningDeltaH\000R\016reasoningDelta\022?\n\rcontent_" +
+      "delta\030\003 \001(\0132\030.autoglm.v1.ContentDeltaH\000R" +
+      "\014contentDelta\022I\n\021tool_call_started\030\004 \001(\013" +
+      "2\033.autoglm.v1.ToolCallStartedH\000R\017toolCal" +
+      "lStarted\022L\n\022tool_call_finished\030\005 \001(\0132\034.a" +
+      "utoglm.v1.ToolCallFinishedH\000R\020toolCallFi" +
+      "nished\0228\n\010finished\030\006 \001(\0132\032.autoglm.v1.St" +
+      "reamFinishedH\000R\010finishedB\007\n\005event\"\206\001\n\017To" +
+      "kenizeRequest\022\024\n\005model\030\001 \001(\tR\005model\022\024\n\004t" +
+      "ext\030\002 \001(\tH\000R\004text\022>\n\014conversation\030\003 \001(\0132" +
+      "\030.autoglm.v1.ConversationH\000R\014conversatio" +
+      "nB\007\n\005input\"G\n\020TokenizeResponse\022\033\n\ttoken_" +
+      "ids\030\001 \003(\rR\010tokenIds\022\026\n\006tokens\030\002 \003(\tR\006tok" +
+      "ens*\231\001\n\014ThinkingMode\022\035\n\031THINKING_MODE_UN" +
+      "SPECIFIED\020\000\022\025\n\021THINKING_MODE_OFF\020\001\022\030\n\024TH" +
+      "INKING_MODE_NATIVE\020\002\022\032\n\026THINKING_MODE_PR" +
+      "OMPTED\020\003\022\035\n\031THINKING_MODE_UNSUPPORTED\020\0042" +
+      "\374\001\n\021GenerationService\022E\n\010Generate\022\033.auto" +
+      "glm.v1.GenerateRequest\032\034.autoglm.v1.Gene" +
+      "rateResponse\022Y\n\016GenerateStream\022!.autoglm" +
+      ".v1.GenerateStreamRequest\032\".autoglm.v1.G" +
+      "enerateStreamResponse0\001\022E\n\010Tokenize\022\033.au" +
+      "toglm.v1.TokenizeRequest\032\034.autoglm.v1.To" +
+      "kenizeResponseBn\n\022org.openautoglm.v1B\017Ge" +
+      "nerationProtoP\001\242\002\003AXX\252\002\nAutoglm.V1\312\002\nAut" +
+      "oglm\\V1\342\002\026Autoglm\\V1\\GPBMetadata\352\002\013Autog" +
+      "lm::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -239,7 +246,7 @@ public final class GenerationProto {
     internal_static_autoglm_v1_GenerateResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_autoglm_v1_GenerateResponse_descriptor,
-        new java.lang.String[] { "RequestId", "Text", "Reasoning", "ReasoningSteps", "ToolCalls", "FinishReason", "StopSequence", "Usage", "Model", "Timings", "Seed", "Logprobs", "PromptTemplate", });
+        new java.lang.String[] { "RequestId", "Text", "Reasoning", "ReasoningSteps", "ToolCalls", "FinishReason", "StopSequence", "Usage", "Model", "Timings", "Seed", "Logprobs", "PromptTemplate", "ThinkingMode", });
     internal_static_autoglm_v1_GenerateStreamRequest_descriptor =
       getDescriptor().getMessageTypes().get(7);
     internal_static_autoglm_v1_GenerateStreamRequest_fieldAccessorTable = new
@@ -275,7 +282,7 @@ public final class GenerationProto {
     internal_static_autoglm_v1_StreamFinished_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_autoglm_v1_StreamFinished_descriptor,
-        new java.lang.String[] { "FinishReason", "StopSequence", "Usage", "Model", "Timings", "Seed", "PromptTemplate", });
+        new java.lang.String[] { "FinishReason", "StopSequence", "Usage", "Model", "Timings", "Seed", "PromptTemplate", "ThinkingMode", });
     internal_static_autoglm_v1_GenerateStreamResponse_descriptor =
       getDescriptor().getMessageTypes().get(13);
     internal_static_autoglm_v1_GenerateStreamResponse_fieldAccessorTable = new

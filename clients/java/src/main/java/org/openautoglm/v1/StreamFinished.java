@@ -23,6 +23,7 @@ private static final long serialVersionUID = 0L;
     finishReason_ = 0;
     stopSequence_ = "";
     promptTemplate_ = "";
+    thinkingMode_ = 0;
   }
 
   @java.lang.Override
@@ -299,6 +300,32 @@ private static final long serialVersionUID = 0L;
     }
   }
 
+  public static final int THINKING_MODE_FIELD_NUMBER = 8;
+  private int thinkingMode_ = 0;
+  /**
+   * <pre>
+   * How thinking was served (off, native, prompted, or unsupported by the model).
+   * </pre>
+   *
+   * <code>.autoglm.v1.ThinkingMode thinking_mode = 8 [json_name = "thinkingMode"];</code>
+   * @return The enum numeric value on the wire for thinkingMode.
+   */
+  @java.lang.Override public int getThinkingModeValue() {
+    return thinkingMode_;
+  }
+  /**
+   * <pre>
+   * How thinking was served (off, native, prompted, or unsupported by the model).
+   * </pre>
+   *
+   * <code>.autoglm.v1.ThinkingMode thinking_mode = 8 [json_name = "thinkingMode"];</code>
+   * @return The thinkingMode.
+   */
+  @java.lang.Override public org.openautoglm.v1.ThinkingMode getThinkingMode() {
+    org.openautoglm.v1.ThinkingMode result = org.openautoglm.v1.ThinkingMode.forNumber(thinkingMode_);
+    return result == null ? org.openautoglm.v1.ThinkingMode.UNRECOGNIZED : result;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -334,6 +361,9 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(promptTemplate_)) {
       com.google.protobuf.GeneratedMessageV3.writeString(output, 7, promptTemplate_);
     }
+    if (thinkingMode_ != org.openautoglm.v1.ThinkingMode.THINKING_MODE_UNSPECIFIED.getNumber()) {
+      output.writeEnum(8, thinkingMode_);
+    }
     getUnknownFields().writeTo(output);
   }
 
@@ -368,6 +398,10 @@ private static final long serialVersionUID = 0L;
     }
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(promptTemplate_)) {
       size += com.google.protobuf.GeneratedMessageV3.computeStringSize(7, promptTemplate_);
+    }
+    if (thinkingMode_ != org.openautoglm.v1.ThinkingMode.THINKING_MODE_UNSPECIFIED.getNumber()) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeEnumSize(8, thinkingMode_);
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -406,6 +440,7 @@ private static final long serialVersionUID = 0L;
         != other.getSeed()) return false;
     if (!getPromptTemplate()
         .equals(other.getPromptTemplate())) return false;
+    if (thinkingMode_ != other.thinkingMode_) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -438,6 +473,8 @@ private static final long serialVersionUID = 0L;
         getSeed());
     hash = (37 * hash) + PROMPT_TEMPLATE_FIELD_NUMBER;
     hash = (53 * hash) + getPromptTemplate().hashCode();
+    hash = (37 * hash) + THINKING_MODE_FIELD_NUMBER;
+    hash = (53 * hash) + thinkingMode_;
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -590,6 +627,7 @@ private static final long serialVersionUID = 0L;
       }
       seed_ = 0L;
       promptTemplate_ = "";
+      thinkingMode_ = 0;
       return this;
     }
 
@@ -649,6 +687,9 @@ private static final long serialVersionUID = 0L;
       }
       if (((from_bitField0_ & 0x00000040) != 0)) {
         result.promptTemplate_ = promptTemplate_;
+      }
+      if (((from_bitField0_ & 0x00000080) != 0)) {
+        result.thinkingMode_ = thinkingMode_;
       }
     }
 
@@ -721,6 +762,9 @@ private static final long serialVersionUID = 0L;
         bitField0_ |= 0x00000040;
         onChanged();
       }
+      if (other.thinkingMode_ != 0) {
+        setThinkingModeValue(other.getThinkingModeValue());
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -788,6 +832,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000040;
               break;
             } // case 58
+            case 64: {
+              thinkingMode_ = input.readEnum();
+              bitField0_ |= 0x00000080;
+              break;
+            } // case 64
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1567,6 +1616,79 @@ private static final long serialVersionUID = 0L;
       checkByteStringIsUtf8(value);
       promptTemplate_ = value;
       bitField0_ |= 0x00000040;
+      onChanged();
+      return this;
+    }
+
+    private int thinkingMode_ = 0;
+    /**
+     * <pre>
+     * How thinking was served (off, native, prompted, or unsupported by the model).
+     * </pre>
+     *
+     * <code>.autoglm.v1.ThinkingMode thinking_mode = 8 [json_name = "thinkingMode"];</code>
+     * @return The enum numeric value on the wire for thinkingMode.
+     */
+    @java.lang.Override public int getThinkingModeValue() {
+      return thinkingMode_;
+    }
+    /**
+     * <pre>
+     * How thinking was served (off, native, prompted, or unsupported by the model).
+     * </pre>
+     *
+     * <code>.autoglm.v1.ThinkingMode thinking_mode = 8 [json_name = "thinkingMode"];</code>
+     * @param value The enum numeric value on the wire for thinkingMode to set.
+     * @return This builder for chaining.
+     */
+    public Builder setThinkingModeValue(int value) {
+      thinkingMode_ = value;
+      bitField0_ |= 0x00000080;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * How thinking was served (off, native, prompted, or unsupported by the model).
+     * </pre>
+     *
+     * <code>.autoglm.v1.ThinkingMode thinking_mode = 8 [json_name = "thinkingMode"];</code>
+     * @return The thinkingMode.
+     */
+    @java.lang.Override
+    public org.openautoglm.v1.ThinkingMode getThinkingMode() {
+      org.openautoglm.v1.ThinkingMode result = org.openautoglm.v1.ThinkingMode.forNumber(thinkingMode_);
+      return result == null ? org.openautoglm.v1.ThinkingMode.UNRECOGNIZED : result;
+    }
+    /**
+     * <pre>
+     * How thinking was served (off, native, prompted, or unsupported by the model).
+     * </pre>
+     *
+     * <code>.autoglm.v1.ThinkingMode thinking_mode = 8 [json_name = "thinkingMode"];</code>
+     * @param value The thinkingMode to set.
+     * @return This builder for chaining.
+     */
+    public Builder setThinkingMode(org.openautoglm.v1.ThinkingMode value) {
+      if (value == null) {
+        throw new NullPointerException();
+      }
+      bitField0_ |= 0x00000080;
+      thinkingMode_ = value.getNumber();
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * How thinking was served (off, native, prompted, or unsupported by the model).
+     * </pre>
+     *
+     * <code>.autoglm.v1.ThinkingMode thinking_mode = 8 [json_name = "thinkingMode"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearThinkingMode() {
+      bitField0_ = (bitField0_ & ~0x00000080);
+      thinkingMode_ = 0;
       onChanged();
       return this;
     }

@@ -156,4 +156,23 @@ public interface StreamFinishedOrBuilder extends
    */
   com.google.protobuf.ByteString
       getPromptTemplateBytes();
+
+  /**
+   * <pre>
+   * How thinking was served (off, native, prompted, or unsupported by the model).
+   * </pre>
+   *
+   * <code>.autoglm.v1.ThinkingMode thinking_mode = 8 [json_name = "thinkingMode"];</code>
+   * @return The enum numeric value on the wire for thinkingMode.
+   */
+  int getThinkingModeValue();
+  /**
+   * <pre>
+   * How thinking was served (off, native, prompted, or unsupported by the model).
+   * </pre>
+   *
+   * <code>.autoglm.v1.ThinkingMode thinking_mode = 8 [json_name = "thinkingMode"];</code>
+   * @return The thinkingMode.
+   */
+  org.openautoglm.v1.ThinkingMode getThinkingMode();
 }
