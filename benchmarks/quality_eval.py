@@ -438,8 +438,9 @@ def render_table(summary: dict[str, Any], modes: Sequence[str]) -> str:
     if tools:
         lines.append(
             f"\ntools (server): router recall {tools['router_recall']:.0%}, precision "
-            f"{tools['router_precision']:.0%}, right tool and arguments {tools['right_tool_and_arguments']:.0%}, "
-            f"result in the answer when the tool ran {tools['result_in_answer_when_run']:.0%}"
+            f"{tools['router_precision']:.0%}, right tool and arguments "
+            f"{tools['right_tool_and_arguments']:.0%}, result in the answer when the tool ran "
+            f"{tools['result_in_answer_when_run']:.0%}"
         )
     leaks = {
         m: sum(r.get(m, {}).get("instruction_leaks", 0) for r in summary["categories"].values())
