@@ -5,13 +5,15 @@ Order of the messages built:
     [system: template text + the caller's leading system messages + knowledge note]
     [session history, trimmed oldest first to fit the context]
     [the request's messages]
-Without a template, knowledge or history the request's messages pass through unchanged.
+Without a template, knowledge or history the request's messages pass through unchanged. Where the
+model family's profile says so (small models), the knowledge note goes into the last user message
+instead, so the model's own system line stays and the facts sit next to the question.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +23,7 @@ from autoglm_core.generation.types import GenerationParams
 from autoglm_core.memory.knowledge import KnowledgeStore
 from autoglm_core.memory.sessions import SessionStore, check_session_id
 from autoglm_core.prompts.engine import PromptEngine
+from autoglm_core.prompts.profiles import FAMILY_PROFILES, GENERIC, PromptProfile, profile_for
 from autoglm_core.telemetry import ATTR_TEMPLATE, SPAN_MEMORY_RETRIEVAL, SPAN_TEMPLATE, tracer
 
 Message = dict[str, Any]
@@ -30,6 +33,8 @@ KNOWLEDGE_NOTE = (
     "Notes from the user's knowledge base that may be relevant (use them when they help, and "
     "prefer them over guesses):"
 )
+# The same notes next to the question, for small models: short, the facts themselves.
+KNOWLEDGE_NOTE_IN_TURN = "Notes:"
 
 
 @dataclass(frozen=True)
@@ -60,12 +65,18 @@ class ConversationBuilder:
         *,
         knowledge_top_k: int = 3,
         history_limit: int = 256,
+        profiles: Sequence[tuple[str, PromptProfile]] = FAMILY_PROFILES,
     ) -> None:
         self.prompts = prompts
+        # Model family -> how it is prompted (templates, thinking, where context goes).
+        self.profiles = profiles
         self.sessions = sessions
         self.knowledge = knowledge
         self.knowledge_top_k = knowledge_top_k
         self.history_limit = history_limit
+
+    def profile_for(self, info: ModelInfo) -> PromptProfile:
+        return profile_for(info, self.profiles)
 
     def check(self, params: GenerationParams) -> None:
         """Field checks of the memory and template options, before any I/O."""
@@ -98,6 +109,7 @@ class ConversationBuilder:
         info: ModelInfo,
         *,
         enable_thinking: bool,
+        profile: PromptProfile = GENERIC,
     ) -> Conversation:
         turn = [dict(m) for m in params.messages or [{"role": "user", "content": params.prompt or ""}]]
         lead = _leading_system(turn)
@@ -109,17 +121,37 @@ class ConversationBuilder:
 
         budget = _budget(params, info)
         with tracer.start_as_current_span(SPAN_TEMPLATE) as span:
-            template = self.prompts.choose(params.prompt_template, user_text) if self.prompts else ""
+            template = ""
+            if self.prompts is not None:
+                template = self.prompts.choose(
+                    params.prompt_template, user_text, profile, caller_system=bool(lead)
+                )
             span.set_attribute(ATTR_TEMPLATE, template)
             knowledge = list(recalled.knowledge)
-            head = self._head(template, lead, knowledge, user_text)
+            head, tail = self._place(template, lead, knowledge, user_text, rest, profile)
             # Knowledge is a help, never a reason to refuse: the least relevant notes go until the
             # request fits (a prompt too long on its own is still refused, by the engine).
-            while knowledge and count(head + rest) > budget:
+            while knowledge and count(head + tail) > budget:
                 knowledge.pop()
-                head = self._head(template, lead, knowledge, user_text)
-        history = fit_history(head, recalled.history, rest, count, tokenizer, budget)
-        return Conversation(head + history + rest, template, rest)
+                head, tail = self._place(template, lead, knowledge, user_text, rest, profile)
+        history = fit_history(head, recalled.history, tail, count, tokenizer, budget)
+        return Conversation(head + history + tail, template, rest)
+
+    def _place(
+        self,
+        template: str,
+        lead: list[Message],
+        knowledge: list[str],
+        user_text: str,
+        rest: list[Message],
+        profile: PromptProfile,
+    ) -> tuple[list[Message], list[Message]]:
+        """The head (system message) and the request's turns, with the knowledge notes where the
+        model's profile wants them: in the system message, or in the last user turn."""
+        if profile.context_in_user_turn and knowledge:
+            turns = with_user_context(rest, _notes(KNOWLEDGE_NOTE_IN_TURN, knowledge))
+            return self._head(template, lead, [], user_text), turns
+        return self._head(template, lead, knowledge, user_text), rest
 
     async def remember(self, params: GenerationParams, conversation: Conversation, answer: str) -> None:
         """Appends the request's messages and the final answer to its session (if it has one)."""
@@ -152,9 +184,23 @@ class ConversationBuilder:
         elif caller_system:
             parts.append(caller_system)
         if knowledge:
-            notes = "\n".join(f"- {text[:KNOWLEDGE_CHARS_PER_ENTRY]}" for text in knowledge)
-            parts.append(f"{KNOWLEDGE_NOTE}\n{notes}")
+            parts.append(_notes(KNOWLEDGE_NOTE, knowledge))
         return [{"role": "system", "content": "\n\n".join(parts)}]
+
+
+def _notes(title: str, knowledge: list[str]) -> str:
+    notes = "\n".join(f"- {text[:KNOWLEDGE_CHARS_PER_ENTRY]}" for text in knowledge)
+    return f"{title}\n{notes}"
+
+
+def with_user_context(messages: list[Message], context: str) -> list[Message]:
+    """A copy of messages whose last user message ends with context (after a blank line)."""
+    copied = [dict(m) for m in messages]
+    for message in reversed(copied):
+        if message.get("role") == "user":
+            message["content"] = f"{message.get('content') or ''}\n\n{context}"
+            break
+    return copied
 
 
 def fit_history(

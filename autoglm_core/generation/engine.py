@@ -39,6 +39,7 @@ from autoglm_core.generation.types import (
 )
 from autoglm_core.generation.validation import check_against_model, check_params, check_tokenize_input
 from autoglm_core.health.monitor import GenerationMonitor
+from autoglm_core.prompts.profiles import GENERIC, PromptProfile, ThinkingMode, thinking_mode
 from autoglm_core.reasoning.prompted import add_cot_instruction
 from autoglm_core.reasoning.think_parser import prompt_opens_reasoning, split_reasoning_steps
 from autoglm_core.registry.models import ModelRegistry
@@ -54,6 +55,7 @@ from autoglm_core.tools.agent import (
     ToolMode,
     assistant_message,
     last_user_text,
+    result_opening,
     tool_message,
     unrun_record,
     with_router_context,
@@ -82,6 +84,9 @@ class _Prepared:
     response: CompiledFormat | None = None
     # The call-block grammar of the request's tools (native Hermes calls); None: calls unconstrained.
     tool_calls: CompiledFormat | None = None
+    # How thinking was served: off, native, prompted, or unsupported (asked; the model cannot).
+    thinking: ThinkingMode = "off"
+    profile: PromptProfile = GENERIC
 
 
 REASONING_END = "\n</think>\n\n"
@@ -228,7 +233,9 @@ class Engine:
     def _prepare(self, params: GenerationParams, recalled: Recalled, backend: Backend) -> _Prepared:
         """Template, memory and tokenizing: CPU work, run off the event loop (see `offload`)."""
         info = backend.info
-        enable_thinking = params.thinking and info.supports_thinking
+        profile = self.conversation.profile_for(info)
+        thinking = thinking_mode(params.thinking, info, profile)
+        enable_thinking = thinking == "native"
         # Template system message, knowledge and session history around the request's messages.
         conversation = self.conversation.build(
             params,
@@ -236,10 +243,11 @@ class Engine:
             backend.tokenizer,
             info,
             enable_thinking=enable_thinking,
+            profile=profile,
         )
         messages = conversation.messages
-        if params.thinking and not info.supports_thinking:
-            # No native thinking mode: ask for the same <think> layout in the system prompt.
+        if thinking == "prompted":
+            # No native thinking mode, but the family follows a prompted <think> layout.
             messages = add_cot_instruction(messages)
         tools, tool_mode = self._tools_for(params, backend)
         prompt_text = backend.tokenizer.render_chat(
@@ -260,6 +268,8 @@ class Engine:
             tools=tools,
             tool_mode=tool_mode,
             conversation=conversation,
+            thinking=thinking,
+            profile=profile,
             cache_salt=params.user_id,
             shared_prefix_tokens=shared,
         )
@@ -344,6 +354,10 @@ class Engine:
         yield ToolCallFinished(record)
         prepared.messages = with_router_context(prepared.messages, record)
         prepared.prompt_ids, prepared.starts_in_reasoning = await offload(self._render, prepared)
+        opening = result_opening(record) if prepared.profile.answer_opens_with_tool_result else ""
+        if opening:  # the answer starts with the result; the model continues after it
+            prepared.prompt_ids = [*prepared.prompt_ids, *prepared.backend.tokenizer.encode(opening + "\n")]
+            yield ContentDelta(opening + "\n")
 
     async def _turns(
         self, params: GenerationParams, prepared: _Prepared, progress: _Progress
@@ -382,7 +396,8 @@ class Engine:
             prepared.backend.tokenizer,
             params.stop,
             starts_in_reasoning=prepared.starts_in_reasoning,
-            emit_reasoning=params.thinking,
+            # Reasoning is returned only where it is real: native or a followed prompted format.
+            emit_reasoning=prepared.thinking in ("native", "prompted"),
             tool_parser=parser,
         )
 
@@ -630,6 +645,7 @@ def _finished(prepared: _Prepared, progress: _Progress) -> Finished:
         seed=prepared.sampling.seed,
         stop_sequence=progress.stop_sequence,
         incomplete=progress.incomplete,
+        thinking=prepared.thinking,
     )
 
 

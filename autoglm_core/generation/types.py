@@ -112,6 +112,10 @@ class Finished:
     prompt_template: str = ""
     # A response_format was asked for and the answer is not a complete document of it (cut short).
     incomplete: bool = False
+    # How thinking was served: "off" (not asked), "native" (the model's thinking tokens), "prompted"
+    # (a <think> format the model family follows), "unsupported" (asked of a model that does not
+    # think natively: no reasoning is returned).
+    thinking: str = "off"
 
 
 GenerationEvent = ReasoningDelta | ContentDelta | ToolCallStarted | ToolCallFinished | Finished
@@ -136,6 +140,8 @@ class GenerationResult:
         if self.reasoning_steps:
             steps = "\n".join(f"{i}. {s}" for i, s in enumerate(self.reasoning_steps, 1))
             parts.append(f"Reasoning:\n{steps}")
+        elif self.finished.thinking == "unsupported":
+            parts.append(f"Reasoning: none ({self.finished.model_name} does not think natively)")
         for call in self.tool_calls:
             parts.append(f"Tool {call.name}({call.arguments}) -> {call.error or call.result}")
         parts.append(f"Answer: {self.text}" if parts else self.text)

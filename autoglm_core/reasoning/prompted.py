@@ -1,4 +1,5 @@
-"""Prompted chain-of-thought for models without a native thinking mode.
+"""Prompted chain-of-thought for models without a native thinking mode, used only for families
+whose profile says they follow it (autoglm_core/prompts/profiles.py; measured by the quality eval).
 
 The instruction asks for the same `<think>...</think>` layout that Qwen3 and GLM produce natively, so
 one parser (`ThinkingStreamParser`, starting outside reasoning) and one step splitter
@@ -9,17 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
+# No example steps: a small model copies an example back as its answer instead of following it.
 COT_SYSTEM_PROMPT = (
     "Before answering, think the problem through step by step. Write your reasoning inside "
-    "<think> and </think> tags as numbered steps (1., 2., 3., ...), one step per line. "
+    "<think> and </think> tags as numbered steps, one step per line. "
     "After the closing </think> tag, write only the final answer, in the language of the user's "
-    "question, without repeating the steps.\n"
-    "Example:\n"
-    "<think>\n"
-    "1. Identify what is being asked.\n"
-    "2. Work out the result.\n"
-    "</think>\n"
-    "The answer."
+    "question, without repeating the steps."
 )
 
 

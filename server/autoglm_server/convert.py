@@ -134,7 +134,16 @@ def finished_to_proto(finished: types.Finished) -> generation_pb2.StreamFinished
         seed=finished.seed,
         prompt_template=finished.prompt_template,
         incomplete=finished.incomplete,
+        thinking_mode=_THINKING_MODES[finished.thinking],
     )
+
+
+_THINKING_MODES = {
+    "off": generation_pb2.THINKING_MODE_OFF,
+    "native": generation_pb2.THINKING_MODE_NATIVE,
+    "prompted": generation_pb2.THINKING_MODE_PROMPTED,
+    "unsupported": generation_pb2.THINKING_MODE_UNSUPPORTED,
+}
 
 
 def result_to_proto(result: types.GenerationResult) -> generation_pb2.GenerateResponse:
@@ -154,6 +163,7 @@ def result_to_proto(result: types.GenerationResult) -> generation_pb2.GenerateRe
         logprobs=_logprobs(result.logprobs),
         prompt_template=f.prompt_template,
         incomplete=f.incomplete,
+        thinking_mode=f.thinking_mode,
     )
 
 

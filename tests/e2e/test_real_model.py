@@ -129,5 +129,9 @@ def test_seed_example_runs_in_process(tmp_path: Path) -> None:
         printed = str(response)
         assert response.text and response.text in printed
         assert response.finished.model_name == "smollm2-135m-instruct"
+        # SmolLM2 has no thinking mode: no made-up reasoning, and the response says so.
+        assert response.finished.thinking == "unsupported" and response.reasoning == ""
+        assert "does not think natively" in printed
+        assert response.text.startswith("北京")  # an answer in Chinese, not an instruction's example
     finally:
         model.close()

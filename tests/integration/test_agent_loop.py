@@ -74,7 +74,7 @@ async def test_one_call_result_is_fed_back_and_reported(one_call: tuple[RunningS
     assert first.startswith('<|tools|>["convert_units"]')
     assert second.startswith(first.rsplit("<|assistant|>", 1)[0])
     assert '<|assistant|>Let me convert that.<tool_call>{"name": "convert_units"' in second
-    assert '<|tool|>{"value": 5, "from_unit": "km", "to_unit": "mile", "result": 3.10' in second
+    assert '<|tool|>{"result": 3.106856, "unit": "mile", "value": 5, "from_unit": "km"}' in second
     # Usage adds up over both turns.
     scripts = ["Let me convert that." + call(), "5 km is about 3.1 miles."]
     assert response.usage.completion_tokens == sum(len(s.encode()) for s in scripts)
@@ -243,8 +243,9 @@ async def test_router_mode_calls_the_tool_before_generation() -> None:
         # One backend turn, whose prompt has no tool list but carries the result next to the question.
         [prompt] = recorder.prompts
         assert "<|tools|>" not in prompt
-        assert "Convert 5 km to miles\n\n(Tool convert_units was called with" in prompt
-        assert '"result": 3.10' in prompt and response.text == "About 3.1 miles."
+        # The result comes first with its unit named: the form a small model copies.
+        assert "Convert 5 km to miles\n\nTool result: 3.11 mile (convert_units: value 5" in prompt
+        assert response.text == "About 3.1 miles."
 
         events = [
             e async for e in running.client.stream("Convert 2 kg to pounds", allowed_tools=["convert_units"])

@@ -94,11 +94,13 @@ async def test_knowledge_search_ranks_and_feeds_prompts(mock_server: RunningServ
 @pytest.mark.parametrize(
     ("prompt", "template", "used"),
     [
-        ("What is the capital of France?", "", "qa"),
-        ("请把这段话翻译成英文：你好", "", "translate"),
-        ("Summarize: the meeting moved to Tuesday.", "", "summarize"),
-        ("Fix this Python traceback", "", "code"),
-        ("hello!", "", "chat"),
+        # By default the model family's profile decides: the mock's (generic) keeps its own prompt.
+        ("What is the capital of France?", "", ""),
+        ("What is the capital of France?", "auto", "qa"),
+        ("请把这段话翻译成英文：你好", "auto", "translate"),
+        ("Summarize: the meeting moved to Tuesday.", "auto", "summarize"),
+        ("Fix this Python traceback", "auto", "code"),
+        ("hello!", "auto", "chat"),
         ("What is the capital of France?", "translate", "translate"),
         ("What is the capital of France?", "none", ""),
     ],

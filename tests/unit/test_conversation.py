@@ -47,9 +47,12 @@ async def database(tmp_path: Path) -> AsyncIterator[Database]:
     db.close()
 
 
-def _builder(database: Database) -> ConversationBuilder:
+def _builder(database: Database, default_template: str = "auto") -> ConversationBuilder:
     return ConversationBuilder(
-        PromptEngine(), SessionStore(database), KnowledgeStore(database, embedder=None), knowledge_top_k=2
+        PromptEngine(default=default_template),
+        SessionStore(database),
+        KnowledgeStore(database, embedder=None),
+        knowledge_top_k=2,
     )
 
 
@@ -157,3 +160,32 @@ async def test_relevant_knowledge_is_added_for_its_owner_only(database: Database
     assert "marine biologist" not in backend.prompts[-1]  # below the relevance threshold
     await engine.generate(GenerationParams(prompt="What is the name of my cat?", user_id="bob"))
     assert "Mochi" not in backend.prompts[-1]
+
+
+async def test_small_model_profile_keeps_its_own_prompt_and_puts_knowledge_by_the_question(
+    database: Database,
+) -> None:
+    """A SmolLM2-family model: no template under the default, knowledge in the user's turn (so the
+    chat template's own system line stays), and the session stores the turn as the user wrote it."""
+    backend = RecordingBackend(name="smollm2-135m-instruct", supports_thinking=False)
+    builder = _builder(database, default_template="profile")
+    engine = await _engine(backend, builder)
+    assert builder.knowledge is not None
+    await builder.knowledge.add("alice", "Alice's cat is named Mochi and is four years old.")
+    result = await engine.generate(
+        GenerationParams(prompt="What is the name of my cat?", user_id="alice", session_id="pets")
+    )
+    assert result.finished.prompt_template == ""
+    assert backend.prompts[-1].startswith("<|user|>What is the name of my cat?\n\nNotes:\n- Alice's cat")
+    assert builder.sessions is not None
+    stored = await builder.sessions.history("alice", "pets")
+    assert stored[0] == {"role": "user", "content": "What is the name of my cat?"}
+    # Thinking asked of a model without a native mode: no instruction added, said in the response.
+    thinking = await engine.generate(GenerationParams(prompt="Why is the sky blue?", thinking=True))
+    assert backend.prompts[-1] == "<|user|>Why is the sky blue?\n<|assistant|>"
+    assert thinking.finished.thinking == "unsupported" and thinking.reasoning == ""
+    assert "does not think natively" in str(thinking)
+    # A caller's system message is used as given.
+    messages = [{"role": "system", "content": "Talk like a pirate."}, {"role": "user", "content": "hi"}]
+    await engine.generate(GenerationParams(messages=messages))
+    assert backend.prompts[-1].startswith("<|system|>Talk like a pirate.\n<|user|>hi")

@@ -7,7 +7,7 @@ from typing import Literal
 import pytest
 
 from autoglm_core.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
-from autoglm_core.tools.builtin import convert_units, get_time, register_builtins
+from autoglm_core.tools.builtin import calculate, convert_units, get_time, register_builtins
 from autoglm_core.tools.registry import HttpSpec, ToolRegistry, ToolSpec, tool
 
 CITY_SCHEMA = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
@@ -67,7 +67,7 @@ def test_registry_tool_decorator_and_undocumented_function() -> None:
 def test_builtins_are_python_tools_that_cannot_be_deleted() -> None:
     registry = ToolRegistry()
     register_builtins(registry)
-    assert [s.name for s in registry.specs()] == ["convert_units", "get_time"]
+    assert [s.name for s in registry.specs()] == ["calculate", "convert_units", "get_time"]
     with pytest.raises(FailedPrecondition):
         registry.delete("convert_units")
     with pytest.raises(NotFound):
@@ -77,6 +77,10 @@ def test_builtins_are_python_tools_that_cannot_be_deleted() -> None:
     with pytest.raises(ValueError, match="cannot convert"):
         convert_units(1, "kg", "km")
     assert get_time("Asia/Shanghai")["datetime"].endswith("+08:00")
+    assert calculate(1250, "divide", 25) == {"result": 50, "a": 1250, "operation": "divide", "b": 25}
+    assert calculate(2, "power", 0.5)["result"] == pytest.approx(1.414214)
+    with pytest.raises(ValueError, match="by zero"):
+        calculate(1, "divide", 0)
 
 
 def test_http_tool_register_get_delete() -> None:

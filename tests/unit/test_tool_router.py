@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from autoglm_core.tools.builtin import convert_units, get_time
+from autoglm_core.tools.builtin import calculate, convert_units, get_time
 from autoglm_core.tools.registry import ToolSpec
 from autoglm_core.tools.router import ToolRouter, extract_arguments
 
@@ -106,3 +106,22 @@ def test_extraction_rules() -> None:
     found = extract_arguments('Run "my job" 3 times in slow mode', schema)
     assert found == {"name": "my job", "count": 3, "mode": "slow"}
     assert extract_arguments("run it", schema) is None
+
+
+RAIN = http_spec("rain_report", "Tells whether it will rain in a city.", city={"type": "string"})
+ARITHMETIC_TOOLS = [calculate.__tool_spec__, convert_units.__tool_spec__, get_time.__tool_spec__, RAIN]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("use_embeddings", [False, True])
+def test_router_generalises_past_literal_words(use_embeddings: bool, request: pytest.FixtureRequest) -> None:
+    """Word forms reach the tool ("raining" ~ "rain"), and arithmetic words reach the calculator."""
+    router = request.getfixturevalue("minilm_router") if use_embeddings else ToolRouter(None)
+    rain = router.route("Is it raining in London?", ARITHMETIC_TOOLS)
+    assert rain is not None and (rain.tool.name, rain.arguments) == ("rain_report", {"city": "London"})
+    calc = router.route("Calculate 1250 divided by 25", ARITHMETIC_TOOLS)
+    assert calc is not None and calc.tool.name == "calculate"
+    assert calc.arguments == {"a": 1250.0, "operation": "divide", "b": 25.0}
+    if use_embeddings:  # no word of the tool's text: the only tool the named operation fits
+        times = router.route("What is 48 times 12?", ARITHMETIC_TOOLS)
+        assert times is not None and times.arguments == {"a": 48.0, "operation": "multiply", "b": 12.0}
+    assert router.route("Who wrote Romeo and Juliet?", ARITHMETIC_TOOLS) is None

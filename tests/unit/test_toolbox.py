@@ -6,7 +6,9 @@ import pytest
 
 from autoglm_core.backends.mock import ByteTokenizer, MockBackend
 from autoglm_core.errors import InvalidArgument
-from autoglm_core.tools.agent import build_toolbox, chat_template
+from autoglm_core.generation.types import ToolCallRecord
+from autoglm_core.tools.agent import build_toolbox, chat_template, result_opening, result_text
+from autoglm_core.tools.builtin import convert_units
 from autoglm_core.tools.parsers import Glm45ToolCallParser, HermesToolCallParser
 
 
@@ -76,3 +78,13 @@ def test_settings_reach_the_toolbox() -> None:
     assert box.executor.policy.max_response_bytes == 8 * 1024
     assert box.executor.limits.max_iterations == 2
     assert box.modes == {"*": "router"} and box.router is not None and box.router.embedder is None
+
+
+def test_tool_results_put_the_value_first_with_its_unit() -> None:
+    converted = ToolCallRecord("c0", "convert_units", {}, result=convert_units(100, "fahrenheit", "celsius"))
+    assert result_text(converted) == "37.78 celsius (convert_units: value 100, from_unit fahrenheit)"
+    assert result_opening(converted) == "According to convert_units: 37.78 celsius."
+    failed = ToolCallRecord("c1", "calculate", {}, error="cannot divide by zero")
+    assert result_text(failed) == "calculate failed: cannot divide by zero" and result_opening(failed) == ""
+    plain = ToolCallRecord("c2", "lookup", {}, result={"city": "Oslo", "condition": "snow"})
+    assert result_text(plain) == "city Oslo, condition snow (lookup)" and result_opening(plain) == ""

@@ -20,6 +20,38 @@ else:
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class _ThinkingMode:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ThinkingModeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ThinkingMode.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    THINKING_MODE_UNSPECIFIED: _ThinkingMode.ValueType  # 0
+    """Not reported (an older server)."""
+    THINKING_MODE_OFF: _ThinkingMode.ValueType  # 1
+    """Thinking was not asked for."""
+    THINKING_MODE_NATIVE: _ThinkingMode.ValueType  # 2
+    """The reasoning comes from the model's own thinking tokens."""
+    THINKING_MODE_PROMPTED: _ThinkingMode.ValueType  # 3
+    """The model has no thinking mode; its family follows a prompted <think> format, which was used."""
+    THINKING_MODE_UNSUPPORTED: _ThinkingMode.ValueType  # 4
+    """Thinking was asked of a model that does not think natively: no reasoning is returned."""
+
+class ThinkingMode(_ThinkingMode, metaclass=_ThinkingModeEnumTypeWrapper):
+    """How a response's thinking was served."""
+
+THINKING_MODE_UNSPECIFIED: ThinkingMode.ValueType  # 0
+"""Not reported (an older server)."""
+THINKING_MODE_OFF: ThinkingMode.ValueType  # 1
+"""Thinking was not asked for."""
+THINKING_MODE_NATIVE: ThinkingMode.ValueType  # 2
+"""The reasoning comes from the model's own thinking tokens."""
+THINKING_MODE_PROMPTED: ThinkingMode.ValueType  # 3
+"""The model has no thinking mode; its family follows a prompted <think> format, which was used."""
+THINKING_MODE_UNSUPPORTED: ThinkingMode.ValueType  # 4
+"""Thinking was asked of a model that does not think natively: no reasoning is returned."""
+Global___ThinkingMode: _TypeAlias = ThinkingMode  # noqa: Y015
+
 class _GrammarSyntax:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
@@ -535,6 +567,7 @@ class GenerateResponse(_message.Message):
     LOGPROBS_FIELD_NUMBER: _builtins.int
     PROMPT_TEMPLATE_FIELD_NUMBER: _builtins.int
     INCOMPLETE_FIELD_NUMBER: _builtins.int
+    THINKING_MODE_FIELD_NUMBER: _builtins.int
     request_id: _builtins.str
     """Identifier of the request (from x-request-id metadata, or chosen by the server)."""
     text: _builtins.str
@@ -553,6 +586,8 @@ class GenerateResponse(_message.Message):
     """True when a response_format was given and text is not a complete document of it (generation
     was cut by max_new_tokens, a stop sequence or the time limit).
     """
+    thinking_mode: Global___ThinkingMode.ValueType
+    """How thinking was served (off, native, prompted, or unsupported by the model)."""
     @_builtins.property
     def reasoning_steps(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """The reasoning split into steps."""
@@ -594,10 +629,11 @@ class GenerateResponse(_message.Message):
         logprobs: _abc.Iterable[Global___TokenLogprob] | None = ...,
         prompt_template: _builtins.str = ...,
         incomplete: _builtins.bool = ...,
+        thinking_mode: Global___ThinkingMode.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["model", b"model", "timings", b"timings", "usage", b"usage"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["finish_reason", b"finish_reason", "incomplete", b"incomplete", "logprobs", b"logprobs", "model", b"model", "prompt_template", b"prompt_template", "reasoning", b"reasoning", "reasoning_steps", b"reasoning_steps", "request_id", b"request_id", "seed", b"seed", "stop_sequence", b"stop_sequence", "text", b"text", "timings", b"timings", "tool_calls", b"tool_calls", "usage", b"usage"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["finish_reason", b"finish_reason", "incomplete", b"incomplete", "logprobs", b"logprobs", "model", b"model", "prompt_template", b"prompt_template", "reasoning", b"reasoning", "reasoning_steps", b"reasoning_steps", "request_id", b"request_id", "seed", b"seed", "stop_sequence", b"stop_sequence", "text", b"text", "thinking_mode", b"thinking_mode", "timings", b"timings", "tool_calls", b"tool_calls", "usage", b"usage"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -745,6 +781,7 @@ class StreamFinished(_message.Message):
     SEED_FIELD_NUMBER: _builtins.int
     PROMPT_TEMPLATE_FIELD_NUMBER: _builtins.int
     INCOMPLETE_FIELD_NUMBER: _builtins.int
+    THINKING_MODE_FIELD_NUMBER: _builtins.int
     finish_reason: _common_pb2.FinishReason.ValueType
     """Why generation stopped."""
     stop_sequence: _builtins.str
@@ -757,6 +794,8 @@ class StreamFinished(_message.Message):
     """True when a response_format was given and the streamed content is not a complete document of it
     (generation was cut by max_new_tokens, a stop sequence or the time limit).
     """
+    thinking_mode: Global___ThinkingMode.ValueType
+    """How thinking was served (off, native, prompted, or unsupported by the model)."""
     @_builtins.property
     def usage(self) -> _common_pb2.Usage:
         """Cumulative token counts."""
@@ -780,10 +819,11 @@ class StreamFinished(_message.Message):
         seed: _builtins.int = ...,
         prompt_template: _builtins.str = ...,
         incomplete: _builtins.bool = ...,
+        thinking_mode: Global___ThinkingMode.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["model", b"model", "timings", b"timings", "usage", b"usage"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["finish_reason", b"finish_reason", "incomplete", b"incomplete", "model", b"model", "prompt_template", b"prompt_template", "seed", b"seed", "stop_sequence", b"stop_sequence", "timings", b"timings", "usage", b"usage"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["finish_reason", b"finish_reason", "incomplete", b"incomplete", "model", b"model", "prompt_template", b"prompt_template", "seed", b"seed", "stop_sequence", b"stop_sequence", "thinking_mode", b"thinking_mode", "timings", b"timings", "usage", b"usage"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

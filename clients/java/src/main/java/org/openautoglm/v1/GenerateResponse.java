@@ -29,6 +29,7 @@ private static final long serialVersionUID = 0L;
     stopSequence_ = "";
     logprobs_ = java.util.Collections.emptyList();
     promptTemplate_ = "";
+    thinkingMode_ = 0;
   }
 
   @java.lang.Override
@@ -636,6 +637,32 @@ private static final long serialVersionUID = 0L;
     return incomplete_;
   }
 
+  public static final int THINKING_MODE_FIELD_NUMBER = 15;
+  private int thinkingMode_ = 0;
+  /**
+   * <pre>
+   * How thinking was served (off, native, prompted, or unsupported by the model).
+   * </pre>
+   *
+   * <code>.autoglm.v1.ThinkingMode thinking_mode = 15 [json_name = "thinkingMode"];</code>
+   * @return The enum numeric value on the wire for thinkingMode.
+   */
+  @java.lang.Override public int getThinkingModeValue() {
+    return thinkingMode_;
+  }
+  /**
+   * <pre>
+   * How thinking was served (off, native, prompted, or unsupported by the model).
+   * </pre>
+   *
+   * <code>.autoglm.v1.ThinkingMode thinking_mode = 15 [json_name = "thinkingMode"];</code>
+   * @return The thinkingMode.
+   */
+  @java.lang.Override public org.openautoglm.v1.ThinkingMode getThinkingMode() {
+    org.openautoglm.v1.ThinkingMode result = org.openautoglm.v1.ThinkingMode.forNumber(thinkingMode_);
+    return result == null ? org.openautoglm.v1.ThinkingMode.UNRECOGNIZED : result;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -691,6 +718,9 @@ private static final long serialVersionUID = 0L;
     }
     if (incomplete_ != false) {
       output.writeBool(14, incomplete_);
+    }
+    if (thinkingMode_ != org.openautoglm.v1.ThinkingMode.THINKING_MODE_UNSPECIFIED.getNumber()) {
+      output.writeEnum(15, thinkingMode_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -756,6 +786,10 @@ private static final long serialVersionUID = 0L;
       size += com.google.protobuf.CodedOutputStream
         .computeBoolSize(14, incomplete_);
     }
+    if (thinkingMode_ != org.openautoglm.v1.ThinkingMode.THINKING_MODE_UNSPECIFIED.getNumber()) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeEnumSize(15, thinkingMode_);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -807,6 +841,7 @@ private static final long serialVersionUID = 0L;
         .equals(other.getPromptTemplate())) return false;
     if (getIncomplete()
         != other.getIncomplete()) return false;
+    if (thinkingMode_ != other.thinkingMode_) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -860,6 +895,8 @@ private static final long serialVersionUID = 0L;
     hash = (37 * hash) + INCOMPLETE_FIELD_NUMBER;
     hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
         getIncomplete());
+    hash = (37 * hash) + THINKING_MODE_FIELD_NUMBER;
+    hash = (53 * hash) + thinkingMode_;
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -1032,6 +1069,7 @@ private static final long serialVersionUID = 0L;
       bitField0_ = (bitField0_ & ~0x00000800);
       promptTemplate_ = "";
       incomplete_ = false;
+      thinkingMode_ = 0;
       return this;
     }
 
@@ -1130,6 +1168,9 @@ private static final long serialVersionUID = 0L;
       }
       if (((from_bitField0_ & 0x00002000) != 0)) {
         result.incomplete_ = incomplete_;
+      }
+      if (((from_bitField0_ & 0x00004000) != 0)) {
+        result.thinkingMode_ = thinkingMode_;
       }
     }
 
@@ -1282,6 +1323,9 @@ private static final long serialVersionUID = 0L;
       if (other.getIncomplete() != false) {
         setIncomplete(other.getIncomplete());
       }
+      if (other.thinkingMode_ != 0) {
+        setThinkingModeValue(other.getThinkingModeValue());
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -1401,6 +1445,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00002000;
               break;
             } // case 112
+            case 120: {
+              thinkingMode_ = input.readEnum();
+              bitField0_ |= 0x00004000;
+              break;
+            } // case 120
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -3267,6 +3316,79 @@ private static final long serialVersionUID = 0L;
     public Builder clearIncomplete() {
       bitField0_ = (bitField0_ & ~0x00002000);
       incomplete_ = false;
+      onChanged();
+      return this;
+    }
+
+    private int thinkingMode_ = 0;
+    /**
+     * <pre>
+     * How thinking was served (off, native, prompted, or unsupported by the model).
+     * </pre>
+     *
+     * <code>.autoglm.v1.ThinkingMode thinking_mode = 15 [json_name = "thinkingMode"];</code>
+     * @return The enum numeric value on the wire for thinkingMode.
+     */
+    @java.lang.Override public int getThinkingModeValue() {
+      return thinkingMode_;
+    }
+    /**
+     * <pre>
+     * How thinking was served (off, native, prompted, or unsupported by the model).
+     * </pre>
+     *
+     * <code>.autoglm.v1.ThinkingMode thinking_mode = 15 [json_name = "thinkingMode"];</code>
+     * @param value The enum numeric value on the wire for thinkingMode to set.
+     * @return This builder for chaining.
+     */
+    public Builder setThinkingModeValue(int value) {
+      thinkingMode_ = value;
+      bitField0_ |= 0x00004000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * How thinking was served (off, native, prompted, or unsupported by the model).
+     * </pre>
+     *
+     * <code>.autoglm.v1.ThinkingMode thinking_mode = 15 [json_name = "thinkingMode"];</code>
+     * @return The thinkingMode.
+     */
+    @java.lang.Override
+    public org.openautoglm.v1.ThinkingMode getThinkingMode() {
+      org.openautoglm.v1.ThinkingMode result = org.openautoglm.v1.ThinkingMode.forNumber(thinkingMode_);
+      return result == null ? org.openautoglm.v1.ThinkingMode.UNRECOGNIZED : result;
+    }
+    /**
+     * <pre>
+     * How thinking was served (off, native, prompted, or unsupported by the model).
+     * </pre>
+     *
+     * <code>.autoglm.v1.ThinkingMode thinking_mode = 15 [json_name = "thinkingMode"];</code>
+     * @param value The thinkingMode to set.
+     * @return This builder for chaining.
+     */
+    public Builder setThinkingMode(org.openautoglm.v1.ThinkingMode value) {
+      if (value == null) {
+        throw new NullPointerException();
+      }
+      bitField0_ |= 0x00004000;
+      thinkingMode_ = value.getNumber();
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * How thinking was served (off, native, prompted, or unsupported by the model).
+     * </pre>
+     *
+     * <code>.autoglm.v1.ThinkingMode thinking_mode = 15 [json_name = "thinkingMode"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearThinkingMode() {
+      bitField0_ = (bitField0_ & ~0x00004000);
+      thinkingMode_ = 0;
       onChanged();
       return this;
     }

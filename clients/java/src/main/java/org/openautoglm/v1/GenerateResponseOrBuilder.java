@@ -356,4 +356,23 @@ public interface GenerateResponseOrBuilder extends
    * @return The incomplete.
    */
   boolean getIncomplete();
+
+  /**
+   * <pre>
+   * How thinking was served (off, native, prompted, or unsupported by the model).
+   * </pre>
+   *
+   * <code>.autoglm.v1.ThinkingMode thinking_mode = 15 [json_name = "thinkingMode"];</code>
+   * @return The enum numeric value on the wire for thinkingMode.
+   */
+  int getThinkingModeValue();
+  /**
+   * <pre>
+   * How thinking was served (off, native, prompted, or unsupported by the model).
+   * </pre>
+   *
+   * <code>.autoglm.v1.ThinkingMode thinking_mode = 15 [json_name = "thinkingMode"];</code>
+   * @return The thinkingMode.
+   */
+  org.openautoglm.v1.ThinkingMode getThinkingMode();
 }

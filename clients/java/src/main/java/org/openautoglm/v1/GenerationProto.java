@@ -188,7 +188,7 @@ public final class GenerationProto {
       "GenerateRequest\0221\n\005input\030\001 \001(\0132\033.autoglm" +
       ".v1.GenerationInputR\005input\"Y\n\014TokenLogpr" +
       "ob\022\031\n\010token_id\030\001 \001(\rR\007tokenId\022\024\n\005token\030\002" +
-      " \001(\tR\005token\022\030\n\007logprob\030\003 \001(\002R\007logprob\"\274\004" +
+      " \001(\tR\005token\022\030\n\007logprob\030\003 \001(\002R\007logprob\"\373\004" +
       "\n\020GenerateResponse\022\035\n\nrequest_id\030\001 \001(\tR\t" +
       "requestId\022\022\n\004text\030\002 \001(\tR\004text\022\034\n\treasoni" +
       "ng\030\003 \001(\tR\treasoning\022\'\n\017reasoning_steps\030\004" +
@@ -203,52 +203,59 @@ public final class GenerationProto {
       "\004seed\0224\n\010logprobs\030\014 \003(\0132\030.autoglm.v1.Tok" +
       "enLogprobR\010logprobs\022\'\n\017prompt_template\030\r" +
       " \001(\tR\016promptTemplate\022\036\n\nincomplete\030\016 \001(\010" +
-      "R\nincomplete\"J\n\025GenerateStreamRequest\0221\n" +
-      "\005input\030\001 \001(\0132\033.autoglm.v1.GenerationInpu" +
-      "tR\005input\"$\n\016ReasoningDelta\022\022\n\004text\030\001 \001(\t" +
-      "R\004text\"X\n\014ContentDelta\022\022\n\004text\030\001 \001(\tR\004te" +
-      "xt\0224\n\010logprobs\030\002 \003(\0132\030.autoglm.v1.TokenL" +
-      "ogprobR\010logprobs\"\\\n\017ToolCallStarted\022\016\n\002i" +
-      "d\030\001 \001(\tR\002id\022\022\n\004name\030\002 \001(\tR\004name\022%\n\016argum" +
-      "ents_json\030\003 \001(\tR\rargumentsJson\"<\n\020ToolCa" +
-      "llFinished\022(\n\004call\030\001 \001(\0132\024.autoglm.v1.To" +
-      "olCallR\004call\"\325\002\n\016StreamFinished\022=\n\rfinis" +
-      "h_reason\030\001 \001(\0162\030.autoglm.v1.FinishReason" +
-      "R\014finishReason\022#\n\rstop_sequence\030\002 \001(\tR\014s" +
-      "topSequence\022\'\n\005usage\030\003 \001(\0132\021.autoglm.v1." +
-      "UsageR\005usage\022*\n\005model\030\004 \001(\0132\024.autoglm.v1" +
-      ".ModelRefR\005model\022-\n\007timings\030\005 \001(\0132\023.auto" +
-      "glm.v1.TimingsR\007timings\022\022\n\004seed\030\006 \001(\004R\004s" +
-      "eed\022\'\n\017prompt_template\030\007 \001(\tR\016promptTemp" +
-      "late\022\036\n\nincomplete\030\010 \001(\010R\nincomplete\"\233\003\n" +
-      "\026GenerateStreamResponse\022\035\n\nrequest_id\030\001 " +
-      "\001(\tR\trequestId\022E\n\017reasoning_delta\030\002 \001(\0132" +
-      "\032.autoglm.v1.ReasoningDeltaH\000R\016reasoning" +
-      "Delta\022?\n\rcontent_delta\030\003 \001(\0132\030.autoglm.v" +
-      "1.ContentDeltaH\000R\014contentDelta\022I\n\021tool_c" +
-      "all_started\030\004 \001(\0132\033.autoglm.v1.ToolCallS" +
-      "tartedH\000R\017toolCallStarted\022L\n\022tool_call_f" +
-      "inished\030\005 \001(\0132\034.autoglm.v1.ToolCallFinis" +
-      "hedH\000R\020toolCallFinished\0228\n\010finished\030\006 \001(" +
-      "\0132\032.autoglm.v1.StreamFinishedH\000R\010finishe" +
-      "dB\007\n\005event\"\206\001\n\017TokenizeRequest\022\024\n\005model\030" +
-      "\001 \001(\tR\005model\022\024\n\004text\030\002 \001(\tH\000R\004text\022>\n\014co" +
-      "nversation\030\003 \001(\0132\030.autoglm.v1.Conversati" +
-      "onH\000R\014conversationB\007\n\005input\"G\n\020TokenizeR" +
-      "esponse\022\033\n\ttoken_ids\030\001 \003(\rR\010tokenIds\022\026\n\006" +
-      "tokens\030\002 \003(\tR\006tokens*a\n\rGrammarSyntax\022\036\n" +
-      "\032GRAMMAR_SYNTAX_UNSPECIFIED\020\000\022\027\n\023GRAMMAR" +
-      "_SYNTAX_LARK\020\001\022\027\n\023GRAMMAR_SYNTAX_GBNF\020\0022" +
-      "\374\001\n\021GenerationService\022E\n\010Generate\022\033.auto" +
-      "glm.v1.GenerateRequest\032\034.autoglm.v1.Gene" +
-      "rateResponse\022Y\n\016GenerateStream\022!.autoglm" +
-      ".v1.GenerateStreamRequest\032\".autoglm.v1.G" +
-      "enerateStreamResponse0\001\022E\n\010Tokenize\022\033.au" +
-      "toglm.v1.TokenizeRequest\032\034.autoglm.v1.To" +
-      "kenizeResponseBn\n\022org.openautoglm.v1B\017Ge" +
-      "nerationProtoP\001\242\002\003AXX\252\002\nAutoglm.V1\312\002\nAut" +
-      "oglm\\V1\342\002\026Autoglm\\V1\\GPBMetadata\352\002\013Autog" +
-      "lm::V1b\006proto3"
+      "R\nincomplete\022=\n\rthinking_mode\030\017 \001(\0162\030.au" +
+      "toglm.v1.ThinkingModeR\014thinkingMode\"J\n\025G" +
+      "enerateStreamRequest\0221\n\005input\030\001 \001(\0132\033.au" +
+      "toglm.v1.GenerationInputR\005input\"$\n\016Reaso" +
+      "ningDelta\022\022\n\004text\030\001 \001(\tR\004text\"X\n\014Content" +
+      "Delta\022\022\n\004text\030\001 \001(\tR\004text\0224\n\010logprobs\030\002 " +
+      "\003(\0132\030.autoglm.v1.TokenLogprobR\010logprobs\"" +
+      "\\\n\017ToolCallStarted\022\016\n\002id\030\001 \001(\tR\002id\022\022\n\004na" +
+      "me\030\002 \001(\tR\004name\022%\n\016arguments_json\030\003 \001(\tR\r" +
+      "argumentsJson\"<\n\020ToolCallFinished\022(\n\004cal" +
+      "l\030\001 \001(\0132\024.autoglm.v1.ToolCallR\004call\"\224\003\n\016" +
+      "StreamFinished\022=\n\rfinish_reason\030\001 \001(\0162\030." +
+      "autoglm.v1.FinishReasonR\014finishReason\022#\n" +
+      "\rstop_sequence\030\002 \001(\tR\014stopSequence\022\'\n\005us" +
+      "age\030\003 \001(\0132\021.autoglm.v1.UsageR\005usage\022*\n\005m" +
+      "odel\030\004 \001(\0132\024.autoglm.v1.ModelRefR\005model\022" +
+      "-\n\007timings\030\005 \001(\0132\023.autoglm.v1.TimingsR\007t" +
+      "imings\022\022\n\004seed\030\006 \001(\004R\004seed\022\'\n\017prompt_tem" +
+      "plate\030\007 \001(\tR\016promptTemplate\022\036\n\nincomplet" +
+      "e\030\010 \001(\010R\nincomplete\022=\n\rthinking_mode\030\t \001" +
+      "(\0162\030.autoglm.v1.ThinkingModeR\014thinkingMo" +
+      "de\"\233\003\n\026GenerateStreamResponse\022\035\n\nrequest" +
+      "_id\030\001 \001(\tR\trequestId\022E\n\017reasoning_delta\030" +
+      "\002 \001(\0132\032.autoglm.v1.ReasoningDeltaH\000R\016rea" +
+      "soningDelta\022?\n\rcontent_delta\030\003 \001(\0132\030.aut" +
+      "oglm.v1.ContentDeltaH\000R\014contentDelta\022I\n\021" +
+      "tool_call_started\030\004 \001(\0132\033.autoglm.v1.Too" +
+      "lCallStartedH\000R\017toolCallStarted\022L\n\022tool_" +
+      "call_finished\030\005 \001(\0132\034.autoglm.v1.ToolCal" +
+      "lFinishedH\000R\020toolCallFinished\0228\n\010finishe" +
+      "d\030\006 \001(\0132\032.autoglm.v1.StreamFinishedH\000R\010f" +
+      "inishedB\007\n\005event\"\206\001\n\017TokenizeRequest\022\024\n\005" +
+      "model\030\001 \001(\tR\005model\022\024\n\004text\030\002 \001(\tH\000R\004text" +
+      "\022>\n\014conversation\030\003 \001(\0132\030.autoglm.v1.Conv" +
+      "ersationH\000R\014conversationB\007\n\005input\"G\n\020Tok" +
+      "enizeResponse\022\033\n\ttoken_ids\030\001 \003(\rR\010tokenI" +
+      "ds\022\026\n\006tokens\030\002 \003(\tR\006tokens*\231\001\n\014ThinkingM" +
+      "ode\022\035\n\031THINKING_MODE_UNSPECIFIED\020\000\022\025\n\021TH" +
+      "INKING_MODE_OFF\020\001\022\030\n\024THINKING_MODE_NATIV" +
+      "E\020\002\022\032\n\026THINKING_MODE_PROMPTED\020\003\022\035\n\031THINK" +
+      "ING_MODE_UNSUPPORTED\020\004*a\n\rGrammarSyntax\022" +
+      "\036\n\032GRAMMAR_SYNTAX_UNSPECIFIED\020\000\022\027\n\023GRAMM" +
+      "AR_SYNTAX_LARK\020\001\022\027\n\023GRAMMAR_SYNTAX_GBNF\020" +
+      "\0022\374\001\n\021GenerationService\022E\n\010Generate\022\033.au" +
+      "toglm.v1.GenerateRequest\032\034.autoglm.v1.Ge" +
+      "nerateResponse\022Y\n\016GenerateStream\022!.autog" +
+      "lm.v1.GenerateStreamRequest\032\".autoglm.v1" +
+      ".GenerateStreamResponse0\001\022E\n\010Tokenize\022\033." +
+      "autoglm.v1.TokenizeRequest\032\034.autoglm.v1." +
+      "TokenizeResponseBn\n\022org.openautoglm.v1B\017" +
+      "GenerationProtoP\001\242\002\003AXX\252\002\nAutoglm.V1\312\002\nA" +
+      "utoglm\\V1\342\002\026Autoglm\\V1\\GPBMetadata\352\002\013Aut" +
+      "oglm::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -338,7 +345,7 @@ public final class GenerationProto {
     internal_static_autoglm_v1_GenerateResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_autoglm_v1_GenerateResponse_descriptor,
-        new java.lang.String[] { "RequestId", "Text", "Reasoning", "ReasoningSteps", "ToolCalls", "FinishReason", "StopSequence", "Usage", "Model", "Timings", "Seed", "Logprobs", "PromptTemplate", "Incomplete", });
+        new java.lang.String[] { "RequestId", "Text", "Reasoning", "ReasoningSteps", "ToolCalls", "FinishReason", "StopSequence", "Usage", "Model", "Timings", "Seed", "Logprobs", "PromptTemplate", "Incomplete", "ThinkingMode", });
     internal_static_autoglm_v1_GenerateStreamRequest_descriptor =
       getDescriptor().getMessageTypes().get(14);
     internal_static_autoglm_v1_GenerateStreamRequest_fieldAccessorTable = new
@@ -374,7 +381,7 @@ public final class GenerationProto {
     internal_static_autoglm_v1_StreamFinished_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_autoglm_v1_StreamFinished_descriptor,
-        new java.lang.String[] { "FinishReason", "StopSequence", "Usage", "Model", "Timings", "Seed", "PromptTemplate", "Incomplete", });
+        new java.lang.String[] { "FinishReason", "StopSequence", "Usage", "Model", "Timings", "Seed", "PromptTemplate", "Incomplete", "ThinkingMode", });
     internal_static_autoglm_v1_GenerateStreamResponse_descriptor =
       getDescriptor().getMessageTypes().get(20);
     internal_static_autoglm_v1_GenerateStreamResponse_fieldAccessorTable = new

@@ -122,7 +122,7 @@ public enum GrammarSyntax
   }
   public static final com.google.protobuf.Descriptors.EnumDescriptor
       getDescriptor() {
-    return org.openautoglm.v1.GenerationProto.getDescriptor().getEnumTypes().get(0);
+    return org.openautoglm.v1.GenerationProto.getDescriptor().getEnumTypes().get(1);
   }
 
   private static final GrammarSyntax[] VALUES = values();

@@ -23,6 +23,7 @@ private static final long serialVersionUID = 0L;
     finishReason_ = 0;
     stopSequence_ = "";
     promptTemplate_ = "";
+    thinkingMode_ = 0;
   }
 
   @java.lang.Override
@@ -315,6 +316,32 @@ private static final long serialVersionUID = 0L;
     return incomplete_;
   }
 
+  public static final int THINKING_MODE_FIELD_NUMBER = 9;
+  private int thinkingMode_ = 0;
+  /**
+   * <pre>
+   * How thinking was served (off, native, prompted, or unsupported by the model).
+   * </pre>
+   *
+   * <code>.autoglm.v1.ThinkingMode thinking_mode = 9 [json_name = "thinkingMode"];</code>
+   * @return The enum numeric value on the wire for thinkingMode.
+   */
+  @java.lang.Override public int getThinkingModeValue() {
+    return thinkingMode_;
+  }
+  /**
+   * <pre>
+   * How thinking was served (off, native, prompted, or unsupported by the model).
+   * </pre>
+   *
+   * <code>.autoglm.v1.ThinkingMode thinking_mode = 9 [json_name = "thinkingMode"];</code>
+   * @return The thinkingMode.
+   */
+  @java.lang.Override public org.openautoglm.v1.ThinkingMode getThinkingMode() {
+    org.openautoglm.v1.ThinkingMode result = org.openautoglm.v1.ThinkingMode.forNumber(thinkingMode_);
+    return result == null ? org.openautoglm.v1.ThinkingMode.UNRECOGNIZED : result;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -352,6 +379,9 @@ private static final long serialVersionUID = 0L;
     }
     if (incomplete_ != false) {
       output.writeBool(8, incomplete_);
+    }
+    if (thinkingMode_ != org.openautoglm.v1.ThinkingMode.THINKING_MODE_UNSPECIFIED.getNumber()) {
+      output.writeEnum(9, thinkingMode_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -392,6 +422,10 @@ private static final long serialVersionUID = 0L;
       size += com.google.protobuf.CodedOutputStream
         .computeBoolSize(8, incomplete_);
     }
+    if (thinkingMode_ != org.openautoglm.v1.ThinkingMode.THINKING_MODE_UNSPECIFIED.getNumber()) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeEnumSize(9, thinkingMode_);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -431,6 +465,7 @@ private static final long serialVersionUID = 0L;
         .equals(other.getPromptTemplate())) return false;
     if (getIncomplete()
         != other.getIncomplete()) return false;
+    if (thinkingMode_ != other.thinkingMode_) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -466,6 +501,8 @@ private static final long serialVersionUID = 0L;
     hash = (37 * hash) + INCOMPLETE_FIELD_NUMBER;
     hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
         getIncomplete());
+    hash = (37 * hash) + THINKING_MODE_FIELD_NUMBER;
+    hash = (53 * hash) + thinkingMode_;
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -619,6 +656,7 @@ private static final long serialVersionUID = 0L;
       seed_ = 0L;
       promptTemplate_ = "";
       incomplete_ = false;
+      thinkingMode_ = 0;
       return this;
     }
 
@@ -681,6 +719,9 @@ private static final long serialVersionUID = 0L;
       }
       if (((from_bitField0_ & 0x00000080) != 0)) {
         result.incomplete_ = incomplete_;
+      }
+      if (((from_bitField0_ & 0x00000100) != 0)) {
+        result.thinkingMode_ = thinkingMode_;
       }
     }
 
@@ -756,6 +797,9 @@ private static final long serialVersionUID = 0L;
       if (other.getIncomplete() != false) {
         setIncomplete(other.getIncomplete());
       }
+      if (other.thinkingMode_ != 0) {
+        setThinkingModeValue(other.getThinkingModeValue());
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -828,6 +872,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000080;
               break;
             } // case 64
+            case 72: {
+              thinkingMode_ = input.readEnum();
+              bitField0_ |= 0x00000100;
+              break;
+            } // case 72
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1654,6 +1703,79 @@ private static final long serialVersionUID = 0L;
     public Builder clearIncomplete() {
       bitField0_ = (bitField0_ & ~0x00000080);
       incomplete_ = false;
+      onChanged();
+      return this;
+    }
+
+    private int thinkingMode_ = 0;
+    /**
+     * <pre>
+     * How thinking was served (off, native, prompted, or unsupported by the model).
+     * </pre>
+     *
+     * <code>.autoglm.v1.ThinkingMode thinking_mode = 9 [json_name = "thinkingMode"];</code>
+     * @return The enum numeric value on the wire for thinkingMode.
+     */
+    @java.lang.Override public int getThinkingModeValue() {
+      return thinkingMode_;
+    }
+    /**
+     * <pre>
+     * How thinking was served (off, native, prompted, or unsupported by the model).
+     * </pre>
+     *
+     * <code>.autoglm.v1.ThinkingMode thinking_mode = 9 [json_name = "thinkingMode"];</code>
+     * @param value The enum numeric value on the wire for thinkingMode to set.
+     * @return This builder for chaining.
+     */
+    public Builder setThinkingModeValue(int value) {
+      thinkingMode_ = value;
+      bitField0_ |= 0x00000100;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * How thinking was served (off, native, prompted, or unsupported by the model).
+     * </pre>
+     *
+     * <code>.autoglm.v1.ThinkingMode thinking_mode = 9 [json_name = "thinkingMode"];</code>
+     * @return The thinkingMode.
+     */
+    @java.lang.Override
+    public org.openautoglm.v1.ThinkingMode getThinkingMode() {
+      org.openautoglm.v1.ThinkingMode result = org.openautoglm.v1.ThinkingMode.forNumber(thinkingMode_);
+      return result == null ? org.openautoglm.v1.ThinkingMode.UNRECOGNIZED : result;
+    }
+    /**
+     * <pre>
+     * How thinking was served (off, native, prompted, or unsupported by the model).
+     * </pre>
+     *
+     * <code>.autoglm.v1.ThinkingMode thinking_mode = 9 [json_name = "thinkingMode"];</code>
+     * @param value The thinkingMode to set.
+     * @return This builder for chaining.
+     */
+    public Builder setThinkingMode(org.openautoglm.v1.ThinkingMode value) {
+      if (value == null) {
+        throw new NullPointerException();
+      }
+      bitField0_ |= 0x00000100;
+      thinkingMode_ = value.getNumber();
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * How thinking was served (off, native, prompted, or unsupported by the model).
+     * </pre>
+     *
+     * <code>.autoglm.v1.ThinkingMode thinking_mode = 9 [json_name = "thinkingMode"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearThinkingMode() {
+      bitField0_ = (bitField0_ & ~0x00000100);
+      thinkingMode_ = 0;
       onChanged();
       return this;
     }
