@@ -59,6 +59,16 @@ class Settings(BaseSettings):
         "traffic starts at once under a bulk load (the batch makes room by pausing a bulk request).",
     )
     queue_timeout_s: float = Field(30.0, gt=0, description="Longest wait in the queue, seconds.")
+    http_port: int | None = Field(
+        None,
+        ge=0,
+        le=65535,
+        description="Port of the OpenAI-compatible HTTP API (/v1/chat/completions, ...) on the same host; "
+        "0 picks a free one; unset = no HTTP API.",
+    )
+    response_retention_days: float = Field(
+        30.0, gt=0, description="How long stored /v1/responses results are kept (previous_response_id)."
+    )
     grace_period_s: float = Field(10.0, ge=0, description="Time in-flight calls get on shutdown.")
     max_message_mb: int = Field(16, ge=1, le=256, description="Largest request message, MiB.")
     mock_token_latency_ms: float = Field(0.0, ge=0, description="Mock backend: delay per token.")
