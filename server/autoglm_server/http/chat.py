@@ -78,8 +78,14 @@ def _params(body: ChatRequest, who: Caller, request_id: str) -> types.Generation
 
 
 def _logprobs(entries: list[tuple[int, str, float]] | tuple[tuple[int, str, float], ...]) -> dict[str, Any]:
+    # A token that is part of a character has no text of its own (U+FFFD): then no bytes either.
     content = [
-        {"token": text, "logprob": lp, "bytes": list(text.encode("utf-8")), "top_logprobs": []}
+        {
+            "token": text,
+            "logprob": lp,
+            "bytes": None if "\ufffd" in text else list(text.encode()),
+            "top_logprobs": [],
+        }
         for _, text, lp in entries
     ]
     return {"content": content}

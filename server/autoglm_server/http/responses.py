@@ -237,6 +237,10 @@ class _Builder:
         out.append(self.event("response.output_item.done", output_index=index, item=done))
         return out
 
+    def cancel(self) -> list[tuple[str, dict[str, Any]]]:
+        self.status = "cancelled"
+        return self._close()
+
     def response(self) -> dict[str, Any]:
         """The response object as it stands (final once Finished was fed)."""
         body = self.request
@@ -332,23 +336,18 @@ class _Run:
                         yield out
                     if isinstance(event, types.Finished):
                         break
-                    if self.cancel.is_set():
-                        yield self._cancelled()
-                        return
+                    if self.cancel.is_set():  # closing the engine stream stops the generation
+                        for out in b.cancel():
+                            yield out
+                        break
                     event = await anext(events, None)
         finally:
             self.api.running.pop((self.user_id, b.id), None)
         final = b.response()
         if b.request.store:
             await self.api.responses.put(self.user_id, b.id, final, [*self.history, b.assistant_message()])
-        kind = "response.incomplete" if final["status"] == "incomplete" else "response.completed"
+        kind = "response.completed" if final["status"] == "completed" else "response.incomplete"
         yield b.event(kind, response=final)
-
-    def _cancelled(self) -> tuple[str, dict[str, Any]]:
-        b = self.builder
-        b._close()
-        b.status = "cancelled"
-        return b.event("response.incomplete", response=b.response())
 
 
 async def _sse(run: _Run, first: types.GenerationEvent, events: streaming.Events) -> AsyncIterator[bytes]:
