@@ -12,6 +12,7 @@ from pathlib import Path
 from types import TracebackType
 
 SERVING = re.compile(r"serving on ([\d.]+):(\d+)")
+HTTP_API = re.compile(r"HTTP API on ([\d.]+):(\d+)")
 
 
 class ServerProcess:
@@ -26,6 +27,8 @@ class ServerProcess:
         self.startup_timeout_s = startup_timeout_s
         self.process: subprocess.Popen[str] | None = None
         self.target = ""
+        # host:port of the OpenAI-compatible HTTP API, when the server serves one (--http-port).
+        self.http_target = ""
 
     def __enter__(self) -> ServerProcess:
         autoglm = Path(sys.executable).with_name("autoglm")
@@ -40,6 +43,8 @@ class ServerProcess:
             match = SERVING.search(line)
             if match:
                 self.target = f"{match.group(1)}:{match.group(2)}"
+                http = HTTP_API.search(line)
+                self.http_target = f"{http.group(1)}:{http.group(2)}" if http else ""
                 return self
             if time.monotonic() > deadline:
                 break

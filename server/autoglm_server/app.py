@@ -174,7 +174,8 @@ async def serve(settings: Settings) -> None:
     except BaseException:
         await server.stop(grace_s=0)  # release the port and the gRPC core before reporting
         raise
-    print(f"autoglm: serving on {settings.host}:{server.port}", flush=True)
+    http = f" (OpenAI-compatible HTTP API on {settings.host}:{server.http.port})" if server.http else ""
+    print(f"autoglm: serving on {settings.host}:{server.port}{http}", flush=True)
     await stop.wait()
     log.info("shutting down; in-flight calls get %.1fs", settings.grace_period_s)
     await server.stop()

@@ -49,7 +49,9 @@ def _bind(host: str, port: int) -> socket.socket:
     """The listening socket, bound here so that a taken port is a plain OSError (uvicorn itself
     would exit the process)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP named explicitly: asyncio sets TCP_NODELAY only on sockets that say so, and without
+    # it a response's second write waits for the client's delayed ACK (40 ms per keep-alive call).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host.strip("[]"), port))
