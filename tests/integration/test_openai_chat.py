@@ -182,3 +182,39 @@ async def test_logprobs_seed_and_stop() -> None:
     assert all(t.logprob <= 0 for t in logprobs.content)
     assert stopped.choices[0].finish_reason == "stop"
     assert word not in (stopped.choices[0].message.content or "")
+
+
+async def test_tool_choice_required_lets_the_model_pick_and_none_hides_the_tools() -> None:
+    # "required" pre-fills the opening up to the name: the "model" writes the rest of the call.
+    picked = 'get_time", "arguments": {"tz": "CET"}}\n</tool_call>'
+    async with http_server(MockBehaviour(script=[picked])) as s:
+        reply = await s.client.chat.completions.create(
+            model="mock", messages=USER, tools=[WEATHER, TIME], tool_choice="required"
+        )
+    assert reply.choices[0].finish_reason == "tool_calls"
+    assert [
+        (c.function.name, json.loads(c.function.arguments)) for c in reply.choices[0].message.tool_calls or []
+    ] == [("get_time", {"tz": "CET"})]
+    call = '<tool_call>{"name": "get_weather", "arguments": {"city": "Paris"}}</tool_call>'
+    async with http_server(MockBehaviour(script=[call])) as s:
+        hidden = await s.client.chat.completions.create(
+            model="mock", messages=USER, tools=[WEATHER], tool_choice="none", max_tokens=200
+        )
+    # No tools shown, none parsed: what the model wrote is plain content.
+    assert hidden.choices[0].finish_reason == "stop" and not hidden.choices[0].message.tool_calls
+    assert hidden.choices[0].message.content == call
+
+
+async def test_server_tools_run_in_the_agent_loop_and_are_reported_apart() -> None:
+    convert = {"name": "convert_units", "arguments": {"value": 5, "from_unit": "km", "to_unit": "mile"}}
+    script = [f"<tool_call>\n{json.dumps(convert)}\n</tool_call>", "5 km is about 3.1 miles."]
+    async with http_server(MockBehaviour(script=script)) as s:
+        reply = await s.client.chat.completions.create(
+            model="mock", messages=USER, max_tokens=500, extra_body={"allowed_tools": ["convert_units"]}
+        )
+    message = reply.choices[0].message
+    assert reply.choices[0].finish_reason == "stop" and not message.tool_calls
+    assert message.content == "5 km is about 3.1 miles."
+    [ran] = (message.model_extra or {})["server_tool_calls"]
+    assert ran["name"] == "convert_units" and ran["error"] is None
+    assert abs(ran["result"]["result"] - 3.107) < 0.01

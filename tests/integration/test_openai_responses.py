@@ -122,9 +122,9 @@ async def test_cancel_stops_a_streaming_response() -> None:
         async for event in stream:
             events.append(event)
             if event.type == "response.output_text.delta" and len(events) == 8:
-                await s.client.responses.cancel("resp_story-1")
+                await s.client.responses.cancel(events[0].response.id)  # type: ignore[union-attr]
         backend = s.running.backend
         await eventually(lambda: "story-1" in backend.cancelled)
-        stored = await s.client.responses.retrieve("resp_story-1")
+        stored = await s.client.responses.retrieve(events[0].response.id)  # type: ignore[union-attr]
     assert events[-1].response.status == stored.status == "cancelled"  # type: ignore[union-attr]
     assert sum(e.type == "response.output_text.delta" for e in events) < 300

@@ -139,6 +139,7 @@ class _Builder:
         self.server_calls: list[types.ToolCallRecord] = []
         self.status = "in_progress"
         self.finished: types.Finished | None = None
+        self.created_at = created_now()
 
     def event(self, kind: str, **data: Any) -> tuple[str, dict[str, Any]]:
         self.sequence += 1
@@ -251,7 +252,7 @@ class _Builder:
         out: dict[str, Any] = {
             "id": self.id,
             "object": "response",
-            "created_at": created_now(),
+            "created_at": self.created_at,
             "status": self.status,
             "model": self.finished.model_name if self.finished else body.model,
             "output": [item.body(done=item is not self.open) for item in self.items],
@@ -394,7 +395,7 @@ async def create_response(
 ) -> JSONResponse | StreamingResponse:
     api = context_of(request)
     request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-    response_id = f"resp_{request_id}"
+    response_id = f"resp_{uuid.uuid4().hex}"  # never the client's request id: that may repeat
     try:
         _check(body)
         history = await _history(api, who, body)
