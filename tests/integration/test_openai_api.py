@@ -6,8 +6,12 @@ from __future__ import annotations
 import numpy as np
 import openai
 import pytest
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from tests.integration.openai_support import USER, http_server
+from tests.integration.test_observability import CLIENT_SPAN_ID, TRACE_ID, _finished_spans, spans
+
+__all__ = ["spans"]  # the in-memory span exporter fixture, shared with the gRPC tracing tests
 
 ADMIN_KEY = "test-admin-secret-0123"
 
@@ -145,3 +149,28 @@ async def test_embeddings_come_from_minilm() -> None:
     assert np.allclose(as_floats.data[0].embedding, vectors[0], atol=1e-5)
     assert reply.usage.prompt_tokens > 10
     assert caught.value.param == "dimensions"
+
+
+@pytest.mark.parametrize("streaming", [False, True], ids=["unary", "stream"])
+async def test_a_request_span_under_the_clients_trace_holds_the_generation(
+    spans: InMemorySpanExporter, streaming: bool
+) -> None:
+    traceparent = f"00-{TRACE_ID}-{CLIENT_SPAN_ID}-01"
+    async with http_server() as s:
+        reply = await s.client.chat.completions.create(
+            model="mock",
+            messages=USER,
+            max_tokens=4,
+            stream=streaming,
+            extra_headers={"traceparent": traceparent},
+        )
+        if streaming:
+            [_ async for _ in reply]  # type: ignore[union-attr]
+        found = await _finished_spans(spans, "POST /v1/chat/completions")
+    by_name = {span.name: span for span in found}
+    request, generate = by_name["POST /v1/chat/completions"], by_name["autoglm.generate"]
+    assert request.parent is not None and format(request.parent.span_id, "016x") == CLIENT_SPAN_ID
+    assert format(request.context.trace_id, "032x") == TRACE_ID
+    assert generate.parent is not None and generate.parent.span_id == request.context.span_id
+    assert (request.attributes or {})["http.response.status_code"] == 200
+    assert [span.name for span in found].count("POST /v1/chat/completions") == 1

@@ -1,22 +1,19 @@
-"""Metrics and traces of the HTTP API, as gRPC has them: a server span per request (a client's
-W3C `traceparent` becomes its parent; the engine's spans nest under it) and a count and duration
-per route and status. A plain ASGI middleware: it wraps streamed bodies without buffering them."""
+"""Prometheus metrics of the HTTP API: a count and duration per route and status. A plain ASGI
+middleware, so it wraps streamed bodies without buffering them. (Traces come from FastAPI's own
+OpenTelemetry support: a server span per request under the client's `traceparent`, see server.py.)"""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
-from opentelemetry import propagate, trace
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from autoglm_server.observability.metrics import Metrics
 
-_tracer = trace.get_tracer("autoglm.http")
 
-
-class Observe:
-    def __init__(self, app: ASGIApp, metrics: Metrics | None) -> None:
+class CountRequests:
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
 
@@ -24,8 +21,7 @@ class Observe:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
-        status = 500
+        status = 500  # unless a response starts
         started = time.monotonic()
 
         async def sending(message: Message) -> None:
@@ -34,21 +30,12 @@ class Observe:
                 status = message["status"]
             await send(message)
 
-        name = f"{scope['method']} {scope['path']}"
-        with _tracer.start_as_current_span(
-            name, context=propagate.extract(headers), kind=trace.SpanKind.SERVER
-        ) as span:
-            try:
-                await self.app(scope, receive, sending)
-            finally:
-                route = _route(scope)
-                span.update_name(f"{scope['method']} {route}")
-                span.set_attribute("http.response.status_code", status)
-                if status >= 500:
-                    span.set_status(trace.StatusCode.ERROR)
-                if self.metrics is not None:
-                    self.metrics.http_requests.labels(route, str(status)).inc()
-                    self.metrics.http_seconds.labels(route).observe(time.monotonic() - started)
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            route = _route(scope)
+            self.metrics.http_requests.labels(route, str(status)).inc()
+            self.metrics.http_seconds.labels(route).observe(time.monotonic() - started)
 
 
 def _route(scope: Scope) -> str:

@@ -20,7 +20,7 @@ from autoglm_core.memory.responses import ResponseStore
 from autoglm_server.container import Container
 from autoglm_server.http import chat, completions, embeddings, errors, models, responses
 from autoglm_server.http.context import ApiContext
-from autoglm_server.http.observe import Observe
+from autoglm_server.http.observe import CountRequests
 from autoglm_server.observability.metrics import Metrics
 from autoglm_server.settings import Settings
 
@@ -29,12 +29,21 @@ DAY_S = 86400
 
 
 def build_app(context: ApiContext, metrics: Metrics | None = None) -> FastAPI:
-    app = FastAPI(title="Open-AutoGLM OpenAI-compatible API", docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="Open-AutoGLM OpenAI-compatible API",
+        docs_url=None,
+        redoc_url=None,
+        # FastAPI's own OpenTelemetry server span per request (a client's traceparent is its parent;
+        # the engine's spans nest under it), on the provider the server set up when tracing is on.
+        # Metrics are Prometheus' (CountRequests), logs the server's own.
+        telemetry={"tracing": True, "metrics": False, "logs": False, "operation_spans": False},
+    )
     app.state.api = context
     errors.install(app)
     for module in (chat, completions, models, embeddings, responses):
         app.include_router(module.router)
-    app.add_middleware(Observe, metrics=metrics)
+    if metrics is not None:
+        app.add_middleware(CountRequests, metrics=metrics)
     return app
 
 
