@@ -8,6 +8,7 @@ import openai
 import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from autoglm_core.backends.mock import MockBehaviour
 from tests.integration.openai_support import USER, http_server
 from tests.integration.test_observability import CLIENT_SPAN_ID, TRACE_ID, _finished_spans, spans
 
@@ -174,3 +175,18 @@ async def test_a_request_span_under_the_clients_trace_holds_the_generation(
     assert generate.parent is not None and generate.parent.span_id == request.context.span_id
     assert (request.attributes or {})["http.response.status_code"] == 200
     assert [span.name for span in found].count("POST /v1/chat/completions") == 1
+
+
+async def test_a_full_queue_is_429_with_retry_after() -> None:
+    slow = MockBehaviour(token_latency_s=0.05)
+    async with http_server(slow, max_running=1, max_queue=0, reserved_slots=0) as s:
+        busy = await s.client.chat.completions.create(
+            model="mock", messages=USER, max_tokens=100, stream=True
+        )
+        async for _chunk in busy:
+            break  # the only slot is taken
+        with pytest.raises(openai.RateLimitError) as caught:
+            await s.client.chat.completions.create(model="mock", messages=USER, max_tokens=4)
+        await busy.close()
+    assert caught.value.code == "rate_limit_exceeded"
+    assert int(caught.value.response.headers["retry-after"]) >= 1
