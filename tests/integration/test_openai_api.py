@@ -3,6 +3,7 @@ the official openai SDK against a live server (mock backend)."""
 
 from __future__ import annotations
 
+import httpx
 import numpy as np
 import openai
 import pytest
@@ -39,6 +40,17 @@ async def test_bad_fields_are_400_naming_the_param() -> None:
         with pytest.raises(openai.BadRequestError) as caught:
             await s.client.chat.completions.create(model="mock", messages="not a list")  # type: ignore[arg-type]
         assert caught.value.param == "messages"
+        async with httpx.AsyncClient(base_url=s.base_url) as raw:
+            broken = await raw.post(
+                "/chat/completions", content=b"{not json", headers={"content-type": "application/json"}
+            )
+    assert broken.status_code == 400
+    assert broken.json()["error"] == {
+        "message": "the request body is not valid JSON",
+        "type": "invalid_request_error",
+        "param": None,
+        "code": None,
+    }
 
 
 async def test_json_schema_is_refused_naming_the_structured_output_issue() -> None:

@@ -119,6 +119,9 @@ def _validation_param(location: tuple[Any, ...]) -> str | None:
 async def _on_validation(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     problems = error.errors()
+    if any(p.get("type") == "json_invalid" for p in problems):
+        body = error_body("the request body is not valid JSON", "invalid_request_error")
+        return JSONResponse(body, status_code=400)
     first = problems[0] if problems else {"loc": (), "msg": "invalid request"}
     param = _validation_param(tuple(first.get("loc", ())))
     message = "; ".join(
