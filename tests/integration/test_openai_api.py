@@ -19,7 +19,7 @@ ADMIN_KEY = "test-admin-secret-0123"
 
 
 async def test_bad_fields_are_400_naming_the_param() -> None:
-    async with http_server() as s:
+    async with http_server(max_message_mb=2) as s:
         cases = [
             ({"temperature": -1}, "temperature"),
             ({"top_p": 0}, "top_p"),
@@ -44,6 +44,8 @@ async def test_bad_fields_are_400_naming_the_param() -> None:
             broken = await raw.post(
                 "/chat/completions", content=b"{not json", headers={"content-type": "application/json"}
             )
+            huge = await raw.post("/chat/completions", content=b" " * (2 * 1024 * 1024 + 1))
+    assert huge.status_code == 413 and "larger than" in huge.json()["error"]["message"]
     assert broken.status_code == 400
     assert broken.json()["error"] == {
         "message": "the request body is not valid JSON",

@@ -20,6 +20,7 @@ from autoglm_core.memory.responses import ResponseStore
 from autoglm_server.container import Container
 from autoglm_server.http import chat, completions, embeddings, errors, models, responses
 from autoglm_server.http.context import ApiContext
+from autoglm_server.http.limits import LimitBody
 from autoglm_server.http.observe import CountRequests
 from autoglm_server.observability.metrics import Metrics
 from autoglm_server.settings import Settings
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 DAY_S = 86400
 
 
-def build_app(context: ApiContext, metrics: Metrics | None = None) -> FastAPI:
+def build_app(context: ApiContext, metrics: Metrics | None = None, max_body_mb: int = 16) -> FastAPI:
     app = FastAPI(
         title="Open-AutoGLM OpenAI-compatible API",
         docs_url=None,
@@ -42,6 +43,7 @@ def build_app(context: ApiContext, metrics: Metrics | None = None) -> FastAPI:
     errors.install(app)
     for module in (chat, completions, models, embeddings, responses):
         app.include_router(module.router)
+    app.add_middleware(LimitBody, max_bytes=max_body_mb * 1024 * 1024)
     if metrics is not None:
         app.add_middleware(CountRequests, metrics=metrics)
     return app
@@ -81,9 +83,10 @@ class HttpApi:
         port: int,
         metrics: Metrics | None = None,
         grace_s: float = 10.0,
+        max_body_mb: int = 16,
     ) -> None:
         self.context = context
-        self.app = build_app(context, metrics)
+        self.app = build_app(context, metrics, max_body_mb)
         self._host, self._requested_port, self._grace_s = host, port, grace_s
         self.port = 0
         self._server: _Server | None = None
@@ -100,7 +103,14 @@ class HttpApi:
             responses=ResponseStore(container.database(), settings.response_retention_days * DAY_S),
             shared_embedder=container.embedder(),
         )
-        return cls(context, settings.host, settings.http_port, metrics, settings.grace_period_s)
+        return cls(
+            context,
+            settings.host,
+            settings.http_port,
+            metrics,
+            settings.grace_period_s,
+            settings.max_message_mb,
+        )
 
     async def start(self) -> int:
         sock = _bind(self._host, self._requested_port)
