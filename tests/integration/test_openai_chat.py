@@ -218,3 +218,22 @@ async def test_server_tools_run_in_the_agent_loop_and_are_reported_apart() -> No
     [ran] = (message.model_extra or {})["server_tool_calls"]
     assert ran["name"] == "convert_units" and ran["error"] is None
     assert abs(ran["result"]["result"] - 3.107) < 0.01
+
+
+async def test_a_turn_calling_server_and_client_tools_runs_the_server_one_and_hands_back() -> None:
+    convert = {"name": "convert_units", "arguments": {"value": 5, "from_unit": "km", "to_unit": "mile"}}
+    weather = {"name": "get_weather", "arguments": {"city": "Paris"}}
+    script = [f"<tool_call>{json.dumps(convert)}</tool_call><tool_call>{json.dumps(weather)}</tool_call>"]
+    async with http_server(MockBehaviour(script=script)) as s:
+        reply = await s.client.chat.completions.create(
+            model="mock",
+            messages=USER,
+            tools=[WEATHER],
+            max_tokens=500,
+            extra_body={"allowed_tools": ["convert_units"]},
+        )
+    message = reply.choices[0].message
+    assert reply.choices[0].finish_reason == "tool_calls"
+    assert [c.function.name for c in message.tool_calls or []] == ["get_weather"]
+    [ran] = (message.model_extra or {})["server_tool_calls"]
+    assert ran["name"] == "convert_units" and ran["result"]["result"] > 3
