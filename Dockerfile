@@ -50,7 +50,7 @@ RUN autoglm pull openautoglm-base-v1 \
 
 COPY deploy/healthcheck.py /usr/local/bin/autoglm-healthcheck
 WORKDIR /var/lib/autoglm
-EXPOSE 50051 9464
+EXPOSE 50051 8000 9464
 # Ready = GenerationService SERVING (the model is loaded and no backend restart is running).
 HEALTHCHECK --interval=10s --timeout=5s --start-period=120s --retries=3 \
     CMD ["python", "/usr/local/bin/autoglm-healthcheck", "127.0.0.1:50051", "autoglm.v1.GenerationService"]

@@ -43,8 +43,8 @@ from autoglm_core.generation.types import GenerationParams, GenerationResult
 from autoglm_core.reasoning.prompted import COT_SYSTEM_PROMPT, add_cot_instruction
 from autoglm_core.reasoning.think_parser import ThinkingStreamParser
 from autoglm_core.tools.builtin import calculate, convert_units, get_time
-from autoglm_server.container import Container, build_container, load_configured_model
-from autoglm_server.settings import Settings
+from autoglm_core.wiring.container import Container, build_container, load_configured_model
+from autoglm_core.wiring.settings import Settings
 
 QUESTIONS = Path(__file__).resolve().parent / "quality" / "questions.jsonl"
 MODES = ("raw", "raw_cot", "server", "server_thinking")
@@ -299,7 +299,7 @@ def split_think(text: str) -> tuple[str, str]:
 
 async def start_engine(model: str, data_dir: Path, **settings: Any) -> tuple[Container, Engine]:
     """The server's container and engine in-process, with the eval's tools registered."""
-    config = Settings(model=model, data_dir=data_dir, metrics_port=0, **settings)
+    config = Settings(model=model, data_dir=data_dir, **settings)
     container = build_container(config)
     registry = container.tools().registry
     for name, function in EVAL_TOOLS.items():

@@ -14,6 +14,7 @@ from pathlib import Path
 from types import TracebackType
 
 SERVING = re.compile(r"serving on ([\d.]+):(\d+)")
+HTTP_API = re.compile(r"HTTP API on ([\d.]+):(\d+)")
 
 
 class ServerProcess:
@@ -31,6 +32,8 @@ class ServerProcess:
         # The server's last lines of output (after start-up).
         self.output: collections.deque[str] = collections.deque(maxlen=500)
         self.startup_output: list[str] = []  # what the process printed before it served
+        # host:port of the OpenAI-compatible HTTP API, when the server serves one (--http-port).
+        self.http_target = ""
 
     def __enter__(self) -> ServerProcess:
         autoglm = Path(sys.executable).with_name("autoglm")
@@ -48,6 +51,8 @@ class ServerProcess:
                 self.target = f"{match.group(1)}:{match.group(2)}"
                 # Keep reading its output: a full pipe would block the server on its next log line.
                 threading.Thread(target=self._drain_output, daemon=True).start()
+                http = HTTP_API.search(line)
+                self.http_target = f"{http.group(1)}:{http.group(2)}" if http else ""
                 return self
             if time.monotonic() > deadline:
                 break

@@ -54,13 +54,15 @@ from autoglm_core.tools.agent import (
     ToolBox,
     ToolMode,
     assistant_message,
+    call_parser,
+    client_specs,
     last_user_text,
     result_opening,
     tool_message,
     unrun_record,
     with_router_context,
 )
-from autoglm_core.tools.parsers import HermesToolCallParser
+from autoglm_core.tools.parsers import HermesToolCallParser, call_opening
 from autoglm_core.tools.registry import ToolSpec
 
 
@@ -75,6 +77,8 @@ class _Prepared:
     enable_thinking: bool = False
     tools: list[ToolSpec] = field(default_factory=list)
     tool_mode: ToolMode = "native"
+    # A forced tool choice: the call's opening, pre-filled in the first turn's prompt ("" for none).
+    call_opening: str = ""
     # The built conversation (template, memory): its turn is stored in the session at the end.
     conversation: Conversation | None = None
     # The caller's user: keys their prompt in the model's prefix cache past the server-written head.
@@ -250,8 +254,14 @@ class Engine:
             # No native thinking mode, but the family follows a prompted <think> layout.
             messages = add_cot_instruction(messages)
         tools, tool_mode = self._tools_for(params, backend)
-        prompt_text = backend.tokenizer.render_chat(
-            messages, enable_thinking=enable_thinking, tools=_template_tools(tools, tool_mode)
+        opening = _forced_opening(params, backend, tools)
+        # A forced call starts the turn at once: no reasoning block before it.
+        enable_thinking = enable_thinking and not opening
+        prompt_text = (
+            backend.tokenizer.render_chat(
+                messages, enable_thinking=enable_thinking, tools=_template_tools(tools, tool_mode)
+            )
+            + opening
         )
         prompt_ids = backend.tokenizer.encode(prompt_text)
         check_against_model(params, len(prompt_ids), info.context_length)
@@ -267,6 +277,7 @@ class Engine:
             enable_thinking=enable_thinking,
             tools=tools,
             tool_mode=tool_mode,
+            call_opening=opening,
             conversation=conversation,
             thinking=thinking,
             profile=profile,
@@ -321,12 +332,19 @@ class Engine:
         )
 
     def _tools_for(self, params: GenerationParams, backend: Backend) -> tuple[list[ToolSpec], ToolMode]:
-        """The request's allowed tools (unknown names are InvalidArgument) and how the model takes them."""
-        if not params.allowed_tools:
+        """The request's allowed and client tools (unknown names are InvalidArgument) and how the
+        model takes them. Client tools are always shown to the model: the router runs tools itself."""
+        if params.tool_choice == "none":
             return [], "native"
-        if self.tools is None:
-            raise InvalidArgument.one("allowed_tools", "this server has no tools")
-        return self.tools.resolve(params.allowed_tools), self.tools.mode_for(backend)
+        client = client_specs(params.client_tools)
+        server: list[ToolSpec] = []
+        mode: ToolMode = "native"
+        if params.allowed_tools:
+            if self.tools is None:
+                raise InvalidArgument.one("allowed_tools", "this server has no tools")
+            server = self.tools.resolve(params.allowed_tools)
+            mode = "native" if client else self.tools.mode_for(backend)
+        return [*server, *client], mode
 
     async def _run(
         self, params: GenerationParams, prepared: _Prepared, started: float
@@ -363,21 +381,26 @@ class Engine:
         self, params: GenerationParams, prepared: _Prepared, progress: _Progress
     ) -> AsyncGenerator[GenerationEvent, None]:
         """Backend turns; after each turn that ends in tool calls, run them and continue."""
-        native = bool(prepared.tools) and prepared.tool_mode == "native" and self.tools is not None
+        native = bool(prepared.tools) and prepared.tool_mode == "native"
         max_iterations = self.tools.executor.limits.max_iterations if self.tools is not None else 0
         joiner = _TurnJoiner()
         for iteration in itertools.count():
             joiner.start_turn()
             decoder = self._decoder(params, prepared, native)
+            prepared.call_opening = ""  # only the first turn is forced
             async for event in self._turn(params, prepared, decoder, progress):
                 for joined in joiner.events(event):
                     yield joined
             if progress.reasoning_cut:
                 _close_reasoning(prepared, progress)
                 continue
-            calls, malformed = _calls_of(decoder, progress)
+            calls, malformed = _calls_of(decoder, progress, params.parallel_tool_calls)
             # Only a turn the model ended itself asks for tools (not a stop string, limit or budget).
             if not (calls or malformed) or progress.reason != FinishReason.EOS:
+                return
+            if any(c.name in _client_tools(prepared) for c in calls):
+                async for event in self._hand_over(calls, prepared, progress):
+                    yield event
                 return
             if iteration >= max_iterations:
                 progress.reason = FinishReason.TOOL_CALLS
@@ -389,9 +412,9 @@ class Engine:
                 yield event
 
     def _decoder(self, params: GenerationParams, prepared: _Prepared, native: bool) -> TurnDecoder:
-        parser = None
-        if native and self.tools is not None:
-            parser = self.tools.parser_for(prepared.backend, prepared.tools)
+        parser = call_parser(prepared.backend, prepared.tools) if native else None
+        if parser is not None and prepared.call_opening:
+            parser.feed(prepared.call_opening)  # the pre-filled start of the forced call
         return TurnDecoder(
             prepared.backend.tokenizer,
             params.stop,
@@ -400,6 +423,18 @@ class Engine:
             emit_reasoning=prepared.thinking in ("native", "prompted"),
             tool_parser=parser,
         )
+
+    async def _hand_over(
+        self, calls: list[PendingCall], prepared: _Prepared, progress: _Progress
+    ) -> AsyncGenerator[GenerationEvent, None]:
+        """A turn that calls a client tool ends the generation: every call is reported, and only
+        the server's own tools among them are run (their results come with ToolCallFinished)."""
+        client = _client_tools(prepared)
+        for call in calls:
+            yield ToolCallStarted(call.id, call.name, call.arguments)
+        for record in await self._execute([c for c in calls if c.name not in client], prepared, progress):
+            yield ToolCallFinished(record)
+        progress.reason = FinishReason.TOOL_CALLS
 
     async def _act(
         self,
@@ -532,6 +567,8 @@ class Engine:
         self, calls: list[PendingCall], prepared: _Prepared, progress: _Progress
     ) -> list[ToolCallRecord]:
         """Runs one turn's calls in parallel, never past the request's time limit."""
+        if not calls:
+            return []
         assert self.tools is not None
         left = progress.limit_at - time.monotonic() if progress.limit_at is not None else None
         allowed = {spec.name: spec for spec in prepared.tools}
@@ -618,9 +655,29 @@ def _call_id(progress: _Progress) -> str:
     return f"call_{progress.calls_made - 1}"
 
 
-def _calls_of(decoder: TurnDecoder, progress: _Progress) -> tuple[list[PendingCall], list[ToolCallRecord]]:
+def _client_tools(prepared: _Prepared) -> set[str]:
+    return {spec.name for spec in prepared.tools if spec.kind == "client"}
+
+
+def _forced_opening(params: GenerationParams, backend: Backend, tools: list[ToolSpec]) -> str:
+    """The opening of the call a tool_choice of "required" or a tool's name forces ("" for none)."""
+    if params.tool_choice in ("auto", "none"):
+        return ""
+    if not tools:
+        raise InvalidArgument.one("tool_choice", f"{params.tool_choice!r} needs tools")
+    if params.tool_choice == "required":
+        return call_opening(call_parser(backend, tools), None)
+    if params.tool_choice not in {spec.name for spec in tools}:
+        raise InvalidArgument.one("tool_choice", f"names no tool of the request: {params.tool_choice!r}")
+    return call_opening(call_parser(backend, tools), params.tool_choice)
+
+
+def _calls_of(
+    decoder: TurnDecoder, progress: _Progress, parallel: bool = True
+) -> tuple[list[PendingCall], list[ToolCallRecord]]:
     """The turn's calls, and a failed record for each block that did not parse (fed back as errors)."""
-    calls = [PendingCall(_call_id(progress), c.name, c.arguments) for c in decoder.calls]
+    parsed = decoder.calls if parallel else decoder.calls[:1]
+    calls = [PendingCall(_call_id(progress), c.name, c.arguments) for c in parsed]
     malformed = [ToolCallRecord(_call_id(progress), "", {}, error=e) for e in decoder.call_errors]
     return calls, malformed
 

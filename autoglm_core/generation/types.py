@@ -36,6 +36,15 @@ class GenerationParams:
     thinking: bool = False
     thinking_budget: int | None = None
     allowed_tools: list[str] = field(default_factory=list)
+    # Tools the caller runs itself, as OpenAI function schemas ({"type": "function", "function": {...}}).
+    # A turn that calls one ends the generation (finish reason TOOL_CALLS); its calls are reported by
+    # ToolCallStarted with no ToolCallFinished, for the caller to run and send back as tool messages.
+    client_tools: list[dict[str, Any]] = field(default_factory=list)
+    # "auto", "none" (no tools shown), "required" (the first turn must call a tool), or the name of
+    # the tool the first turn must call. Forcing pre-fills the model's turn with the call's opening.
+    tool_choice: str = "auto"
+    # False: only the first call of a turn is made.
+    parallel_tool_calls: bool = True
     session_id: str = ""
     priority: int = 5
     want_logprobs: bool = False

@@ -63,6 +63,13 @@ class MiniLMEmbedder:
                     out.append(self._embed_batch(list(texts[start : start + self.batch_size])))
         return np.concatenate(out) if out else np.zeros((0, 384), dtype=np.float32)
 
+    def count_tokens(self, texts: Sequence[str]) -> int:
+        """Word pieces the model reads for texts (after truncation), as usage reports count them."""
+        with self._lock:
+            self._load()
+            ids = self._tokenizer(list(texts), truncation=True, max_length=self.max_tokens)["input_ids"]
+        return sum(len(i) for i in ids)
+
     def _embed_batch(self, texts: list[str]) -> Vectors:
         import torch
 

@@ -53,9 +53,25 @@ class ToolBox:
         return "native"
 
     def parser_for(self, backend: Backend, tools: Sequence[ToolSpec]) -> ToolCallParser:
-        """The call parser for the model's output format (by its name and chat template)."""
-        key = f"{backend.info.name}\n{chat_template(backend.tokenizer) or ''}"
-        return parser_for_model(key)({spec.name: spec.parameters for spec in tools})
+        return call_parser(backend, tools)
+
+
+def call_parser(backend: Backend, tools: Sequence[ToolSpec]) -> ToolCallParser:
+    """The call parser for the model's output format (by its name and chat template)."""
+    key = f"{backend.info.name}\n{chat_template(backend.tokenizer) or ''}"
+    return parser_for_model(key)({spec.name: spec.parameters for spec in tools})
+
+
+def client_specs(schemas: Sequence[Mapping[str, Any]]) -> list[ToolSpec]:
+    """ToolSpecs of the tools a caller runs itself, from their OpenAI function schemas."""
+    specs = []
+    for i, schema in enumerate(schemas):
+        function = schema.get("function") if schema.get("type", "function") == "function" else None
+        if not isinstance(function, Mapping) or not isinstance(function.get("name"), str):
+            raise InvalidArgument.one(f"tools[{i}]", "must be a function with a name")
+        parameters = dict(function.get("parameters") or {"type": "object", "properties": {}})
+        specs.append(ToolSpec(function["name"], str(function.get("description") or ""), parameters, "client"))
+    return specs
 
 
 def build_toolbox(
@@ -210,7 +226,9 @@ __all__ = [
     "ToolMode",
     "assistant_message",
     "build_toolbox",
+    "call_parser",
     "chat_template",
+    "client_specs",
     "last_user_text",
     "result_json",
     "result_opening",

@@ -343,3 +343,15 @@ def parser_for_model(model_type_or_template: str) -> ToolCallParserFactory:
     if key in ("json", "prompted") or key.startswith("json"):
         return JsonToolCallParser
     return HermesToolCallParser
+
+
+def call_opening(parser: ToolCallParser, name: str | None) -> str:
+    """The text that opens a call in the parser's format: of the named tool, or of any tool (the
+    model writes the name) when name is None. A forced tool choice pre-fills the model's turn with
+    it, so the model can only go on writing that call."""
+    if isinstance(parser, Glm45ToolCallParser):
+        return "<tool_call>" + (f"{name}\n" if name else "")
+    head = '{"name": ' + (json.dumps(name, ensure_ascii=False) + ', "arguments": ' if name else '"')
+    if isinstance(parser, JsonToolCallParser):
+        return head
+    return "<tool_call>\n" + head

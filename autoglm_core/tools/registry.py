@@ -22,7 +22,8 @@ import jsonschema
 from autoglm_core.errors import AlreadyExists, FailedPrecondition, FieldViolation, InvalidArgument, NotFound
 from autoglm_core.tools.schema import function_schema
 
-ToolKind = Literal["python", "http"]
+# "client": a tool the caller runs itself (its schema comes with the request; never executed here).
+ToolKind = Literal["python", "http", "client"]
 HttpMethod = Literal["GET", "POST"]
 HTTP_METHODS: tuple[HttpMethod, ...] = ("GET", "POST")
 

@@ -26,6 +26,7 @@ from autoglm.v1 import (
 from autoglm_core.backends.base import Backend
 from autoglm_core.wiring.container import Container, build_container, load_configured_model
 from autoglm_server.auth import AuthInterceptor, check_exposure
+from autoglm_server.http.server import HttpApi
 from autoglm_server.operations import Operations
 from autoglm_server.request_guard import RequestGuard
 from autoglm_server.server_settings import ServerSettings
@@ -59,6 +60,10 @@ class AutoGLMServer:
         self._server: grpc.aio.Server | None = None
         # Tracing, metrics and the self-healing watchdog.
         self.ops = Operations(settings, self.container, self.health)
+        # The OpenAI-compatible HTTP API over the same engine (setting http_port).
+        self.http: HttpApi | None = None
+        if settings.http_port is not None:
+            self.http = HttpApi.from_container(self.container, settings, self.ops.metrics)
 
     async def start(self) -> int:
         """Serves health (NOT_SERVING) at once, loads the model, then turns SERVING."""
@@ -76,9 +81,13 @@ class AutoGLMServer:
         await server.start()
         self._server = server
         self.ops.start()
+        if self.http is not None:
+            await self.http.start()  # answers 503 until ready
         log.info("listening on %s:%d; loading the model", self.settings.host, self.port)
         await self._load_models()
         await self._set_health(SERVICE_NAMES, health_pb2.HealthCheckResponse.SERVING)
+        if self.http is not None:
+            self.http.set_ready(True)
         self.ops.start_watchdog()
         log.info("ready")
         return self.port
@@ -97,8 +106,10 @@ class AutoGLMServer:
         # Draining: load balancers stop sending new calls while in-flight ones finish.
         await self._set_health(SERVICE_NAMES, health_pb2.HealthCheckResponse.NOT_SERVING)
         await self.ops.stop_watchdog()  # no backend restarts during shutdown
+        stopping = [self.http.stop()] if self.http is not None else []
         if self._server is not None:
-            await self._server.stop(self.settings.grace_period_s if grace_s is None else grace_s)
+            stopping.append(self._server.stop(self.settings.grace_period_s if grace_s is None else grace_s))
+        await asyncio.gather(*stopping)
         await self.health.enter_graceful_shutdown()
         await self.container.manager().close_all()
         self.ops.close()  # after the drain: the last calls' spans and metrics still count
@@ -208,7 +219,8 @@ async def serve(settings: ServerSettings) -> None:
     except BaseException:
         await server.stop(grace_s=0)  # release the port and the gRPC core before reporting
         raise
-    print(f"autoglm: serving on {settings.host}:{server.port}", flush=True)
+    http = f" (OpenAI-compatible HTTP API on {settings.host}:{server.http.port})" if server.http else ""
+    print(f"autoglm: serving on {settings.host}:{server.port}{http}", flush=True)
     await stop.wait()
     if received[0] is signal.SIGTERM:
         await server.drain()

@@ -144,22 +144,33 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         return handler
 
     async def _admit(self, method: str, metadata: Any) -> Caller:
-        caller = ANONYMOUS
-        if self._enabled:
-            secret = _bearer(metadata)
-            if not secret:
-                raise errors.Unauthenticated("missing 'authorization: Bearer <api key>' metadata")
-            user = await self._users.authenticate(secret)
-            if user is None:
-                raise errors.Unauthenticated("invalid or revoked API key")
-            caller = Caller(user.user_id, user.admin)
-            if method in ADMIN_METHODS and not caller.admin:
-                raise errors.PermissionDenied(f"{method.rsplit('/', 1)[-1]} needs an admin")
-        # Without auth everyone is the anonymous user, so the limit is then shared by all callers.
-        wait_s = self._limiter.acquire(caller.user_id)
-        if wait_s > 0:
-            raise errors.QueueFull(wait_s, f"rate limit of {self._limiter.per_minute} calls a minute")
+        caller = await admit(self._users, self._limiter, self._enabled, _bearer(metadata))
+        if method in ADMIN_METHODS and not caller.admin:
+            raise errors.PermissionDenied(f"{method.rsplit('/', 1)[-1]} needs an admin")
         return caller
+
+
+async def admit(users: UserStore, limiter: RateLimiter, enabled: bool, secret: str) -> Caller:
+    """The caller of an API key (anonymous when auth is off), after its rate limit; gRPC and the
+    HTTP API both admit calls here."""
+    caller = ANONYMOUS
+    if enabled:
+        if not secret:
+            raise errors.Unauthenticated("missing 'authorization: Bearer <api key>'")
+        user = await users.authenticate(secret)
+        if user is None:
+            raise errors.Unauthenticated("invalid or revoked API key")
+        caller = Caller(user.user_id, user.admin)
+    # Without auth everyone is the anonymous user, so the limit is then shared by all callers.
+    wait_s = limiter.acquire(caller.user_id)
+    if wait_s > 0:
+        raise errors.QueueFull(wait_s, f"rate limit of {limiter.per_minute} calls a minute")
+    return caller
+
+
+def set_caller(caller: Caller) -> None:
+    """Makes `caller` the current caller of this task (the HTTP API's counterpart of the interceptor)."""
+    _caller.set(caller)
 
 
 def _refusing(

@@ -14,6 +14,16 @@ class ServerSettings(Settings):
 
     host: str = Field("127.0.0.1", description="Address to listen on; 0.0.0.0 for every interface.")
     port: int = Field(50051, ge=0, le=65535, description="Port to listen on; 0 picks a free one.")
+    http_port: int | None = Field(
+        None,
+        ge=0,
+        le=65535,
+        description="Port of the OpenAI-compatible HTTP API (/v1/chat/completions, ...) on the same host; "
+        "0 picks a free one; unset = no HTTP API.",
+    )
+    response_retention_days: float = Field(
+        30.0, gt=0, description="How long stored /v1/responses results are kept (previous_response_id)."
+    )
     grace_period_s: float = Field(10.0, ge=0, description="Time in-flight calls get on shutdown.")
     drain_delay_s: float = Field(
         5.0,

@@ -22,6 +22,7 @@ from autoglm_core.tools.parsers import (
     Schemas,
     ToolCallParser,
     ToolCallParserFactory,
+    call_opening,
     parse_text,
     parser_for_model,
 )
@@ -554,3 +555,30 @@ def test_full_turn_in_random_chunkings(turn: Turn) -> None:
         reasoning, result = run_turn(turn, chunks)
         assert reasoning == turn.reasoning
         assert result == ParseResult(content=turn.content, calls=turn.calls)
+
+
+@pytest.mark.parametrize(
+    ("factory", "named_rest", "any_rest"),
+    [
+        (
+            HermesToolCallParser,
+            '{"city": "Paris"}}\n</tool_call>',
+            'get_weather", "arguments": {"city": "Paris"}}</tool_call>',
+        ),
+        (
+            Glm45ToolCallParser,
+            "<arg_key>city</arg_key>\n<arg_value>Paris</arg_value>\n</tool_call>",
+            "get_weather\n<arg_key>city</arg_key><arg_value>Paris</arg_value></tool_call>",
+        ),
+        (JsonToolCallParser, '{"city": "Paris"}}', 'get_weather", "arguments": {"city": "Paris"}}'),
+    ],
+)
+def test_a_forced_call_opening_and_the_models_rest_parse_as_one_call(
+    factory: ToolCallParserFactory, named_rest: str, any_rest: str
+) -> None:
+    for name, rest in (("get_weather", named_rest), (None, any_rest)):
+        parser = factory(WEATHER_SCHEMAS)
+        opened = parser.feed(call_opening(parser, name))
+        result = parse_text(parser, rest)
+        assert opened.content == "" and result.content == ""
+        assert [(c.name, c.arguments) for c in result.calls] == [("get_weather", {"city": "Paris"})]

@@ -47,6 +47,19 @@ class Metrics:
         self.rpc_seconds = Histogram(
             "autoglm_rpc_duration_seconds", "RPC duration.", ["rpc"], buckets=_RPC_BUCKETS, registry=r
         )
+        self.http_requests = Counter(
+            "autoglm_http_requests",
+            "OpenAI-compatible HTTP API requests by route and status.",
+            ["route", "status"],
+            registry=r,
+        )
+        self.http_seconds = Histogram(
+            "autoglm_http_duration_seconds",
+            "HTTP API request duration, to the last byte.",
+            ["route"],
+            buckets=_RPC_BUCKETS,
+            registry=r,
+        )
         self.ttft = Histogram(
             "autoglm_time_to_first_token_seconds",
             "From a request's arrival to its first token (queueing included).",

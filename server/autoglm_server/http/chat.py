@@ -1,0 +1,220 @@
+"""POST /v1/chat/completions: one engine generation per request, unary or as server-sent events.
+
+The reasoning comes in both `reasoning_content` (DeepSeek's and vLLM's name) and `reasoning`
+(OpenRouter's), so clients find it whichever they read. Client tools (`tools`) are shown to the
+model; a call to one ends the generation with finish_reason "tool_calls" for the client to run.
+Server tools (`allowed_tools`, an extension) run in the engine's agent loop and are reported in
+`server_tool_calls`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel
+
+from autoglm_core.errors import InvalidArgument
+from autoglm_core.generation import types
+from autoglm_server.auth import Caller
+from autoglm_server.http import streaming
+from autoglm_server.http.auth import CallerDep, context_of
+from autoglm_server.http.errors import describe, error_response
+from autoglm_server.http.messages import chat_messages, function_tools, tool_choice
+from autoglm_server.http.params import SamplingFields, build_params, created_now
+
+router = APIRouter()
+RENAMES = {"prompt": "messages", "conversation.messages": "messages"}
+
+
+class StreamOptions(BaseModel):
+    include_usage: bool = False
+
+
+class ChatRequest(SamplingFields):
+    messages: list[Any]
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+    max_tokens: int | None = None
+    max_completion_tokens: int | None = None
+    tools: list[Any] | None = None
+    tool_choice: Any = None
+    parallel_tool_calls: bool | None = None
+    logprobs: bool | None = None
+    top_logprobs: int | None = None
+    response_format: dict[str, Any] | None = None
+
+
+def check_response_format(response_format: dict[str, Any] | None, field: str = "response_format") -> None:
+    kind = (response_format or {}).get("type", "text")
+    if kind != "text":
+        raise InvalidArgument.one(
+            field,
+            f"{kind!r} is not supported yet: structured output (json_object, json_schema) comes with the "
+            "structured-output issue; only 'text' works now",
+        )
+
+
+def _params(body: ChatRequest, who: Caller, request_id: str) -> types.GenerationParams:
+    check_response_format(body.response_format)
+    if body.top_logprobs:
+        raise InvalidArgument.one("top_logprobs", "only the chosen token's logprob is available: use 0")
+    params = build_params(
+        body,
+        user_id=who.user_id,
+        request_id=request_id,
+        max_tokens=body.max_completion_tokens if body.max_completion_tokens is not None else body.max_tokens,
+        messages=chat_messages(body.messages),
+        want_logprobs=bool(body.logprobs),
+    )
+    params.client_tools = function_tools(body.tools)
+    params.tool_choice = tool_choice(body.tool_choice)
+    params.parallel_tool_calls = body.parallel_tool_calls is not False
+    return params
+
+
+def _logprobs(entries: list[tuple[int, str, float]] | tuple[tuple[int, str, float], ...]) -> dict[str, Any]:
+    # A token that is part of a character has no text of its own (U+FFFD): then no bytes either.
+    content = [
+        {
+            "token": text,
+            "logprob": lp,
+            "bytes": None if "\ufffd" in text else list(text.encode()),
+            "top_logprobs": [],
+        }
+        for _, text, lp in entries
+    ]
+    return {"content": content}
+
+
+class _Chunks:
+    """Builds the chat.completion.chunk objects of one stream."""
+
+    def __init__(self, request_id: str, model: str, logprobs: bool, client_tools: frozenset[str]) -> None:
+        self.head = {
+            "id": f"chatcmpl-{request_id}",
+            "object": "chat.completion.chunk",
+            "created": created_now(),
+        }
+        self.model = model
+        self.logprobs = logprobs
+        self.client_tools = client_tools
+        self.calls = 0
+
+    def chunk(self, delta: dict[str, Any], finish: str | None = None, **extra: Any) -> bytes:
+        choice: dict[str, Any] = {"index": 0, "delta": delta, "finish_reason": finish, **extra}
+        return streaming.sse({**self.head, "model": self.model, "choices": [choice]})
+
+    def of(self, event: types.GenerationEvent) -> bytes | None:
+        if isinstance(event, types.ContentDelta):
+            if self.logprobs:
+                return self.chunk({"content": event.text}, logprobs=_logprobs(event.logprobs))
+            return self.chunk({"content": event.text}) if event.text else None
+        if isinstance(event, types.ReasoningDelta):
+            return self.chunk({"reasoning_content": event.text, "reasoning": event.text})
+        if isinstance(event, types.ToolCallStarted):
+            if event.name not in self.client_tools:
+                return None
+            self.calls += 1
+            return self.chunk({"tool_calls": [streaming.client_call(event, self.calls - 1)]})
+        if isinstance(event, types.ToolCallFinished):
+            return self.chunk({"server_tool_calls": [streaming.server_call(event.call)]})
+        return None
+
+    def end(self, finished: types.Finished, include_usage: bool) -> list[bytes]:
+        self.model = finished.model_name
+        out = [self.chunk({}, streaming.finish_reason(finished, self.calls))]
+        if include_usage:
+            usage = streaming.usage_of(finished)
+            out.append(streaming.sse({**self.head, "model": self.model, "choices": [], "usage": usage}))
+        return [*out, streaming.DONE]
+
+
+async def _sse(
+    first: types.GenerationEvent, events: streaming.Events, chunks: _Chunks, include_usage: bool
+) -> AsyncIterator[bytes]:
+    yield chunks.chunk({"role": "assistant", "content": ""})
+    # aclosing: a disconnect cancels this iterator, which closes the engine stream and the backend's.
+    async with aclosing(events):
+        event: types.GenerationEvent | None = first
+        try:
+            while event is not None:
+                if isinstance(event, types.Finished):
+                    for data in chunks.end(event, include_usage):
+                        yield data
+                    return
+                piece = chunks.of(event)
+                if piece is not None:
+                    yield piece
+                event = await anext(events, None)
+        except Exception as error:  # the status line is sent: the error goes in the stream
+            yield streaming.sse(describe(error, RENAMES)[1])
+
+
+def _completion(request_id: str, outcome: streaming.Outcome, logprobs: bool) -> dict[str, Any]:
+    finished = outcome.finished
+    assert finished is not None
+    reasoning = "".join(outcome.reasoning).strip() or None
+    message: dict[str, Any] = {
+        "role": "assistant",
+        "content": "".join(outcome.text).strip(),
+        "reasoning_content": reasoning,
+        "reasoning": reasoning,
+    }
+    if outcome.client_calls:
+        message["tool_calls"] = [streaming.client_call(c) for c in outcome.client_calls]
+    if outcome.server_calls:
+        message["server_tool_calls"] = [streaming.server_call(c) for c in outcome.server_calls]
+    choice = {
+        "index": 0,
+        "message": message,
+        "finish_reason": streaming.finish_reason(finished, len(outcome.client_calls)),
+        "logprobs": _logprobs(outcome.logprobs) if logprobs else None,
+    }
+    return {
+        "id": f"chatcmpl-{request_id}",
+        "object": "chat.completion",
+        "created": created_now(),
+        "model": finished.model_name,
+        "system_fingerprint": f"{finished.model_name}@{finished.model_version}",
+        "choices": [choice],
+        "usage": streaming.usage_of(finished),
+    }
+
+
+@router.post("/v1/chat/completions", response_model=None)
+async def chat_completions(
+    body: ChatRequest, request: Request, who: CallerDep
+) -> JSONResponse | StreamingResponse:
+    request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+    try:
+        params = _params(body, who, request_id)
+        events = context_of(request).engine.stream(params)
+        first = await streaming.first_event(request, events)
+    except Exception as error:
+        return _error(error, body)
+    client_tools = frozenset(t["function"]["name"] for t in params.client_tools)
+    headers = {"x-request-id": request_id}
+    if body.stream:
+        chunks = _Chunks(request_id, body.model, bool(body.logprobs), client_tools)
+        include_usage = body.stream_options is not None and body.stream_options.include_usage
+        stream = _sse(first, events, chunks, include_usage)
+        return StreamingResponse(stream, media_type="text/event-stream", headers=headers)
+    try:
+        outcome = await streaming.until_disconnected(
+            request, streaming.Outcome(client_tools).collect(first, events)
+        )
+    except Exception as error:
+        return _error(error, body)
+    return JSONResponse(_completion(request_id, outcome, bool(body.logprobs)), headers=headers)
+
+
+def _error(error: Exception, body: ChatRequest) -> JSONResponse:
+    renames = dict(RENAMES)
+    if body.max_completion_tokens is not None:
+        renames["sampling.max_new_tokens"] = "max_completion_tokens"
+    return error_response(error, renames)
