@@ -314,6 +314,18 @@ async def test_prefix_cache_shares_only_the_server_head_between_users(tiny_dir: 
         assert cache.hit_tokens - before > len(head + secret) - 8  # her own prompt, from her own blocks
 
 
+@pytest.mark.asyncio
+async def test_a_cached_prefix_longer_than_a_prefill_chunk_is_restored_whole(tiny_dir: Path) -> None:
+    chunked = SchedulerConfig(max_step_tokens=8, chunk_tokens=8)
+    async with loaded(tiny_dir, prefix_cache_mb=8, scheduler=chunked) as backend:
+        prompt = backend.tokenizer.encode("A long shared head of a prompt, well past one chunk. " * 4)
+        assert len(prompt) > 24
+        first = tokens(await collect(backend, request("first", prompt, 6)))
+        # The restored head covers several chunks: those have nothing left to run, the last does.
+        again = tokens(await collect(backend, request("again", prompt, 6)))
+        assert again == first and len(again) == 6
+
+
 def test_prefix_cache_keeps_to_its_budget_and_leaves_a_token_to_prefill() -> None:
     import torch
 

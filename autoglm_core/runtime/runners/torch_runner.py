@@ -105,7 +105,8 @@ class TorchRunner:
         todo = [(c, s, t) for c, s, t in runs if t]
         for chunk, state, _ in runs:
             output.computed[chunk.seq.order] = state.kv.length  # a restored head beyond the chunk
-        groups = [todo] if self.decoder is not None else [[item] for item in todo]
+        # Chunks whose tokens a restored prefix covered already have nothing left to run.
+        groups = ([todo] if todo else []) if self.decoder is not None else [[item] for item in todo]
         for group in groups:
             try:
                 logits = self.forward([s.kv for _, s, _ in group], [t for _, _, t in group])
