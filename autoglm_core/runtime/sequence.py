@@ -41,7 +41,6 @@ class Sequence:
     rank: float = 0.0
     # When it was first scheduled (the end of its queue wait); None while it never ran.
     first_scheduled: float | None = None
-    cancelled: bool = False
 
     @property
     def key(self) -> str:
