@@ -53,6 +53,7 @@ class MiniLMEmbedder:
     def embed(self, texts: Sequence[str]) -> Vectors:
         import torch
 
+        _one_torch_thread_here(self._device)
         # One call at a time: a fast tokenizer is not safe to use from several threads at once
         # ("Already borrowed"), and this instance may be shared (the tool router uses it too).
         with self._lock:
@@ -95,6 +96,26 @@ class MiniLMEmbedder:
         # local_files_only: never reach for a hub (HF_HUB_OFFLINE without touching the env).
         self._tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
         self._model = AutoModel.from_pretrained(path, local_files_only=True).to(self._device).eval()
+
+
+_threads_set = threading.local()
+
+
+def _one_torch_thread_here(device: str) -> None:
+    """Makes this thread's torch work run on one core, once per thread.
+
+    Embeddings run in executor threads, beside the step loop's thread that decodes on every core. A
+    second OpenMP pool (one per thread that ran parallel torch work) makes libgomp see more threads than
+    cores and stop spin-waiting between parallel regions: every region of the decoder then pays a futex
+    wake-up and decoding slows down by half (benchmarks/loadgen.py sweep, one stream). A team of one
+    starts no pool; a query's embedding is small work.
+    """
+    if device != "cpu" or getattr(_threads_set, "done", False):
+        return
+    import torch
+
+    torch.set_num_threads(1)
+    _threads_set.done = True
 
 
 def make_embedder(kind: str) -> Embedder | None:

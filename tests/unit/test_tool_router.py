@@ -88,6 +88,30 @@ def test_embedding_router(
     assert (route.tool.name, route.arguments) == (tool, arguments) if route else tool is None
 
 
+@pytest.mark.torch
+def test_embedding_threads_leave_the_decoder_its_cores(minilm_router: ToolRouter) -> None:
+    """Embeddings run in executor threads on one core: a second OpenMP team there would make
+    libgomp stop spin-waiting in the step loop's thread and halve decoding speed."""
+    import threading
+
+    import torch
+
+    assert minilm_router.embedder is not None
+    seen: list[int] = []
+
+    def embed_in_a_worker() -> None:
+        torch.set_num_threads(2)  # what a worker would inherit from a server that set it
+        minilm_router.embedder.embed(["warm-up"])  # type: ignore[union-attr]
+        seen.append(torch.get_num_threads())
+
+    before = torch.get_num_threads()
+    worker = threading.Thread(target=embed_in_a_worker)
+    worker.start()
+    worker.join()
+    assert seen == [1]
+    assert torch.get_num_threads() == before  # the calling thread keeps its own count
+
+
 def test_no_tool_when_a_required_argument_is_missing() -> None:
     assert ToolRouter(None).route("what's the weather like", [WEATHER]) is None
 
