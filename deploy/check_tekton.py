@@ -14,8 +14,30 @@ from typing import Any
 
 RESULT_REF = re.compile(r"\$\(tasks\.([\w-]+)\.results\.([\w-]+)\)")
 PIPELINE_KEYS = {"description", "params", "workspaces", "tasks", "finally", "results", "displayName"}
-TASK_KEYS = {"description", "params", "workspaces", "results", "steps", "volumes", "sidecars", "stepTemplate", "displayName"}
-PIPELINE_TASK_KEYS = {"name", "taskRef", "taskSpec", "params", "workspaces", "runAfter", "when", "retries", "timeout", "displayName", "description"}
+TASK_KEYS = {
+    "description",
+    "params",
+    "workspaces",
+    "results",
+    "steps",
+    "volumes",
+    "sidecars",
+    "stepTemplate",
+    "displayName",
+}
+PIPELINE_TASK_KEYS = {
+    "name",
+    "taskRef",
+    "taskSpec",
+    "params",
+    "workspaces",
+    "runAfter",
+    "when",
+    "retries",
+    "timeout",
+    "displayName",
+    "description",
+}
 
 
 def _names(items: list[dict[str, Any]] | None) -> set[str]:
@@ -35,7 +57,12 @@ def _check_task(task: dict[str, Any]) -> list[str]:
     return errors
 
 
-def _check_pipeline_task(entry: dict[str, Any], pipeline: str, tasks: dict[str, dict[str, Any]], siblings: dict[str, dict[str, Any]]) -> list[str]:
+def _check_pipeline_task(
+    entry: dict[str, Any],
+    pipeline: str,
+    tasks: dict[str, dict[str, Any]],
+    siblings: dict[str, dict[str, Any]],
+) -> list[str]:
     where = f"Pipeline {pipeline}, task {entry.get('name')}"
     errors = [f"{where}: unknown field {key}" for key in sorted(set(entry) - PIPELINE_TASK_KEYS)]
     ref = entry.get("taskRef", {}).get("name")
@@ -45,12 +72,19 @@ def _check_pipeline_task(entry: dict[str, Any], pipeline: str, tasks: dict[str, 
     declared = _names(task["spec"].get("params"))
     passed = _names(entry.get("params"))
     errors += [f"{where}: param {p!r} is not declared by Task {ref}" for p in sorted(passed - declared)]
-    errors += [f"{where}: required param {p!r} of Task {ref} is not passed" for p in sorted(_required_params(task) - passed)]
+    errors += [
+        f"{where}: required param {p!r} of Task {ref} is not passed"
+        for p in sorted(_required_params(task) - passed)
+    ]
     bound = _names(entry.get("workspaces"))
     wanted = _names(task["spec"].get("workspaces"))
     errors += [f"{where}: workspace {w!r} is not declared by Task {ref}" for w in sorted(bound - wanted)]
     errors += [f"{where}: workspace {w!r} of Task {ref} is not bound" for w in sorted(wanted - bound)]
-    errors += [f"{where}: runAfter {r!r} is not a task of the pipeline" for r in entry.get("runAfter", []) if r not in siblings]
+    errors += [
+        f"{where}: runAfter {r!r} is not a task of the pipeline"
+        for r in entry.get("runAfter", [])
+        if r not in siblings
+    ]
     for value in (p.get("value", "") for p in entry.get("params", [])):
         for source, result in RESULT_REF.findall(str(value)):
             source_task = tasks.get(siblings.get(source, {}).get("taskRef", {}).get("name", ""))

@@ -94,7 +94,11 @@ def validate(docs: list[dict[str, Any]], k8s_version: str) -> list[str]:
     crds = [d for d in docs if group_of(d) in CRD_GROUPS]
     tekton = [d for d in docs if group_of(d) == TEKTON_GROUP]
     known = {id(d) for d in core + crds + tekton}
-    unknown = [f"{d.get('kind')} ({d.get('apiVersion')}): no schema to check it against" for d in docs if id(d) not in known]
+    unknown = [
+        f"{d.get('kind')} ({d.get('apiVersion')}): no schema to check it against"
+        for d in docs
+        if id(d) not in known
+    ]
     return check_core(core, k8s_version) + check_crds(crds) + check_tekton.check(tekton) + unknown
 
 

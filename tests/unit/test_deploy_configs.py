@@ -24,12 +24,18 @@ SYNC_WAVE = "argocd.argoproj.io/sync-wave"
 
 
 def _settings(docs: list[dict[str, Any]]) -> ServerSettings:
-    (config,) = [d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("autoglm-config")]
+    (config,) = [
+        d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("autoglm-config")
+    ]
     return ServerSettings(**yaml.safe_load(config["data"]["config.yaml"]))  # unknown keys or bad values raise
 
 
 def _servers(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [d for d in all_of(docs, "Deployment") if d["metadata"]["labels"].get("app.kubernetes.io/component") == "server"]
+    return [
+        d
+        for d in all_of(docs, "Deployment")
+        if d["metadata"]["labels"].get("app.kubernetes.io/component") == "server"
+    ]
 
 
 def _env(deployment: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -106,7 +112,9 @@ def test_cluster_overlays_share_postgresql_from_the_secret(name: str) -> None:
 
 def test_prod_runs_one_deployment_per_version_weighted_80_20_by_istio_and_envoy() -> None:
     docs = overlay("prod")
-    versions = {d["metadata"]["name"]: d["spec"]["template"]["metadata"]["labels"]["version"] for d in _servers(docs)}
+    versions = {
+        d["metadata"]["name"]: d["spec"]["template"]["metadata"]["labels"]["version"] for d in _servers(docs)
+    }
     assert versions == {"autoglm-v1": "v1", "autoglm-v2": "v2"}
     subsets = {s["name"]: s["labels"] for s in find(docs, "DestinationRule")["spec"]["subsets"]}
     assert subsets == {"v1": {"version": "v1"}, "v2": {"version": "v2"}}
@@ -124,7 +132,9 @@ def test_prod_runs_one_deployment_per_version_weighted_80_20_by_istio_and_envoy(
     weighted = {w["name"]: w["weight"] for w in envoy_route["route"]["weighted_clusters"]["clusters"]}
     assert weighted == {"autoglm_stable": 80, "autoglm_canary": 20}
     assert envoy_route["route"]["timeout"] == "0s"  # streams are never cut by a route timeout
-    headless = {d["metadata"]["name"]: d for d in all_of(docs, "Service") if d["spec"].get("clusterIP") == "None"}
+    headless = {
+        d["metadata"]["name"]: d for d in all_of(docs, "Service") if d["spec"].get("clusterIP") == "None"
+    }
     for cluster_name, version in (("autoglm_stable", "v1"), ("autoglm_canary", "v2")):
         cluster = clusters[cluster_name]
         options = cluster["typed_extension_protocol_options"][HTTP_OPTIONS]
@@ -210,7 +220,10 @@ def test_compose_runs_two_replicas_on_postgresql_with_auth_and_the_http_api() ->
         env = server["environment"]
         assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://otel-collector:4317"
         assert env["AUTOGLM_AUTH_ENABLED"] == "true" and "${AUTOGLM_ADMIN_KEY" in env["AUTOGLM_ADMIN_KEY"]
-        assert env["AUTOGLM_DATABASE_URL"].startswith("postgresql+psycopg://") and "@postgres:5432/" in env["AUTOGLM_DATABASE_URL"]
+        assert (
+            env["AUTOGLM_DATABASE_URL"].startswith("postgresql+psycopg://")
+            and "@postgres:5432/" in env["AUTOGLM_DATABASE_URL"]
+        )
         assert server["depends_on"]["postgres"]["condition"] == "service_healthy"
         assert READINESS_SERVICE in server["healthcheck"]["test"]
         mapped = {int(p.split(":")[1]): int(p.split(":")[0]) for p in server["ports"]}
@@ -218,6 +231,13 @@ def test_compose_runs_two_replicas_on_postgresql_with_auth_and_the_http_api() ->
         host_ports |= set(mapped.values())
         assert f"{name}:{METRICS_PORT}" in targets
     assert len(host_ports) == 6  # the two replicas never claim the same host port
+    # Replica b runs what replica a runs (the smoke test starts a only): same settings, other ports.
+    env_a, env_b = (dict(services[name]["environment"]) for name in ("autoglm-a", "autoglm-b"))
+    assert env_a.pop("OTEL_RESOURCE_ATTRIBUTES") != env_b.pop("OTEL_RESOURCE_ATTRIBUTES")
+    assert env_a == env_b
+    assert {k: v for k, v in services["autoglm-a"].items() if k not in ("environment", "ports")} == {
+        k: v for k, v in services["autoglm-b"].items() if k not in ("environment", "ports")
+    }
 
 
 def test_dockerfile_builds_the_cpu_image_with_the_model_auth_and_a_health_check() -> None:

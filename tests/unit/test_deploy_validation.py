@@ -9,9 +9,19 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.unit.deploy_support import DEPLOY, GITOPS, K8S_VERSION, OVERLAYS, needs_crd_schemas, render, validator
+from tests.unit.deploy_support import (
+    DEPLOY,
+    GITOPS,
+    K8S_VERSION,
+    OVERLAYS,
+    needs_crd_schemas,
+    render,
+    validator,
+)
 
-SHIPPED = [DEPLOY / "k8s" / "overlays" / name for name in OVERLAYS] + [DEPLOY / "gitops" / name for name in GITOPS]
+SHIPPED = [DEPLOY / "k8s" / "overlays" / name for name in OVERLAYS] + [
+    DEPLOY / "gitops" / name for name in GITOPS
+]
 
 
 @pytest.mark.parametrize("directory", SHIPPED, ids=lambda d: f"{d.parent.name}/{d.name}")
@@ -81,7 +91,9 @@ WRONG = {
 
 
 @pytest.mark.parametrize("case", WRONG)
-def test_an_overlay_with_a_wrong_field_fails(case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_overlay_with_a_wrong_field_fails(
+    case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     needs_crd_schemas()
     base, target, ops, message = WRONG[case]
     directory = _overlay_with(tmp_path, DEPLOY / base, target, ops)
