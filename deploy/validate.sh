@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
 # Validates the deployment files without a Docker engine or a cluster (CI runs it after
 # `make install`):
-#   1. docker-compose.yml   resolved by Debian's docker-compose (`config`; it cannot run containers)
-#   2. deploy/k8s/*.yaml    against the Kubernetes API schema (kubernetes-validate, strict)
+#   1. docker-compose.yml   resolved by Debian's docker-compose (`config`; it cannot run containers),
+#      with the example secrets of deploy/compose.env.example
+#   2. every Kustomize overlay (deploy/k8s/overlays/*) and GitOps directory (deploy/gitops/*),
+#      rendered with `kubectl kustomize`: core kinds against the Kubernetes API schema (strict),
+#      Argo CD and Istio kinds against their CRD schemas (npm packages, package.json), Tekton by a
+#      structural cross-check (deploy/validate_manifests.py; deploy/schemas/README.md says why)
 #   3. deploy/envoy/envoy.yaml against Envoy's v3 API (the protobuf messages of xds-protos, kept in
 #      a directory of its own: it ships copies of google.rpc and opentelemetry.proto that would
 #      overwrite the project's)
-#   4. Envoy, collector, Prometheus, Dockerfile, k8s: cross-checks with the server's ports, health
-#      service, metric names and settings (pytest)
+#   4. cross-checks with the server's ports, health service, metric names and settings, and proof
+#      that an overlay with a wrong field fails step 2 (pytest)
+# `make test` then starts `autoglm serve` with each deployment's exact environment and config file
+# (tests/integration/test_deploy_smoke.py).
 # Prints one line per check and a verdict; exits 1 if any check failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -40,24 +46,32 @@ if ! command -v docker-compose >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command 
     || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq docker-compose >/dev/null 2>&1; }
 fi
 if command -v docker-compose >/dev/null 2>&1; then
-  check "docker-compose.yml (docker-compose config)" docker-compose -f docker-compose.yml config -q
+  check "docker-compose.yml (docker-compose config)" \
+    docker-compose --env-file deploy/compose.env.example -f docker-compose.yml config -q
 else
   echo "FAIL  docker-compose.yml: docker-compose is not installed (apt-get install docker-compose)"
   failed=$((failed + 1))
 fi
 
 check "kubernetes-validate installed (dev extras)" "$PY" -c "import kubernetes_validate"
-check "deploy/k8s manifests (Kubernetes $K8S_VERSION API schema, strict)" \
-  "$PY" -m kubernetes_validate --strict --quiet -k "$K8S_VERSION" \
-  deploy/k8s/configmap.yaml deploy/k8s/deployment.yaml deploy/k8s/service.yaml \
-  deploy/k8s/hpa.yaml deploy/k8s/pdb.yaml
+check "kubectl kustomize available" kubectl kustomize deploy/k8s/base
+check "CRD schema packages installed (npm ci)" test -d node_modules/@kubernetes-models/istio
+echo "rendering and validating the overlays and GitOps directories:"
+if "$PY" deploy/validate_manifests.py --k8s-version "$K8S_VERSION" \
+  deploy/k8s/overlays/dev deploy/k8s/overlays/prod deploy/k8s/overlays/edge \
+  deploy/gitops/argocd deploy/gitops/tekton; then
+  echo "ok    overlays and GitOps manifests (Kubernetes $K8S_VERSION schema, CRD schemas, Tekton references)"
+else
+  echo "FAIL  overlays and GitOps manifests"
+  failed=$((failed + 1))
+fi
 if [ ! -d "$XDS_DIR/envoy" ]; then
   check "$XDS_PROTOS fetched into $XDS_DIR" "$PY" -m pip install --quiet --no-deps --target "$XDS_DIR" "$XDS_PROTOS"
 fi
 check "deploy/envoy/envoy.yaml (Envoy v3 API schema)" \
   env PYTHONPATH="$XDS_DIR" "$PY" deploy/check_envoy.py deploy/envoy/envoy.yaml
-check "collector, Prometheus, Dockerfile, Envoy and k8s agree with the server (pytest)" \
-  "$PY" -m pytest -q -p no:cacheprovider tests/unit/test_deploy_configs.py
+check "collector, Prometheus, Dockerfile, Envoy and overlays agree with the server; wrong fields fail (pytest)" \
+  "$PY" -m pytest -q -p no:cacheprovider tests/unit/test_deploy_configs.py tests/unit/test_deploy_validation.py
 
 if [ "$failed" -eq 0 ]; then
   echo "deploy/validate.sh: all deployment files are valid"
