@@ -121,7 +121,8 @@ class McpConnection:
         return self._client
 
     def _broken(self, error: BaseException) -> None:
-        self.last_error = describe(error)
+        """A call found the session dead: unavailable at once, and the supervisor reconnects."""
+        self.state, self.last_error = "unavailable", describe(error)
         self._wake.set()
 
     async def _supervise(self) -> None:
