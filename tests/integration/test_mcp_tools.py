@@ -14,6 +14,7 @@ import grpc
 import pytest
 
 from autoglm.v1 import common_pb2, tool_pb2, tool_pb2_grpc, user_pb2
+from autoglm_client import mcp_http_server
 from tests.conftest import RunningServer, start_mock_server
 from tests.integration.auth_support import bearer, users_stub, violations
 from tests.integration.test_agent_loop import Recorder, call, start, stop
@@ -68,7 +69,10 @@ async def scripted(*script: str, **settings: Any) -> AsyncIterator[tuple[Running
 
 async def test_http_server_tools_are_listed_with_schemas(web: HttpMcpServer) -> None:
     async with scripted() as (running, _):
-        registered = await register(running, http_server_message("web", web.url, timeout_ms=5000))
+        # Through the Python client, as an application would.
+        registered = await running.client.register_mcp_server(
+            mcp_http_server("web", web.url, timeout_ms=5000)
+        )
         assert registered.state == tool_pb2.MCP_SERVER_STATE_AVAILABLE and registered.timeout_ms == 5000
         assert list(registered.tool_names) == [f"web.{name}" for name in TOOLS]
         tools = await listed(running)
@@ -79,8 +83,9 @@ async def test_http_server_tools_are_listed_with_schemas(web: HttpMcpServer) -> 
         schema = json.loads(forecast.parameters_json_schema)
         assert schema["properties"]["city"]["type"] == "string" and schema["required"] == ["city"]
         assert tools["convert_units"].status == tool_pb2.TOOL_STATUS_AVAILABLE  # other tools: always
-        [server] = (await stub(running).ListMcpServers(tool_pb2.ListMcpServersRequest())).servers
+        [server] = await running.client.list_mcp_servers()
         assert server.name == "web" and server.http.url == web.url
+        assert await running.client.get_mcp_server("web") == server
         # Its tools are the server's: not deletable one by one, and the name is taken.
         with pytest.raises(grpc.aio.AioRpcError) as caught:
             await stub(running).DeleteTool(tool_pb2.DeleteToolRequest(name="web.add"))
