@@ -12,13 +12,18 @@ from typing import Any
 
 import grpc
 import pytest
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from autoglm.v1 import common_pb2, tool_pb2, tool_pb2_grpc, user_pb2
 from autoglm_client import mcp_http_server
+from autoglm_core.tools.agent import build_toolbox
+from autoglm_core.tools.executor import PendingCall
+from autoglm_core.tools.mcp.spec import McpHttp, McpServerSpec
 from tests.conftest import RunningServer, start_mock_server
 from tests.integration.auth_support import bearer, users_stub, violations
 from tests.integration.test_agent_loop import Recorder, call, start, stop
 from tests.integration.test_auth import ADMIN_KEY
+from tests.integration.test_observability import spans  # noqa: F401 (a fixture)
 from tests.mcp_support import (
     PYTHON,
     TOOLS,
@@ -82,7 +87,7 @@ async def test_http_server_tools_are_listed_with_schemas(web: HttpMcpServer) -> 
         assert forecast.description == "Weather forecast for a city."
         schema = json.loads(forecast.parameters_json_schema)
         assert schema["properties"]["city"]["type"] == "string" and schema["required"] == ["city"]
-        assert tools["convert_units"].status == tool_pb2.TOOL_STATUS_AVAILABLE  # other tools: always
+        assert tools["convert_units"].status == tool_pb2.TOOL_STATUS_UNSPECIFIED  # always callable
         [server] = await running.client.list_mcp_servers()
         assert server.name == "web" and server.http.url == web.url
         assert await running.client.get_mcp_server("web") == server
@@ -283,3 +288,20 @@ async def test_registering_and_removing_servers_needs_an_admin(web: HttpMcpServe
         assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
     finally:
         await stop(running)
+
+
+async def test_mcp_calls_get_tool_call_spans(spans: InMemorySpanExporter, web: HttpMcpServer) -> None:  # noqa: F811
+    box = build_toolbox(allowlist=["127.0.0.1"], router="off")
+    assert box.mcp is not None
+    try:
+        await box.mcp.register(McpServerSpec("web", http=McpHttp(web.url)))
+        spec = box.registry.get("web.add")
+        [record] = await box.executor.run_all(
+            [PendingCall("c", "web.add", {"a": 1, "b": 2})], {spec.name: spec}
+        )
+        assert record.result == {"result": 3} and record.untrusted
+    finally:
+        await box.close()
+    [span] = [s for s in spans.get_finished_spans() if s.name == "autoglm.tool_call"]
+    assert span.attributes is not None
+    assert span.attributes["gen_ai.tool.name"] == "web.add" and span.attributes["autoglm.mcp.server"] == "web"

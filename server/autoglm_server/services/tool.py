@@ -39,9 +39,10 @@ def tool_to_proto(spec: ToolSpec, available: bool = True) -> tool_pb2.Tool:
         description=spec.description,
         parameters_json_schema=json.dumps(spec.parameters, ensure_ascii=False),
         kind=_KINDS[spec.kind],
-        mcp_server=spec.mcp.server if spec.mcp is not None else "",
-        status=tool_pb2.TOOL_STATUS_AVAILABLE if available else tool_pb2.TOOL_STATUS_UNAVAILABLE,
     )
+    if spec.mcp is not None:  # other tools leave status unset: they are always callable
+        message.mcp_server = spec.mcp.server
+        message.status = tool_pb2.TOOL_STATUS_AVAILABLE if available else tool_pb2.TOOL_STATUS_UNAVAILABLE
     if spec.http is not None:
         message.http.method = _METHOD_ENUMS[spec.http.method]
         message.http.url_template = spec.http.url_template

@@ -78,7 +78,7 @@ class _ToolStatus:
 class _ToolStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ToolStatus.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     TOOL_STATUS_UNSPECIFIED: _ToolStatus.ValueType  # 0
-    """Not set."""
+    """Not set: a Python or HTTP tool, always callable."""
     TOOL_STATUS_AVAILABLE: _ToolStatus.ValueType  # 1
     """Callable."""
     TOOL_STATUS_UNAVAILABLE: _ToolStatus.ValueType  # 2
@@ -88,7 +88,7 @@ class ToolStatus(_ToolStatus, metaclass=_ToolStatusEnumTypeWrapper):
     """Whether a tool can be called now."""
 
 TOOL_STATUS_UNSPECIFIED: ToolStatus.ValueType  # 0
-"""Not set."""
+"""Not set: a Python or HTTP tool, always callable."""
 TOOL_STATUS_AVAILABLE: ToolStatus.ValueType  # 1
 """Callable."""
 TOOL_STATUS_UNAVAILABLE: ToolStatus.ValueType  # 2
@@ -205,7 +205,9 @@ class Tool(_message.Message):
     mcp_server: _builtins.str
     """The MCP server the tool belongs to, for MCP tools."""
     status: Global___ToolStatus.ValueType
-    """Whether the tool can be called now (set by the server in responses)."""
+    """For MCP tools, whether their server can be reached now (set by the server in responses);
+    unset for Python and HTTP tools, which always can be called.
+    """
     @_builtins.property
     def http(self) -> Global___HttpToolSpec:
         """How to call it, for HTTP tools."""

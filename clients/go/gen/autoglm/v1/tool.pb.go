@@ -134,7 +134,7 @@ func (ToolKind) EnumDescriptor() ([]byte, []int) {
 type ToolStatus int32
 
 const (
-	// Not set.
+	// Not set: a Python or HTTP tool, always callable.
 	ToolStatus_TOOL_STATUS_UNSPECIFIED ToolStatus = 0
 	// Callable.
 	ToolStatus_TOOL_STATUS_AVAILABLE ToolStatus = 1
@@ -334,7 +334,8 @@ type Tool struct {
 	Http *HttpToolSpec `protobuf:"bytes,5,opt,name=http,proto3" json:"http,omitempty"`
 	// The MCP server the tool belongs to, for MCP tools.
 	McpServer string `protobuf:"bytes,6,opt,name=mcp_server,json=mcpServer,proto3" json:"mcp_server,omitempty"`
-	// Whether the tool can be called now (set by the server in responses).
+	// For MCP tools, whether their server can be reached now (set by the server in responses);
+	// unset for Python and HTTP tools, which always can be called.
 	Status ToolStatus `protobuf:"varint,7,opt,name=status,proto3,enum=autoglm.v1.ToolStatus" json:"status,omitempty"`
 }
 

@@ -103,7 +103,8 @@ export type Tool = Message<"autoglm.v1.Tool"> & {
   mcpServer: string;
 
   /**
-   * Whether the tool can be called now (set by the server in responses).
+   * For MCP tools, whether their server can be reached now (set by the server in responses);
+   * unset for Python and HTTP tools, which always can be called.
    *
    * @generated from field: autoglm.v1.ToolStatus status = 7;
    */
@@ -710,7 +711,7 @@ export const ToolKindSchema: GenEnum<ToolKind> = /*@__PURE__*/
  */
 export enum ToolStatus {
   /**
-   * Not set.
+   * Not set: a Python or HTTP tool, always callable.
    *
    * @generated from enum value: TOOL_STATUS_UNSPECIFIED = 0;
    */

@@ -309,7 +309,8 @@ private static final long serialVersionUID = 0L;
   private int status_ = 0;
   /**
    * <pre>
-   * Whether the tool can be called now (set by the server in responses).
+   * For MCP tools, whether their server can be reached now (set by the server in responses);
+   * unset for Python and HTTP tools, which always can be called.
    * </pre>
    *
    * <code>.autoglm.v1.ToolStatus status = 7 [json_name = "status"];</code>
@@ -320,7 +321,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Whether the tool can be called now (set by the server in responses).
+   * For MCP tools, whether their server can be reached now (set by the server in responses);
+   * unset for Python and HTTP tools, which always can be called.
    * </pre>
    *
    * <code>.autoglm.v1.ToolStatus status = 7 [json_name = "status"];</code>
@@ -1410,7 +1412,8 @@ private static final long serialVersionUID = 0L;
     private int status_ = 0;
     /**
      * <pre>
-     * Whether the tool can be called now (set by the server in responses).
+     * For MCP tools, whether their server can be reached now (set by the server in responses);
+     * unset for Python and HTTP tools, which always can be called.
      * </pre>
      *
      * <code>.autoglm.v1.ToolStatus status = 7 [json_name = "status"];</code>
@@ -1421,7 +1424,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Whether the tool can be called now (set by the server in responses).
+     * For MCP tools, whether their server can be reached now (set by the server in responses);
+     * unset for Python and HTTP tools, which always can be called.
      * </pre>
      *
      * <code>.autoglm.v1.ToolStatus status = 7 [json_name = "status"];</code>
@@ -1436,7 +1440,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Whether the tool can be called now (set by the server in responses).
+     * For MCP tools, whether their server can be reached now (set by the server in responses);
+     * unset for Python and HTTP tools, which always can be called.
      * </pre>
      *
      * <code>.autoglm.v1.ToolStatus status = 7 [json_name = "status"];</code>
@@ -1449,7 +1454,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Whether the tool can be called now (set by the server in responses).
+     * For MCP tools, whether their server can be reached now (set by the server in responses);
+     * unset for Python and HTTP tools, which always can be called.
      * </pre>
      *
      * <code>.autoglm.v1.ToolStatus status = 7 [json_name = "status"];</code>
@@ -1467,7 +1473,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Whether the tool can be called now (set by the server in responses).
+     * For MCP tools, whether their server can be reached now (set by the server in responses);
+     * unset for Python and HTTP tools, which always can be called.
      * </pre>
      *
      * <code>.autoglm.v1.ToolStatus status = 7 [json_name = "status"];</code>

@@ -135,7 +135,8 @@ public interface ToolOrBuilder extends
 
   /**
    * <pre>
-   * Whether the tool can be called now (set by the server in responses).
+   * For MCP tools, whether their server can be reached now (set by the server in responses);
+   * unset for Python and HTTP tools, which always can be called.
    * </pre>
    *
    * <code>.autoglm.v1.ToolStatus status = 7 [json_name = "status"];</code>
@@ -144,7 +145,8 @@ public interface ToolOrBuilder extends
   int getStatusValue();
   /**
    * <pre>
-   * Whether the tool can be called now (set by the server in responses).
+   * For MCP tools, whether their server can be reached now (set by the server in responses);
+   * unset for Python and HTTP tools, which always can be called.
    * </pre>
    *
    * <code>.autoglm.v1.ToolStatus status = 7 [json_name = "status"];</code>

@@ -14,7 +14,7 @@ public enum ToolStatus
     implements com.google.protobuf.ProtocolMessageEnum {
   /**
    * <pre>
-   * Not set.
+   * Not set: a Python or HTTP tool, always callable.
    * </pre>
    *
    * <code>TOOL_STATUS_UNSPECIFIED = 0;</code>
@@ -41,7 +41,7 @@ public enum ToolStatus
 
   /**
    * <pre>
-   * Not set.
+   * Not set: a Python or HTTP tool, always callable.
    * </pre>
    *
    * <code>TOOL_STATUS_UNSPECIFIED = 0;</code>
