@@ -50,7 +50,7 @@ async def test_real_model_routes_to_an_mcp_tool(
         response = await client.generate(
             "What is the weather forecast for Paris?",
             allowed_tools=["web.forecast", "web.add"],
-            max_new_tokens=48,
+            max_new_tokens=24,
             temperature=0,
         )
     [record] = response.tool_calls
