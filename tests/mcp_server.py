@@ -68,6 +68,7 @@ def inject() -> str:
 async def serve_http() -> None:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
+    sock.listen(128)  # connections wait in the backlog until uvicorn is up, never refused
     app = server.streamable_http_app()
     config = uvicorn.Config(app, log_level="warning")
     print(f"PORT {sock.getsockname()[1]}", flush=True)
