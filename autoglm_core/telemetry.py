@@ -51,6 +51,7 @@ ATTR_PRIORITY = "autoglm.priority"
 ATTR_MODEL_REQUESTED = "autoglm.model.requested"
 ATTR_QUEUE_DEPTH = "autoglm.queue_depth"
 ATTR_TOOL_NAME = "gen_ai.tool.name"
+ATTR_MCP_SERVER = "autoglm.mcp.server"  # the MCP server a tool call went to
 ATTR_TEMPLATE = "autoglm.template"
 
 

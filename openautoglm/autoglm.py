@@ -104,9 +104,11 @@ class AutoGLM:
             self._call(events.aclose())
 
     def close(self) -> None:
-        """Frees the model and stops the engine's thread."""
+        """Frees the model, ends MCP sessions and stops the engine's thread."""
         for backend in self.engine.registry.backends():
             self._call(backend.close())
+        if self.engine.tools is not None:
+            self._call(self.engine.tools.close())
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=5)
 

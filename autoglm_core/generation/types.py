@@ -84,6 +84,8 @@ class ToolCallRecord:
     result: Any = None
     error: str = ""
     duration_ms: float = 0.0
+    # Output from outside the server (an MCP server): delimited as data when it enters the prompt.
+    untrusted: bool = False
 
 
 @dataclass(frozen=True)

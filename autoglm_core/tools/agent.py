@@ -16,9 +16,11 @@ from autoglm_core.memory.embedding import Embedder, MiniLMEmbedder, minilm_avail
 from autoglm_core.tools.builtin import register_builtins
 from autoglm_core.tools.executor import PendingCall, ToolExecutor, ToolLimits
 from autoglm_core.tools.http import HttpPolicy
+from autoglm_core.tools.mcp.manager import McpManager
 from autoglm_core.tools.parsers import ToolCallParser, parser_for_model
 from autoglm_core.tools.registry import ToolRegistry, ToolSpec
 from autoglm_core.tools.router import ToolRouter
+from autoglm_core.tools.untrusted import delimited
 
 ToolMode = Literal["native", "router"]
 
@@ -32,6 +34,13 @@ class ToolBox:
     router: ToolRouter | None = None
     # Model name (or "*" for all) -> "native", "router" or "auto" (decide from the chat template).
     modes: Mapping[str, str] = field(default_factory=dict)
+    # The registered MCP servers, whose tools the registry holds as `server.tool`.
+    mcp: McpManager | None = None
+
+    async def close(self) -> None:
+        """Ends the MCP sessions (and the stdio servers' processes)."""
+        if self.mcp is not None:
+            await self.mcp.close()
 
     def resolve(self, names: Sequence[str]) -> list[ToolSpec]:
         """The allowed tools of a request; unknown names are one violation of allowed_tools."""
@@ -85,6 +94,8 @@ def build_toolbox(
     router: str = "auto",
     embedder: Embedder | None = None,
     modes: Mapping[str, str] | None = None,
+    mcp_stdio_commands: Sequence[str] = (),
+    mcp_refresh_s: float = 60.0,
 ) -> ToolBox:
     """The server's toolbox from its settings, with the built-in Python tools registered."""
     registry = ToolRegistry(secret_names=(secrets or {}).keys())
@@ -98,9 +109,15 @@ def build_toolbox(
     limits = ToolLimits(
         call_timeout_s=timeout_s, total_timeout_s=total_timeout_s, max_iterations=max_iterations
     )
-    return ToolBox(
-        registry, ToolExecutor(registry, policy, limits), _router(router, embedder), dict(modes or {})
+    mcp = McpManager(
+        registry,
+        policy,
+        stdio_commands=mcp_stdio_commands,
+        refresh_s=mcp_refresh_s,
+        connect_timeout_s=timeout_s,
     )
+    executor = ToolExecutor(registry, policy, limits, mcp)
+    return ToolBox(registry, executor, _router(router, embedder), dict(modes or {}), mcp)
 
 
 def _router(kind: str, embedder: Embedder | None) -> ToolRouter | None:
@@ -129,8 +146,11 @@ def chat_template(tokenizer: ChatTokenizer) -> str | None:
 
 
 def result_json(record: ToolCallRecord) -> str:
-    """What the model reads back: the result, or {"error": ...}."""
+    """What the model reads back: the result, or {"error": ...}; an external tool's between
+    delimiters that mark it as data."""
     value = {"error": record.error} if record.error else record.result
+    if record.untrusted:
+        return delimited(record.name, value)
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
@@ -159,7 +179,10 @@ def last_user_text(messages: Sequence[Mapping[str, Any]]) -> str:
 
 def result_text(record: ToolCallRecord) -> str:
     """A result in the form a small model copies: the value first with its unit named, then the
-    rest of the result in brackets ("37.78 celsius (convert_units: value 100, from_unit fahrenheit)")."""
+    rest of the result in brackets ("37.78 celsius (convert_units: value 100, from_unit fahrenheit)").
+    An external tool's result is given whole, between delimiters that mark it as data."""
+    if record.untrusted:
+        return result_json(record)
     if record.error:
         return f"{record.name} failed: {record.error}"
     result = record.result
@@ -177,7 +200,7 @@ def result_opening(record: ToolCallRecord) -> str:
     """The sentence that opens an answer with a tool's result ("According to calculate: 50."), or
     "" for a failed call or a result without a headline value."""
     result = record.result
-    if record.error or result is None:
+    if record.error or result is None or record.untrusted:  # never echo external text as our own
         return ""
     if isinstance(result, dict):
         if "result" not in result:

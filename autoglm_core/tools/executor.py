@@ -15,8 +15,9 @@ from typing import Any
 import jsonschema
 
 from autoglm_core.generation.types import ToolCallRecord
-from autoglm_core.telemetry import ATTR_TOOL_NAME, SPAN_TOOL_CALL, tracer
+from autoglm_core.telemetry import ATTR_MCP_SERVER, ATTR_TOOL_NAME, SPAN_TOOL_CALL, tracer
 from autoglm_core.tools.http import HttpPolicy, ToolCallError, call_http_tool
+from autoglm_core.tools.mcp.manager import McpManager
 from autoglm_core.tools.registry import ToolRegistry, ToolSpec
 
 
@@ -53,16 +54,21 @@ def _jsonable(value: Any) -> Any:
 class ToolExecutor:
     """Executes calls against a registry; one per server."""
 
-    def __init__(self, registry: ToolRegistry, policy: HttpPolicy, limits: ToolLimits) -> None:
+    def __init__(
+        self, registry: ToolRegistry, policy: HttpPolicy, limits: ToolLimits, mcp: McpManager | None = None
+    ) -> None:
         self.registry = registry
         self.policy = policy
         self.limits = limits
+        self.mcp = mcp
 
     async def invoke(self, call: PendingCall, spec: ToolSpec | None) -> ToolCallRecord:
         """Runs one call; spec None means the tool is unknown or not allowed for this request."""
         started = time.monotonic()
         with tracer.start_as_current_span(SPAN_TOOL_CALL) as span:
             span.set_attribute(ATTR_TOOL_NAME, call.name)
+            if spec is not None and spec.mcp is not None:
+                span.set_attribute(ATTR_MCP_SERVER, spec.mcp.server)
             result, error = await self._outcome(call, spec)
             if error:
                 span.set_attribute("error.type", "tool_error")
@@ -73,6 +79,7 @@ class ToolExecutor:
             result=result,
             error=error,
             duration_ms=(time.monotonic() - started) * 1000,
+            untrusted=spec is not None and spec.kind == "mcp",
         )
 
     async def run_all(
@@ -108,8 +115,10 @@ class ToolExecutor:
         problems = argument_errors(spec, call.arguments)
         if problems:
             return None, "invalid arguments: " + "; ".join(problems)
-        # An HTTP tool's own timeout (timeout_ms) replaces the default; the turn's total still applies.
-        timeout = (spec.http.timeout_s if spec.http else None) or self.limits.call_timeout_s
+        # An HTTP tool's or MCP server's own timeout (timeout_ms) replaces the default; the turn's
+        # total still applies.
+        own = spec.http.timeout_s if spec.http else spec.mcp.timeout_s if spec.mcp else None
+        timeout = own or self.limits.call_timeout_s
         try:
             async with asyncio.timeout(timeout):
                 return _jsonable(await self._execute(spec, call.arguments)), ""
@@ -123,6 +132,10 @@ class ToolExecutor:
     async def _execute(self, spec: ToolSpec, arguments: dict[str, Any]) -> Any:
         if spec.kind == "http":
             return await call_http_tool(spec, arguments, self.policy)
+        if spec.mcp is not None:
+            if self.mcp is None:
+                raise ToolCallError("this server has no MCP support")
+            return await self.mcp.call(spec.mcp, arguments)
         assert spec.function is not None, "a Python tool has a function"
         if inspect.iscoroutinefunction(spec.function):
             return await spec.function(**arguments)

@@ -23,7 +23,7 @@ from autoglm_core.errors import AlreadyExists, FailedPrecondition, FieldViolatio
 from autoglm_core.tools.schema import function_schema
 
 # "client": a tool the caller runs itself (its schema comes with the request; never executed here).
-ToolKind = Literal["python", "http", "client"]
+ToolKind = Literal["python", "http", "client", "mcp"]
 HttpMethod = Literal["GET", "POST"]
 HTTP_METHODS: tuple[HttpMethod, ...] = ("GET", "POST")
 
@@ -47,6 +47,15 @@ class HttpSpec:
 
 
 @dataclass(frozen=True)
+class McpToolRef:
+    """Where an MCP tool lives: the registered server and the tool's own name there."""
+
+    server: str
+    tool: str
+    timeout_s: float | None = None  # the server's call timeout, if its registration set one
+
+
+@dataclass(frozen=True)
 class ToolSpec:
     """One tool: what the model sees (name, description, parameters) and how to run it."""
 
@@ -56,6 +65,7 @@ class ToolSpec:
     kind: ToolKind
     http: HttpSpec | None = None
     function: Callable[..., Any] | None = None
+    mcp: McpToolRef | None = None
 
     def openai_schema(self) -> dict[str, Any]:
         """The OpenAI function format that Hugging Face chat templates expect in `tools=`."""
@@ -113,7 +123,7 @@ class ToolRegistry:
         with self._lock:
             current = self._tools.get(spec.name)
             if current is not None and current.kind != "python":
-                raise AlreadyExists(f"an HTTP tool named {spec.name!r} exists")
+                raise AlreadyExists(f"a {current.kind} tool named {spec.name!r} exists")
             self._tools[spec.name] = spec
         return spec
 
@@ -161,6 +171,25 @@ class ToolRegistry:
                 raise FailedPrecondition(
                     f"tool {name!r} is a Python tool of the server; it cannot be deleted"
                 )
+            if spec.mcp is not None:
+                raise FailedPrecondition(
+                    f"tool {name!r} belongs to the MCP server {spec.mcp.server!r}; delete that server"
+                )
+            del self._tools[name]
+
+    def set_server_tools(self, server: str, specs: Iterable[ToolSpec]) -> None:
+        """Replaces the tools of one MCP server (their names, `server.tool`, cannot clash with
+        Python or HTTP tools, whose names have no '.')."""
+        with self._lock:
+            self._drop_server(server)
+            self._tools.update({spec.name: spec for spec in specs})
+
+    def remove_server_tools(self, server: str) -> None:
+        with self._lock:
+            self._drop_server(server)
+
+    def _drop_server(self, server: str) -> None:
+        for name in [n for n, s in self._tools.items() if s.mcp is not None and s.mcp.server == server]:
             del self._tools[name]
 
     def resolve(self, names: Iterable[str], field_name: str = "allowed_tools") -> list[ToolSpec]:

@@ -76,7 +76,8 @@ def _singular(word: str) -> str:
 
 def tool_text(tool: ToolSpec) -> str:
     """What the router compares the user's message with."""
-    return f"{tool.name.replace('_', ' ')}: {tool.description}"
+    # "weather.forecast" (an MCP server's tool) reads as "weather forecast".
+    return f"{tool.name.replace('_', ' ').replace('.', ' ')}: {tool.description}"
 
 
 class ToolRouter:

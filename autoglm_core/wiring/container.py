@@ -159,6 +159,8 @@ class Container(containers.DeclarativeContainer):
         router=config.tool_router,
         embedder=embedder,
         modes=config.tool_modes,
+        mcp_stdio_commands=config.mcp_stdio_commands,
+        mcp_refresh_s=config.mcp_refresh_s,
     )
     prompts = providers.Singleton(PromptEngine, default=config.default_prompt_template)
     conversation = providers.Singleton(

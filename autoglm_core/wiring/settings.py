@@ -125,6 +125,16 @@ class Settings(BaseSettings):
         description='How each model (name, or "*" for all) takes tools, JSON: native calls, the router, or '
         "auto (the router when the chat template has no tools support).",
     )
+    # MCP tool servers (issue 22); their URLs follow tool_allowlist, their secrets come from tool_secrets.
+    mcp_stdio_commands: list[str] = Field(
+        default_factory=list,
+        description="Executables that stdio MCP servers may run (paths or names found on PATH; JSON list "
+        "or comma-separated); empty = no stdio servers. Arguments are the registering admin's choice, so "
+        "only list programs that are safe with any arguments.",
+    )
+    mcp_refresh_s: float = Field(
+        60.0, gt=0, description="How often each MCP server's tool list is read again, seconds."
+    )
     data_dir: Path = Field(Path("~/.local/share/openautoglm"), description="Where state is stored.")
     # Users, authentication, memory and prompts (issue 6).
     database_url: str = Field(
@@ -157,7 +167,7 @@ class Settings(BaseSettings):
         "auto (classify the request), none, or a template name (qa, summarize, translate, code, chat).",
     )
 
-    @field_validator("tool_secrets", "tool_allowlist", "tool_modes", mode="before")
+    @field_validator("tool_secrets", "tool_allowlist", "tool_modes", "mcp_stdio_commands", mode="before")
     @classmethod
     def _json_flag(cls, value: Any) -> Any:
         """Flags arrive as strings: JSON, or a comma-separated list for the allowlist."""

@@ -112,6 +112,7 @@ class AutoGLMServer:
         await asyncio.gather(*stopping)
         await self.health.enter_graceful_shutdown()
         await self.container.manager().close_all()
+        await self.container.tools().close()  # MCP sessions and stdio server processes
         self.ops.close()  # after the drain: the last calls' spans and metrics still count
         await self._close_storage()
 

@@ -56,6 +56,9 @@ ADMIN_METHODS = frozenset(
         # is an admin's act. Users reach tools through generation (allowed_tools), where the model
         # fills in the arguments and the tool's schema checks them.
         "/autoglm.v1.ToolService/InvokeTool",
+        # An MCP server is code or a network peer that the model's calls will reach: an admin's act.
+        "/autoglm.v1.ToolService/RegisterMcpServer",
+        "/autoglm.v1.ToolService/DeleteMcpServer",
     ]
 )
 

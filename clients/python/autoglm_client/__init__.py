@@ -9,7 +9,7 @@ from autoglm_client.aio import AsyncAutoGLMClient
 from autoglm_client.client import AutoGLMClient
 from autoglm_client.errors import AutoGLMError, from_rpc_error
 from autoglm_client.formats import build_response_format
-from autoglm_client.messages import build_input, http_tool
+from autoglm_client.messages import build_input, http_tool, mcp_http_server, mcp_stdio_server
 from autoglm_client.streams import AsyncStream, Stream
 
 __all__ = [
@@ -23,4 +23,6 @@ __all__ = [
     "errors",
     "from_rpc_error",
     "http_tool",
+    "mcp_http_server",
+    "mcp_stdio_server",
 ]

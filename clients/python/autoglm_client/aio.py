@@ -224,6 +224,22 @@ class AsyncAutoGLMClient:
         """Runs a tool as the model would; a failing tool gives `error`, not an exception."""
         return await self._unary(self.tools.InvokeTool, messages.invoke_tool(name, arguments), timeout)
 
+    async def register_mcp_server(self, server: tool_pb2.McpServer | Mapping[str, Any]) -> tool_pb2.McpServer:
+        """Registers an MCP server (see `messages.mcp_http_server` / `mcp_stdio_server`); its tools
+        appear in `list_tools` as `name.tool`. Needs an admin."""
+        request = tool_pb2.RegisterMcpServerRequest(server=messages.mcp_server(server))
+        return (await self._unary(self.tools.RegisterMcpServer, request)).server
+
+    async def list_mcp_servers(self) -> list[tool_pb2.McpServer]:
+        return list((await self._unary(self.tools.ListMcpServers, tool_pb2.ListMcpServersRequest())).servers)
+
+    async def get_mcp_server(self, name: str) -> tool_pb2.McpServer:
+        return (await self._unary(self.tools.GetMcpServer, tool_pb2.GetMcpServerRequest(name=name))).server
+
+    async def delete_mcp_server(self, name: str) -> None:
+        """Removes an MCP server and its tools; its calls in flight end with an error. Needs an admin."""
+        await self._unary(self.tools.DeleteMcpServer, tool_pb2.DeleteMcpServerRequest(name=name))
+
     # MemoryService
 
     async def get_session(self, session_id: str) -> memory_pb2.Session:

@@ -228,6 +228,22 @@ class AutoGLMClient:
         """Runs a tool as the model would; a failing tool gives `error`, not an exception."""
         return self._unary(self.tools.InvokeTool, messages.invoke_tool(name, arguments), timeout)
 
+    def register_mcp_server(self, server: tool_pb2.McpServer | Mapping[str, Any]) -> tool_pb2.McpServer:
+        """Registers an MCP server (see `messages.mcp_http_server` / `mcp_stdio_server`); its tools
+        appear in `list_tools` as `name.tool`. Needs an admin."""
+        request = tool_pb2.RegisterMcpServerRequest(server=messages.mcp_server(server))
+        return self._unary(self.tools.RegisterMcpServer, request).server
+
+    def list_mcp_servers(self) -> list[tool_pb2.McpServer]:
+        return list(self._unary(self.tools.ListMcpServers, tool_pb2.ListMcpServersRequest()).servers)
+
+    def get_mcp_server(self, name: str) -> tool_pb2.McpServer:
+        return self._unary(self.tools.GetMcpServer, tool_pb2.GetMcpServerRequest(name=name)).server
+
+    def delete_mcp_server(self, name: str) -> None:
+        """Removes an MCP server and its tools; its calls in flight end with an error. Needs an admin."""
+        self._unary(self.tools.DeleteMcpServer, tool_pb2.DeleteMcpServerRequest(name=name))
+
     # MemoryService
 
     def get_session(self, session_id: str) -> memory_pb2.Session:

@@ -166,6 +166,35 @@ def http_tool(
     )
 
 
+def mcp_server(spec: tool_pb2.McpServer | Mapping[str, Any]) -> tool_pb2.McpServer:
+    """An McpServer from a message or its JSON form (name, http: {url, secret_headers} or
+    stdio: {command, args, secret_env}, timeout_ms)."""
+    if isinstance(spec, tool_pb2.McpServer):
+        return spec
+    return json_format.ParseDict(dict(spec), tool_pb2.McpServer())
+
+
+def mcp_http_server(
+    name: str, url: str, *, secret_headers: Mapping[str, str] | None = None, timeout_ms: int | None = None
+) -> tool_pb2.McpServer:
+    """A streamable HTTP MCP server; header values are the server's secrets, named here."""
+    http = tool_pb2.McpHttpTransport(url=url, secret_headers=dict(secret_headers or {}))
+    return tool_pb2.McpServer(name=name, http=http, timeout_ms=timeout_ms)
+
+
+def mcp_stdio_server(
+    name: str,
+    command: str,
+    args: Sequence[str] = (),
+    *,
+    secret_env: Mapping[str, str] | None = None,
+    timeout_ms: int | None = None,
+) -> tool_pb2.McpServer:
+    """An MCP server the server starts over stdio; the command must be on its allowlist."""
+    stdio = tool_pb2.McpStdioTransport(command=command, args=list(args), secret_env=dict(secret_env or {}))
+    return tool_pb2.McpServer(name=name, stdio=stdio, timeout_ms=timeout_ms)
+
+
 def invoke_tool(name: str, arguments: Mapping[str, Any] | str) -> tool_pb2.InvokeToolRequest:
     text = arguments if isinstance(arguments, str) else json.dumps(arguments)
     return tool_pb2.InvokeToolRequest(name=name, arguments_json=text)

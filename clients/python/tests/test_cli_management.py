@@ -120,6 +120,20 @@ def test_malformed_tool_files_fail_with_one_line(
     assert_one_line_error(run("tools", "register", str(file), target=server.target), 3, text)
 
 
+def test_mcp_commands(server: LiveServer) -> None:
+    """What needs no MCP server (the client's environment has none): listing and the refusals."""
+    assert ok_json("mcp", "list", target=server.target) == []
+    stdio = run("mcp", "register", "local", "--command", "sh", "--arg=-c", target=server.target)
+    assert_one_line_error(stdio, 3, "server.stdio.command")
+    metadata = run("mcp", "register", "web", "--url", "http://169.254.169.254/mcp", target=server.target)
+    assert_one_line_error(metadata, 3, "server.http.url: refused")
+    assert_one_line_error(run("mcp", "get", "web", target=server.target), 5, "NOT_FOUND")
+    bad_pair = run(
+        "mcp", "register", "web", "--url", "https://example.com/", "--header", "X", target=server.target
+    )
+    assert_one_line_error(bad_pair, 3, "expected NAME=SECRET")
+
+
 def test_knowledge_and_sessions(server: LiveServer) -> None:
     fact = f"The {uuid.uuid4().hex[:6]} river flows through Zorbania."
     added = run(

@@ -13,7 +13,7 @@ import pytest
 from conftest import LiveServer
 
 from autoglm.v1 import tool_pb2
-from autoglm_client import AsyncAutoGLMClient, AutoGLMClient, errors, http_tool
+from autoglm_client import AsyncAutoGLMClient, AutoGLMClient, errors, http_tool, mcp_http_server
 
 CITY = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
 
@@ -107,3 +107,20 @@ async def test_async_tools(server: LiveServer, echo_url: str) -> None:
         await client.delete_tool(name)
         with pytest.raises(errors.NotFound):
             await client.get_tool(name)
+
+
+def test_mcp_servers_list_get_and_refusals(server: LiveServer) -> None:
+    """What the client can check without an MCP server (the client's environment has no SDK): an
+    empty list, NotFound, and registrations the server refuses with field violations."""
+    with AutoGLMClient(server.target, timeout=10) as client:
+        assert client.list_mcp_servers() == []
+        with pytest.raises(errors.NotFound):
+            client.get_mcp_server("nothing")
+        with pytest.raises(errors.NotFound):
+            client.delete_mcp_server("nothing")
+        with pytest.raises(errors.InvalidArgument) as raised:
+            client.register_mcp_server(mcp_http_server("web", "http://169.254.169.254/mcp"))
+        assert "server.http.url" in {path for path, _ in raised.value.field_violations}
+        with pytest.raises(errors.InvalidArgument) as raised:
+            client.register_mcp_server({"name": "local", "stdio": {"command": "sh", "args": ["-c", "true"]}})
+        assert "server.stdio.command" in {path for path, _ in raised.value.field_violations}

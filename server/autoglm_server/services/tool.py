@@ -1,4 +1,5 @@
-"""autoglm.v1.ToolService: HTTP tools registered at run time, Python tools listed and invoked."""
+"""autoglm.v1.ToolService: HTTP tools and MCP servers registered at run time, every tool listed and
+invoked."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from typing import Any
 import grpc
 
 from autoglm.v1 import tool_pb2, tool_pb2_grpc
-from autoglm_core.errors import FieldViolation, InvalidArgument
+from autoglm_core.errors import FailedPrecondition, FieldViolation, InvalidArgument
 from autoglm_core.tools.agent import ToolBox
 from autoglm_core.tools.executor import PendingCall, argument_errors
+from autoglm_core.tools.mcp.manager import McpManager, McpServerStatus
+from autoglm_core.tools.mcp.spec import McpHttp, McpServerSpec, McpStdio
 from autoglm_core.tools.registry import HttpMethod, HttpSpec, ToolSpec
 from autoglm_server.errors import field_prefix, unary_errors
 
@@ -21,16 +24,25 @@ _METHODS: dict[tool_pb2.HttpMethod.ValueType, HttpMethod] = {
     tool_pb2.HTTP_METHOD_POST: "POST",
 }
 _METHOD_ENUMS = {name: number for number, name in _METHODS.items()}
-_KINDS = {"python": tool_pb2.TOOL_KIND_PYTHON, "http": tool_pb2.TOOL_KIND_HTTP}
+_KINDS = {"python": tool_pb2.TOOL_KIND_PYTHON, "http": tool_pb2.TOOL_KIND_HTTP, "mcp": tool_pb2.TOOL_KIND_MCP}
+_MCP_STATES = {
+    "connecting": tool_pb2.MCP_SERVER_STATE_CONNECTING,
+    "available": tool_pb2.MCP_SERVER_STATE_AVAILABLE,
+    "unavailable": tool_pb2.MCP_SERVER_STATE_UNAVAILABLE,
+    "closed": tool_pb2.MCP_SERVER_STATE_UNAVAILABLE,
+}
 
 
-def tool_to_proto(spec: ToolSpec) -> tool_pb2.Tool:
+def tool_to_proto(spec: ToolSpec, available: bool = True) -> tool_pb2.Tool:
     message = tool_pb2.Tool(
         name=spec.name,
         description=spec.description,
         parameters_json_schema=json.dumps(spec.parameters, ensure_ascii=False),
         kind=_KINDS[spec.kind],
     )
+    if spec.mcp is not None:  # other tools leave status unset: they are always callable
+        message.mcp_server = spec.mcp.server
+        message.status = tool_pb2.TOOL_STATUS_AVAILABLE if available else tool_pb2.TOOL_STATUS_UNAVAILABLE
     if spec.http is not None:
         message.http.method = _METHOD_ENUMS[spec.http.method]
         message.http.url_template = spec.http.url_template
@@ -65,6 +77,37 @@ def spec_from_proto(tool: tool_pb2.Tool) -> tuple[ToolSpec, list[FieldViolation]
     )
     spec = ToolSpec(tool.name, tool.description, parameters, "http", http=http)
     return spec, violations
+
+
+def mcp_spec_from_proto(server: tool_pb2.McpServer) -> McpServerSpec:
+    """The registration a RegisterMcpServer asks for (the manager validates it)."""
+    transport = server.WhichOneof("transport")
+    http = McpHttp(server.http.url, dict(server.http.secret_headers)) if transport == "http" else None
+    stdio = None
+    if transport == "stdio":
+        stdio = McpStdio(server.stdio.command, tuple(server.stdio.args), dict(server.stdio.secret_env))
+    timeout_s = server.timeout_ms / 1000 if server.HasField("timeout_ms") else None
+    return McpServerSpec(server.name, http=http, stdio=stdio, timeout_s=timeout_s)
+
+
+def mcp_server_to_proto(status: McpServerStatus) -> tool_pb2.McpServer:
+    spec = status.spec
+    message = tool_pb2.McpServer(
+        name=spec.name,
+        state=_MCP_STATES[status.state],
+        last_error=status.last_error,
+        tool_names=status.tool_names,
+    )
+    if spec.http is not None:
+        message.http.url = spec.http.url
+        message.http.secret_headers.update(spec.http.secret_headers)
+    if spec.stdio is not None:
+        message.stdio.command = spec.stdio.command
+        message.stdio.args.extend(spec.stdio.args)
+        message.stdio.secret_env.update(spec.stdio.secret_env)
+    if spec.timeout_s is not None:
+        message.timeout_ms = round(spec.timeout_s * 1000)
+    return message
 
 
 def _arguments(text: str) -> dict[str, Any]:
@@ -107,12 +150,13 @@ class ToolService(tool_pb2_grpc.ToolServiceServicer):
     async def ListTools(
         self, request: tool_pb2.ListToolsRequest, context: Context
     ) -> tool_pb2.ListToolsResponse:
-        return tool_pb2.ListToolsResponse(tools=[tool_to_proto(s) for s in self._tools.registry.specs()])
+        specs = self._tools.registry.specs()
+        return tool_pb2.ListToolsResponse(tools=[tool_to_proto(s, self._available(s)) for s in specs])
 
     @unary_errors
     async def GetTool(self, request: tool_pb2.GetToolRequest, context: Context) -> tool_pb2.GetToolResponse:
         spec = self._tools.registry.get(_required_name(request.name))
-        return tool_pb2.GetToolResponse(tool=tool_to_proto(spec))
+        return tool_pb2.GetToolResponse(tool=tool_to_proto(spec, self._available(spec)))
 
     @unary_errors
     async def DeleteTool(
@@ -135,4 +179,44 @@ class ToolService(tool_pb2_grpc.ToolServiceServicer):
         result = "" if record.error else json.dumps(record.result, ensure_ascii=False)
         return tool_pb2.InvokeToolResponse(
             result_json=result, error=record.error, duration_ms=record.duration_ms
+        )
+
+    @unary_errors
+    async def RegisterMcpServer(
+        self, request: tool_pb2.RegisterMcpServerRequest, context: Context
+    ) -> tool_pb2.RegisterMcpServerResponse:
+        with field_prefix("server."):
+            status = await self._mcp().register(mcp_spec_from_proto(request.server))
+        return tool_pb2.RegisterMcpServerResponse(server=mcp_server_to_proto(status))
+
+    @unary_errors
+    async def ListMcpServers(
+        self, request: tool_pb2.ListMcpServersRequest, context: Context
+    ) -> tool_pb2.ListMcpServersResponse:
+        servers = [mcp_server_to_proto(s) for s in self._mcp().statuses()]
+        return tool_pb2.ListMcpServersResponse(servers=servers)
+
+    @unary_errors
+    async def GetMcpServer(
+        self, request: tool_pb2.GetMcpServerRequest, context: Context
+    ) -> tool_pb2.GetMcpServerResponse:
+        status = self._mcp().status(_required_name(request.name))
+        return tool_pb2.GetMcpServerResponse(server=mcp_server_to_proto(status))
+
+    @unary_errors
+    async def DeleteMcpServer(
+        self, request: tool_pb2.DeleteMcpServerRequest, context: Context
+    ) -> tool_pb2.DeleteMcpServerResponse:
+        await self._mcp().remove(_required_name(request.name))
+        return tool_pb2.DeleteMcpServerResponse()
+
+    def _mcp(self) -> McpManager:
+        if self._tools.mcp is None:
+            raise FailedPrecondition("this server has no MCP support")
+        return self._tools.mcp
+
+    def _available(self, spec: ToolSpec) -> bool:
+        """An MCP tool is available while its server is connected; other tools always are."""
+        return spec.mcp is None or (
+            self._tools.mcp is not None and self._tools.mcp.available(spec.mcp.server)
         )

@@ -55,6 +55,8 @@ class _ToolKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ToolKind.Val
     """A registered HTTP API."""
     TOOL_KIND_PYTHON: _ToolKind.ValueType  # 2
     """A Python function in the server process."""
+    TOOL_KIND_MCP: _ToolKind.ValueType  # 3
+    """A tool of a registered MCP server."""
 
 class ToolKind(_ToolKind, metaclass=_ToolKindEnumTypeWrapper):
     """Where a tool's implementation lives."""
@@ -65,7 +67,61 @@ TOOL_KIND_HTTP: ToolKind.ValueType  # 1
 """A registered HTTP API."""
 TOOL_KIND_PYTHON: ToolKind.ValueType  # 2
 """A Python function in the server process."""
+TOOL_KIND_MCP: ToolKind.ValueType  # 3
+"""A tool of a registered MCP server."""
 Global___ToolKind: _TypeAlias = ToolKind  # noqa: Y015
+
+class _ToolStatus:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ToolStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ToolStatus.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    TOOL_STATUS_UNSPECIFIED: _ToolStatus.ValueType  # 0
+    """Not set: a Python or HTTP tool, always callable."""
+    TOOL_STATUS_AVAILABLE: _ToolStatus.ValueType  # 1
+    """Callable."""
+    TOOL_STATUS_UNAVAILABLE: _ToolStatus.ValueType  # 2
+    """Its MCP server cannot be reached now (it is reconnected in the background)."""
+
+class ToolStatus(_ToolStatus, metaclass=_ToolStatusEnumTypeWrapper):
+    """Whether a tool can be called now."""
+
+TOOL_STATUS_UNSPECIFIED: ToolStatus.ValueType  # 0
+"""Not set: a Python or HTTP tool, always callable."""
+TOOL_STATUS_AVAILABLE: ToolStatus.ValueType  # 1
+"""Callable."""
+TOOL_STATUS_UNAVAILABLE: ToolStatus.ValueType  # 2
+"""Its MCP server cannot be reached now (it is reconnected in the background)."""
+Global___ToolStatus: _TypeAlias = ToolStatus  # noqa: Y015
+
+class _McpServerState:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _McpServerStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_McpServerState.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    MCP_SERVER_STATE_UNSPECIFIED: _McpServerState.ValueType  # 0
+    """Not set."""
+    MCP_SERVER_STATE_CONNECTING: _McpServerState.ValueType  # 1
+    """Connecting for the first time."""
+    MCP_SERVER_STATE_AVAILABLE: _McpServerState.ValueType  # 2
+    """Connected; its tools can be called."""
+    MCP_SERVER_STATE_UNAVAILABLE: _McpServerState.ValueType  # 3
+    """The connection failed; it is retried in the background."""
+
+class McpServerState(_McpServerState, metaclass=_McpServerStateEnumTypeWrapper):
+    """State of an MCP server's connection."""
+
+MCP_SERVER_STATE_UNSPECIFIED: McpServerState.ValueType  # 0
+"""Not set."""
+MCP_SERVER_STATE_CONNECTING: McpServerState.ValueType  # 1
+"""Connecting for the first time."""
+MCP_SERVER_STATE_AVAILABLE: McpServerState.ValueType  # 2
+"""Connected; its tools can be called."""
+MCP_SERVER_STATE_UNAVAILABLE: McpServerState.ValueType  # 3
+"""The connection failed; it is retried in the background."""
+Global___McpServerState: _TypeAlias = McpServerState  # noqa: Y015
 
 @_typing.final
 class HttpToolSpec(_message.Message):
@@ -136,6 +192,8 @@ class Tool(_message.Message):
     PARAMETERS_JSON_SCHEMA_FIELD_NUMBER: _builtins.int
     KIND_FIELD_NUMBER: _builtins.int
     HTTP_FIELD_NUMBER: _builtins.int
+    MCP_SERVER_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """Unique name: letters, digits, '_' and '-', 1 to 64 characters."""
     description: _builtins.str
@@ -144,6 +202,12 @@ class Tool(_message.Message):
     """JSON schema of the arguments object."""
     kind: Global___ToolKind.ValueType
     """Where the implementation lives."""
+    mcp_server: _builtins.str
+    """The MCP server the tool belongs to, for MCP tools."""
+    status: Global___ToolStatus.ValueType
+    """For MCP tools, whether their server can be reached now (set by the server in responses);
+    unset for Python and HTTP tools, which always can be called.
+    """
     @_builtins.property
     def http(self) -> Global___HttpToolSpec:
         """How to call it, for HTTP tools."""
@@ -156,14 +220,353 @@ class Tool(_message.Message):
         parameters_json_schema: _builtins.str = ...,
         kind: Global___ToolKind.ValueType = ...,
         http: Global___HttpToolSpec | None = ...,
+        mcp_server: _builtins.str = ...,
+        status: Global___ToolStatus.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["http", b"http"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "http", b"http", "kind", b"kind", "name", b"name", "parameters_json_schema", b"parameters_json_schema"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "http", b"http", "kind", b"kind", "mcp_server", b"mcp_server", "name", b"name", "parameters_json_schema", b"parameters_json_schema", "status", b"status"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Tool: _TypeAlias = Tool  # noqa: Y015
+
+@_typing.final
+class McpHttpTransport(_message.Message):
+    """A streamable HTTP MCP server."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class SecretHeadersEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    URL_FIELD_NUMBER: _builtins.int
+    SECRET_HEADERS_FIELD_NUMBER: _builtins.int
+    url: _builtins.str
+    """The server's endpoint, http or https; it must pass the server's SSRF rules (tool_allowlist)."""
+    @_builtins.property
+    def secret_headers(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """Header name to the name of a server-side secret whose value is sent."""
+
+    def __init__(
+        self,
+        *,
+        url: _builtins.str = ...,
+        secret_headers: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["secret_headers", b"secret_headers", "url", b"url"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___McpHttpTransport: _TypeAlias = McpHttpTransport  # noqa: Y015
+
+@_typing.final
+class McpStdioTransport(_message.Message):
+    """An MCP server that this server starts and talks to over stdin/stdout."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class SecretEnvEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    COMMAND_FIELD_NUMBER: _builtins.int
+    ARGS_FIELD_NUMBER: _builtins.int
+    SECRET_ENV_FIELD_NUMBER: _builtins.int
+    command: _builtins.str
+    """The executable; it must be on the server's allowlist (setting mcp_stdio_commands)."""
+    @_builtins.property
+    def args(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Its arguments."""
+
+    @_builtins.property
+    def secret_env(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """Environment variable to the name of a server-side secret whose value it gets; nothing else of
+        the server's environment is passed but HOME, LOGNAME, PATH, SHELL, TERM and USER.
+        """
+
+    def __init__(
+        self,
+        *,
+        command: _builtins.str = ...,
+        args: _abc.Iterable[_builtins.str] | None = ...,
+        secret_env: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["args", b"args", "command", b"command", "secret_env", b"secret_env"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___McpStdioTransport: _TypeAlias = McpStdioTransport  # noqa: Y015
+
+@_typing.final
+class McpServer(_message.Message):
+    """A registered MCP server."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    HTTP_FIELD_NUMBER: _builtins.int
+    STDIO_FIELD_NUMBER: _builtins.int
+    TIMEOUT_MS_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    LAST_ERROR_FIELD_NUMBER: _builtins.int
+    TOOL_NAMES_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Unique name: letters, digits, '_' and '-', 1 to 64 characters; the namespace of its tools."""
+    timeout_ms: _builtins.int
+    """Timeout of one tool call in milliseconds; unset means the server default."""
+    state: Global___McpServerState.ValueType
+    """Connection state (set by the server in responses)."""
+    last_error: _builtins.str
+    """Why it is unavailable, when it is (set by the server in responses)."""
+    @_builtins.property
+    def http(self) -> Global___McpHttpTransport:
+        """Streamable HTTP."""
+
+    @_builtins.property
+    def stdio(self) -> Global___McpStdioTransport:
+        """A local process over stdio."""
+
+    @_builtins.property
+    def tool_names(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Names of its tools as ListTools shows them (set by the server in responses)."""
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        http: Global___McpHttpTransport | None = ...,
+        stdio: Global___McpStdioTransport | None = ...,
+        timeout_ms: _builtins.int | None = ...,
+        state: Global___McpServerState.ValueType = ...,
+        last_error: _builtins.str = ...,
+        tool_names: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_timeout_ms", b"_timeout_ms", "http", b"http", "stdio", b"stdio", "timeout_ms", b"timeout_ms", "transport", b"transport"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_timeout_ms", b"_timeout_ms", "http", b"http", "last_error", b"last_error", "name", b"name", "state", b"state", "stdio", b"stdio", "timeout_ms", b"timeout_ms", "tool_names", b"tool_names", "transport", b"transport"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__timeout_ms: _TypeAlias = _typing.Literal["timeout_ms"]  # noqa: Y015
+    _WhichOneofArgType__timeout_ms: _TypeAlias = _typing.Literal["_timeout_ms", b"_timeout_ms"]  # noqa: Y015
+    _WhichOneofReturnType_transport: _TypeAlias = _typing.Literal["http", "stdio"]  # noqa: Y015
+    _WhichOneofArgType_transport: _TypeAlias = _typing.Literal["transport", b"transport"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__timeout_ms) -> _WhichOneofReturnType__timeout_ms | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_transport) -> _WhichOneofReturnType_transport | None: ...
+
+Global___McpServer: _TypeAlias = McpServer  # noqa: Y015
+
+@_typing.final
+class RegisterMcpServerRequest(_message.Message):
+    """Request of ToolService.RegisterMcpServer."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SERVER_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def server(self) -> Global___McpServer:
+        """The server; state, last_error and tool_names are ignored."""
+
+    def __init__(
+        self,
+        *,
+        server: Global___McpServer | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["server", b"server"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["server", b"server"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RegisterMcpServerRequest: _TypeAlias = RegisterMcpServerRequest  # noqa: Y015
+
+@_typing.final
+class RegisterMcpServerResponse(_message.Message):
+    """Response of ToolService.RegisterMcpServer."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SERVER_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def server(self) -> Global___McpServer:
+        """The registered server, connected, with its tools."""
+
+    def __init__(
+        self,
+        *,
+        server: Global___McpServer | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["server", b"server"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["server", b"server"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RegisterMcpServerResponse: _TypeAlias = RegisterMcpServerResponse  # noqa: Y015
+
+@_typing.final
+class ListMcpServersRequest(_message.Message):
+    """Request of ToolService.ListMcpServers."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListMcpServersRequest: _TypeAlias = ListMcpServersRequest  # noqa: Y015
+
+@_typing.final
+class ListMcpServersResponse(_message.Message):
+    """Response of ToolService.ListMcpServers."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SERVERS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def servers(self) -> _containers.RepeatedCompositeFieldContainer[Global___McpServer]:
+        """All registered MCP servers."""
+
+    def __init__(
+        self,
+        *,
+        servers: _abc.Iterable[Global___McpServer] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["servers", b"servers"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListMcpServersResponse: _TypeAlias = ListMcpServersResponse  # noqa: Y015
+
+@_typing.final
+class GetMcpServerRequest(_message.Message):
+    """Request of ToolService.GetMcpServer."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Name of the server."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetMcpServerRequest: _TypeAlias = GetMcpServerRequest  # noqa: Y015
+
+@_typing.final
+class GetMcpServerResponse(_message.Message):
+    """Response of ToolService.GetMcpServer."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SERVER_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def server(self) -> Global___McpServer:
+        """The server."""
+
+    def __init__(
+        self,
+        *,
+        server: Global___McpServer | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["server", b"server"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["server", b"server"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetMcpServerResponse: _TypeAlias = GetMcpServerResponse  # noqa: Y015
+
+@_typing.final
+class DeleteMcpServerRequest(_message.Message):
+    """Request of ToolService.DeleteMcpServer."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Name of the server."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteMcpServerRequest: _TypeAlias = DeleteMcpServerRequest  # noqa: Y015
+
+@_typing.final
+class DeleteMcpServerResponse(_message.Message):
+    """Response of ToolService.DeleteMcpServer."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteMcpServerResponse: _TypeAlias = DeleteMcpServerResponse  # noqa: Y015
 
 @_typing.final
 class RegisterToolRequest(_message.Message):

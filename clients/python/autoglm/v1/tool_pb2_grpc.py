@@ -26,7 +26,7 @@ if _version_not_supported:
 
 
 class ToolServiceStub:
-    """Tools the model may call: HTTP APIs and local Python functions.
+    """Tools the model may call: HTTP APIs, local Python functions and the tools of MCP servers.
     """
 
     def __init__(self, channel):
@@ -60,10 +60,30 @@ class ToolServiceStub:
                 request_serializer=autoglm_dot_v1_dot_tool__pb2.InvokeToolRequest.SerializeToString,
                 response_deserializer=autoglm_dot_v1_dot_tool__pb2.InvokeToolResponse.FromString,
                 _registered_method=True)
+        self.RegisterMcpServer = channel.unary_unary(
+                '/autoglm.v1.ToolService/RegisterMcpServer',
+                request_serializer=autoglm_dot_v1_dot_tool__pb2.RegisterMcpServerRequest.SerializeToString,
+                response_deserializer=autoglm_dot_v1_dot_tool__pb2.RegisterMcpServerResponse.FromString,
+                _registered_method=True)
+        self.ListMcpServers = channel.unary_unary(
+                '/autoglm.v1.ToolService/ListMcpServers',
+                request_serializer=autoglm_dot_v1_dot_tool__pb2.ListMcpServersRequest.SerializeToString,
+                response_deserializer=autoglm_dot_v1_dot_tool__pb2.ListMcpServersResponse.FromString,
+                _registered_method=True)
+        self.GetMcpServer = channel.unary_unary(
+                '/autoglm.v1.ToolService/GetMcpServer',
+                request_serializer=autoglm_dot_v1_dot_tool__pb2.GetMcpServerRequest.SerializeToString,
+                response_deserializer=autoglm_dot_v1_dot_tool__pb2.GetMcpServerResponse.FromString,
+                _registered_method=True)
+        self.DeleteMcpServer = channel.unary_unary(
+                '/autoglm.v1.ToolService/DeleteMcpServer',
+                request_serializer=autoglm_dot_v1_dot_tool__pb2.DeleteMcpServerRequest.SerializeToString,
+                response_deserializer=autoglm_dot_v1_dot_tool__pb2.DeleteMcpServerResponse.FromString,
+                _registered_method=True)
 
 
 class ToolServiceServicer:
-    """Tools the model may call: HTTP APIs and local Python functions.
+    """Tools the model may call: HTTP APIs, local Python functions and the tools of MCP servers.
     """
 
     def RegisterTool(self, request, context):
@@ -101,6 +121,34 @@ class ToolServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RegisterMcpServer(self, request, context):
+        """Registers an MCP server (admin only); its tools appear as `server_name.tool_name`.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListMcpServers(self, request, context):
+        """Lists the registered MCP servers with their state.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetMcpServer(self, request, context):
+        """Returns one registered MCP server.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteMcpServer(self, request, context):
+        """Removes an MCP server (admin only) and its tools; its calls in flight end with an error.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ToolServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -129,6 +177,26 @@ def add_ToolServiceServicer_to_server(servicer, server):
                     request_deserializer=autoglm_dot_v1_dot_tool__pb2.InvokeToolRequest.FromString,
                     response_serializer=autoglm_dot_v1_dot_tool__pb2.InvokeToolResponse.SerializeToString,
             ),
+            'RegisterMcpServer': grpc.unary_unary_rpc_method_handler(
+                    servicer.RegisterMcpServer,
+                    request_deserializer=autoglm_dot_v1_dot_tool__pb2.RegisterMcpServerRequest.FromString,
+                    response_serializer=autoglm_dot_v1_dot_tool__pb2.RegisterMcpServerResponse.SerializeToString,
+            ),
+            'ListMcpServers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListMcpServers,
+                    request_deserializer=autoglm_dot_v1_dot_tool__pb2.ListMcpServersRequest.FromString,
+                    response_serializer=autoglm_dot_v1_dot_tool__pb2.ListMcpServersResponse.SerializeToString,
+            ),
+            'GetMcpServer': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMcpServer,
+                    request_deserializer=autoglm_dot_v1_dot_tool__pb2.GetMcpServerRequest.FromString,
+                    response_serializer=autoglm_dot_v1_dot_tool__pb2.GetMcpServerResponse.SerializeToString,
+            ),
+            'DeleteMcpServer': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteMcpServer,
+                    request_deserializer=autoglm_dot_v1_dot_tool__pb2.DeleteMcpServerRequest.FromString,
+                    response_serializer=autoglm_dot_v1_dot_tool__pb2.DeleteMcpServerResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'autoglm.v1.ToolService', rpc_method_handlers)
@@ -138,7 +206,7 @@ def add_ToolServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class ToolService:
-    """Tools the model may call: HTTP APIs and local Python functions.
+    """Tools the model may call: HTTP APIs, local Python functions and the tools of MCP servers.
     """
 
     @staticmethod
@@ -266,6 +334,114 @@ class ToolService:
             '/autoglm.v1.ToolService/InvokeTool',
             autoglm_dot_v1_dot_tool__pb2.InvokeToolRequest.SerializeToString,
             autoglm_dot_v1_dot_tool__pb2.InvokeToolResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RegisterMcpServer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/autoglm.v1.ToolService/RegisterMcpServer',
+            autoglm_dot_v1_dot_tool__pb2.RegisterMcpServerRequest.SerializeToString,
+            autoglm_dot_v1_dot_tool__pb2.RegisterMcpServerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListMcpServers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/autoglm.v1.ToolService/ListMcpServers',
+            autoglm_dot_v1_dot_tool__pb2.ListMcpServersRequest.SerializeToString,
+            autoglm_dot_v1_dot_tool__pb2.ListMcpServersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMcpServer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/autoglm.v1.ToolService/GetMcpServer',
+            autoglm_dot_v1_dot_tool__pb2.GetMcpServerRequest.SerializeToString,
+            autoglm_dot_v1_dot_tool__pb2.GetMcpServerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteMcpServer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/autoglm.v1.ToolService/DeleteMcpServer',
+            autoglm_dot_v1_dot_tool__pb2.DeleteMcpServerRequest.SerializeToString,
+            autoglm_dot_v1_dot_tool__pb2.DeleteMcpServerResponse.FromString,
             options,
             channel_credentials,
             insecure,

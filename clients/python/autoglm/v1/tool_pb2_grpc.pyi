@@ -27,7 +27,7 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class ToolServiceStub:
-    """Tools the model may call: HTTP APIs and local Python functions."""
+    """Tools the model may call: HTTP APIs, local Python functions and the tools of MCP servers."""
 
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
@@ -43,10 +43,18 @@ class ToolServiceStub:
     """Deletes an HTTP tool."""
     InvokeTool: _grpc.UnaryUnaryMultiCallable[_tool_pb2.InvokeToolRequest, _tool_pb2.InvokeToolResponse]
     """Calls a tool directly with the given arguments."""
+    RegisterMcpServer: _grpc.UnaryUnaryMultiCallable[_tool_pb2.RegisterMcpServerRequest, _tool_pb2.RegisterMcpServerResponse]
+    """Registers an MCP server (admin only); its tools appear as `server_name.tool_name`."""
+    ListMcpServers: _grpc.UnaryUnaryMultiCallable[_tool_pb2.ListMcpServersRequest, _tool_pb2.ListMcpServersResponse]
+    """Lists the registered MCP servers with their state."""
+    GetMcpServer: _grpc.UnaryUnaryMultiCallable[_tool_pb2.GetMcpServerRequest, _tool_pb2.GetMcpServerResponse]
+    """Returns one registered MCP server."""
+    DeleteMcpServer: _grpc.UnaryUnaryMultiCallable[_tool_pb2.DeleteMcpServerRequest, _tool_pb2.DeleteMcpServerResponse]
+    """Removes an MCP server (admin only) and its tools; its calls in flight end with an error."""
 
 @_typing.type_check_only
 class ToolServiceAsyncStub(ToolServiceStub):
-    """Tools the model may call: HTTP APIs and local Python functions."""
+    """Tools the model may call: HTTP APIs, local Python functions and the tools of MCP servers."""
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     RegisterTool: _aio.UnaryUnaryMultiCallable[_tool_pb2.RegisterToolRequest, _tool_pb2.RegisterToolResponse]  # type: ignore[assignment]
@@ -59,9 +67,17 @@ class ToolServiceAsyncStub(ToolServiceStub):
     """Deletes an HTTP tool."""
     InvokeTool: _aio.UnaryUnaryMultiCallable[_tool_pb2.InvokeToolRequest, _tool_pb2.InvokeToolResponse]  # type: ignore[assignment]
     """Calls a tool directly with the given arguments."""
+    RegisterMcpServer: _aio.UnaryUnaryMultiCallable[_tool_pb2.RegisterMcpServerRequest, _tool_pb2.RegisterMcpServerResponse]  # type: ignore[assignment]
+    """Registers an MCP server (admin only); its tools appear as `server_name.tool_name`."""
+    ListMcpServers: _aio.UnaryUnaryMultiCallable[_tool_pb2.ListMcpServersRequest, _tool_pb2.ListMcpServersResponse]  # type: ignore[assignment]
+    """Lists the registered MCP servers with their state."""
+    GetMcpServer: _aio.UnaryUnaryMultiCallable[_tool_pb2.GetMcpServerRequest, _tool_pb2.GetMcpServerResponse]  # type: ignore[assignment]
+    """Returns one registered MCP server."""
+    DeleteMcpServer: _aio.UnaryUnaryMultiCallable[_tool_pb2.DeleteMcpServerRequest, _tool_pb2.DeleteMcpServerResponse]  # type: ignore[assignment]
+    """Removes an MCP server (admin only) and its tools; its calls in flight end with an error."""
 
 class ToolServiceServicer(metaclass=_abc_1.ABCMeta):
-    """Tools the model may call: HTTP APIs and local Python functions."""
+    """Tools the model may call: HTTP APIs, local Python functions and the tools of MCP servers."""
 
     @_abc_1.abstractmethod
     def RegisterTool(
@@ -102,5 +118,37 @@ class ToolServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_tool_pb2.InvokeToolResponse, _abc.Awaitable[_tool_pb2.InvokeToolResponse]]:
         """Calls a tool directly with the given arguments."""
+
+    @_abc_1.abstractmethod
+    def RegisterMcpServer(
+        self,
+        request: _tool_pb2.RegisterMcpServerRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tool_pb2.RegisterMcpServerResponse, _abc.Awaitable[_tool_pb2.RegisterMcpServerResponse]]:
+        """Registers an MCP server (admin only); its tools appear as `server_name.tool_name`."""
+
+    @_abc_1.abstractmethod
+    def ListMcpServers(
+        self,
+        request: _tool_pb2.ListMcpServersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tool_pb2.ListMcpServersResponse, _abc.Awaitable[_tool_pb2.ListMcpServersResponse]]:
+        """Lists the registered MCP servers with their state."""
+
+    @_abc_1.abstractmethod
+    def GetMcpServer(
+        self,
+        request: _tool_pb2.GetMcpServerRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tool_pb2.GetMcpServerResponse, _abc.Awaitable[_tool_pb2.GetMcpServerResponse]]:
+        """Returns one registered MCP server."""
+
+    @_abc_1.abstractmethod
+    def DeleteMcpServer(
+        self,
+        request: _tool_pb2.DeleteMcpServerRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tool_pb2.DeleteMcpServerResponse, _abc.Awaitable[_tool_pb2.DeleteMcpServerResponse]]:
+        """Removes an MCP server (admin only) and its tools; its calls in flight end with an error."""
 
 def add_ToolServiceServicer_to_server(servicer: ToolServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

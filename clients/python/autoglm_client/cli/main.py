@@ -17,7 +17,7 @@ import argparse
 import sys
 from importlib.metadata import entry_points
 
-from autoglm_client.cli import chat, completion, generate, memory, models, tools, users
+from autoglm_client.cli import chat, completion, generate, mcp, memory, models, tools, users
 from autoglm_client.cli.common import InvalidInput, add_connection_options, connection_options
 from autoglm_client.cli.output import fail
 from autoglm_client.errors import AutoGLMError
@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_connection_options(parser, with_defaults=True)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     common = connection_options()
-    for module in (chat, generate, models, users, tools, memory):
+    for module in (chat, generate, models, users, tools, mcp, memory):
         module.register(commands, common)
     for plugin in entry_points(group=PLUGIN_GROUP):
         plugin.load()(commands)

@@ -27,6 +27,14 @@ type ToolServiceClient interface {
 	DeleteTool(ctx context.Context, in *DeleteToolRequest, opts ...grpc.CallOption) (*DeleteToolResponse, error)
 	// Calls a tool directly with the given arguments.
 	InvokeTool(ctx context.Context, in *InvokeToolRequest, opts ...grpc.CallOption) (*InvokeToolResponse, error)
+	// Registers an MCP server (admin only); its tools appear as `server_name.tool_name`.
+	RegisterMcpServer(ctx context.Context, in *RegisterMcpServerRequest, opts ...grpc.CallOption) (*RegisterMcpServerResponse, error)
+	// Lists the registered MCP servers with their state.
+	ListMcpServers(ctx context.Context, in *ListMcpServersRequest, opts ...grpc.CallOption) (*ListMcpServersResponse, error)
+	// Returns one registered MCP server.
+	GetMcpServer(ctx context.Context, in *GetMcpServerRequest, opts ...grpc.CallOption) (*GetMcpServerResponse, error)
+	// Removes an MCP server (admin only) and its tools; its calls in flight end with an error.
+	DeleteMcpServer(ctx context.Context, in *DeleteMcpServerRequest, opts ...grpc.CallOption) (*DeleteMcpServerResponse, error)
 }
 
 type toolServiceClient struct {
@@ -82,6 +90,42 @@ func (c *toolServiceClient) InvokeTool(ctx context.Context, in *InvokeToolReques
 	return out, nil
 }
 
+func (c *toolServiceClient) RegisterMcpServer(ctx context.Context, in *RegisterMcpServerRequest, opts ...grpc.CallOption) (*RegisterMcpServerResponse, error) {
+	out := new(RegisterMcpServerResponse)
+	err := c.cc.Invoke(ctx, "/autoglm.v1.ToolService/RegisterMcpServer", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *toolServiceClient) ListMcpServers(ctx context.Context, in *ListMcpServersRequest, opts ...grpc.CallOption) (*ListMcpServersResponse, error) {
+	out := new(ListMcpServersResponse)
+	err := c.cc.Invoke(ctx, "/autoglm.v1.ToolService/ListMcpServers", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *toolServiceClient) GetMcpServer(ctx context.Context, in *GetMcpServerRequest, opts ...grpc.CallOption) (*GetMcpServerResponse, error) {
+	out := new(GetMcpServerResponse)
+	err := c.cc.Invoke(ctx, "/autoglm.v1.ToolService/GetMcpServer", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *toolServiceClient) DeleteMcpServer(ctx context.Context, in *DeleteMcpServerRequest, opts ...grpc.CallOption) (*DeleteMcpServerResponse, error) {
+	out := new(DeleteMcpServerResponse)
+	err := c.cc.Invoke(ctx, "/autoglm.v1.ToolService/DeleteMcpServer", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ToolServiceServer is the server API for ToolService service.
 // All implementations must embed UnimplementedToolServiceServer
 // for forward compatibility
@@ -96,6 +140,14 @@ type ToolServiceServer interface {
 	DeleteTool(context.Context, *DeleteToolRequest) (*DeleteToolResponse, error)
 	// Calls a tool directly with the given arguments.
 	InvokeTool(context.Context, *InvokeToolRequest) (*InvokeToolResponse, error)
+	// Registers an MCP server (admin only); its tools appear as `server_name.tool_name`.
+	RegisterMcpServer(context.Context, *RegisterMcpServerRequest) (*RegisterMcpServerResponse, error)
+	// Lists the registered MCP servers with their state.
+	ListMcpServers(context.Context, *ListMcpServersRequest) (*ListMcpServersResponse, error)
+	// Returns one registered MCP server.
+	GetMcpServer(context.Context, *GetMcpServerRequest) (*GetMcpServerResponse, error)
+	// Removes an MCP server (admin only) and its tools; its calls in flight end with an error.
+	DeleteMcpServer(context.Context, *DeleteMcpServerRequest) (*DeleteMcpServerResponse, error)
 	mustEmbedUnimplementedToolServiceServer()
 }
 
@@ -117,6 +169,18 @@ func (UnimplementedToolServiceServer) DeleteTool(context.Context, *DeleteToolReq
 }
 func (UnimplementedToolServiceServer) InvokeTool(context.Context, *InvokeToolRequest) (*InvokeToolResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method InvokeTool not implemented")
+}
+func (UnimplementedToolServiceServer) RegisterMcpServer(context.Context, *RegisterMcpServerRequest) (*RegisterMcpServerResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RegisterMcpServer not implemented")
+}
+func (UnimplementedToolServiceServer) ListMcpServers(context.Context, *ListMcpServersRequest) (*ListMcpServersResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListMcpServers not implemented")
+}
+func (UnimplementedToolServiceServer) GetMcpServer(context.Context, *GetMcpServerRequest) (*GetMcpServerResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetMcpServer not implemented")
+}
+func (UnimplementedToolServiceServer) DeleteMcpServer(context.Context, *DeleteMcpServerRequest) (*DeleteMcpServerResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method DeleteMcpServer not implemented")
 }
 func (UnimplementedToolServiceServer) mustEmbedUnimplementedToolServiceServer() {}
 
@@ -221,6 +285,78 @@ func _ToolService_InvokeTool_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ToolService_RegisterMcpServer_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RegisterMcpServerRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ToolServiceServer).RegisterMcpServer(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/autoglm.v1.ToolService/RegisterMcpServer",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ToolServiceServer).RegisterMcpServer(ctx, req.(*RegisterMcpServerRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ToolService_ListMcpServers_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListMcpServersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ToolServiceServer).ListMcpServers(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/autoglm.v1.ToolService/ListMcpServers",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ToolServiceServer).ListMcpServers(ctx, req.(*ListMcpServersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ToolService_GetMcpServer_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetMcpServerRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ToolServiceServer).GetMcpServer(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/autoglm.v1.ToolService/GetMcpServer",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ToolServiceServer).GetMcpServer(ctx, req.(*GetMcpServerRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ToolService_DeleteMcpServer_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteMcpServerRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ToolServiceServer).DeleteMcpServer(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/autoglm.v1.ToolService/DeleteMcpServer",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ToolServiceServer).DeleteMcpServer(ctx, req.(*DeleteMcpServerRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var _ToolService_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "autoglm.v1.ToolService",
 	HandlerType: (*ToolServiceServer)(nil),
@@ -244,6 +380,22 @@ var _ToolService_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "InvokeTool",
 			Handler:    _ToolService_InvokeTool_Handler,
+		},
+		{
+			MethodName: "RegisterMcpServer",
+			Handler:    _ToolService_RegisterMcpServer_Handler,
+		},
+		{
+			MethodName: "ListMcpServers",
+			Handler:    _ToolService_ListMcpServers_Handler,
+		},
+		{
+			MethodName: "GetMcpServer",
+			Handler:    _ToolService_GetMcpServer_Handler,
+		},
+		{
+			MethodName: "DeleteMcpServer",
+			Handler:    _ToolService_DeleteMcpServer_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

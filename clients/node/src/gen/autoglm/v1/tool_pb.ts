@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file autoglm/v1/tool.proto.
  */
 export const file_autoglm_v1_tool: GenFile = /*@__PURE__*/
-  fileDesc("ChVhdXRvZ2xtL3YxL3Rvb2wucHJvdG8SCmF1dG9nbG0udjEi7wEKDEh0dHBUb29sU3BlYxImCgZtZXRob2QYASABKA4yFi5hdXRvZ2xtLnYxLkh0dHBNZXRob2QSFAoMdXJsX3RlbXBsYXRlGAIgASgJEkMKDnNlY3JldF9oZWFkZXJzGAMgAygLMisuYXV0b2dsbS52MS5IdHRwVG9vbFNwZWMuU2VjcmV0SGVhZGVyc0VudHJ5EhcKCnRpbWVvdXRfbXMYBCABKA1IAIgBARo0ChJTZWNyZXRIZWFkZXJzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUINCgtfdGltZW91dF9tcyKVAQoEVG9vbBIMCgRuYW1lGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJEh4KFnBhcmFtZXRlcnNfanNvbl9zY2hlbWEYAyABKAkSIgoEa2luZBgEIAEoDjIULmF1dG9nbG0udjEuVG9vbEtpbmQSJgoEaHR0cBgFIAEoCzIYLmF1dG9nbG0udjEuSHR0cFRvb2xTcGVjIjUKE1JlZ2lzdGVyVG9vbFJlcXVlc3QSHgoEdG9vbBgBIAEoCzIQLmF1dG9nbG0udjEuVG9vbCI2ChRSZWdpc3RlclRvb2xSZXNwb25zZRIeCgR0b29sGAEgASgLMhAuYXV0b2dsbS52MS5Ub29sIhIKEExpc3RUb29sc1JlcXVlc3QiNAoRTGlzdFRvb2xzUmVzcG9uc2USHwoFdG9vbHMYASADKAsyEC5hdXRvZ2xtLnYxLlRvb2wiHgoOR2V0VG9vbFJlcXVlc3QSDAoEbmFtZRgBIAEoCSIxCg9HZXRUb29sUmVzcG9uc2USHgoEdG9vbBgBIAEoCzIQLmF1dG9nbG0udjEuVG9vbCIhChFEZWxldGVUb29sUmVxdWVzdBIMCgRuYW1lGAEgASgJIhQKEkRlbGV0ZVRvb2xSZXNwb25zZSI5ChFJbnZva2VUb29sUmVxdWVzdBIMCgRuYW1lGAEgASgJEhYKDmFyZ3VtZW50c19qc29uGAIgASgJIk0KEkludm9rZVRvb2xSZXNwb25zZRITCgtyZXN1bHRfanNvbhgBIAEoCRINCgVlcnJvchgCIAEoCRITCgtkdXJhdGlvbl9tcxgDIAEoASpUCgpIdHRwTWV0aG9kEhsKF0hUVFBfTUVUSE9EX1VOU1BFQ0lGSUVEEAASEwoPSFRUUF9NRVRIT0RfR0VUEAESFAoQSFRUUF9NRVRIT0RfUE9TVBACKk8KCFRvb2xLaW5kEhkKFVRPT0xfS0lORF9VTlNQRUNJRklFRBAAEhIKDlRPT0xfS0lORF9IVFRQEAESFAoQVE9PTF9LSU5EX1BZVEhPThACMogDCgtUb29sU2VydmljZRJRCgxSZWdpc3RlclRvb2wSHy5hdXRvZ2xtLnYxLlJlZ2lzdGVyVG9vbFJlcXVlc3QaIC5hdXRvZ2xtLnYxLlJlZ2lzdGVyVG9vbFJlc3BvbnNlEkgKCUxpc3RUb29scxIcLmF1dG9nbG0udjEuTGlzdFRvb2xzUmVxdWVzdBodLmF1dG9nbG0udjEuTGlzdFRvb2xzUmVzcG9uc2USQgoHR2V0VG9vbBIaLmF1dG9nbG0udjEuR2V0VG9vbFJlcXVlc3QaGy5hdXRvZ2xtLnYxLkdldFRvb2xSZXNwb25zZRJLCgpEZWxldGVUb29sEh0uYXV0b2dsbS52MS5EZWxldGVUb29sUmVxdWVzdBoeLmF1dG9nbG0udjEuRGVsZXRlVG9vbFJlc3BvbnNlEksKCkludm9rZVRvb2wSHS5hdXRvZ2xtLnYxLkludm9rZVRvb2xSZXF1ZXN0Gh4uYXV0b2dsbS52MS5JbnZva2VUb29sUmVzcG9uc2ViBnByb3RvMw");
+  fileDesc("ChVhdXRvZ2xtL3YxL3Rvb2wucHJvdG8SCmF1dG9nbG0udjEi7wEKDEh0dHBUb29sU3BlYxImCgZtZXRob2QYASABKA4yFi5hdXRvZ2xtLnYxLkh0dHBNZXRob2QSFAoMdXJsX3RlbXBsYXRlGAIgASgJEkMKDnNlY3JldF9oZWFkZXJzGAMgAygLMisuYXV0b2dsbS52MS5IdHRwVG9vbFNwZWMuU2VjcmV0SGVhZGVyc0VudHJ5EhcKCnRpbWVvdXRfbXMYBCABKA1IAIgBARo0ChJTZWNyZXRIZWFkZXJzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUINCgtfdGltZW91dF9tcyLRAQoEVG9vbBIMCgRuYW1lGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJEh4KFnBhcmFtZXRlcnNfanNvbl9zY2hlbWEYAyABKAkSIgoEa2luZBgEIAEoDjIULmF1dG9nbG0udjEuVG9vbEtpbmQSJgoEaHR0cBgFIAEoCzIYLmF1dG9nbG0udjEuSHR0cFRvb2xTcGVjEhIKCm1jcF9zZXJ2ZXIYBiABKAkSJgoGc3RhdHVzGAcgASgOMhYuYXV0b2dsbS52MS5Ub29sU3RhdHVzIp4BChBNY3BIdHRwVHJhbnNwb3J0EgsKA3VybBgBIAEoCRJHCg5zZWNyZXRfaGVhZGVycxgCIAMoCzIvLmF1dG9nbG0udjEuTWNwSHR0cFRyYW5zcG9ydC5TZWNyZXRIZWFkZXJzRW50cnkaNAoSU2VjcmV0SGVhZGVyc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEipgEKEU1jcFN0ZGlvVHJhbnNwb3J0Eg8KB2NvbW1hbmQYASABKAkSDAoEYXJncxgCIAMoCRJACgpzZWNyZXRfZW52GAMgAygLMiwuYXV0b2dsbS52MS5NY3BTdGRpb1RyYW5zcG9ydC5TZWNyZXRFbnZFbnRyeRowCg5TZWNyZXRFbnZFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIv8BCglNY3BTZXJ2ZXISDAoEbmFtZRgBIAEoCRIsCgRodHRwGAIgASgLMhwuYXV0b2dsbS52MS5NY3BIdHRwVHJhbnNwb3J0SAASLgoFc3RkaW8YAyABKAsyHS5hdXRvZ2xtLnYxLk1jcFN0ZGlvVHJhbnNwb3J0SAASFwoKdGltZW91dF9tcxgEIAEoDUgBiAEBEikKBXN0YXRlGAUgASgOMhouYXV0b2dsbS52MS5NY3BTZXJ2ZXJTdGF0ZRISCgpsYXN0X2Vycm9yGAYgASgJEhIKCnRvb2xfbmFtZXMYByADKAlCCwoJdHJhbnNwb3J0Qg0KC190aW1lb3V0X21zIkEKGFJlZ2lzdGVyTWNwU2VydmVyUmVxdWVzdBIlCgZzZXJ2ZXIYASABKAsyFS5hdXRvZ2xtLnYxLk1jcFNlcnZlciJCChlSZWdpc3Rlck1jcFNlcnZlclJlc3BvbnNlEiUKBnNlcnZlchgBIAEoCzIVLmF1dG9nbG0udjEuTWNwU2VydmVyIhcKFUxpc3RNY3BTZXJ2ZXJzUmVxdWVzdCJAChZMaXN0TWNwU2VydmVyc1Jlc3BvbnNlEiYKB3NlcnZlcnMYASADKAsyFS5hdXRvZ2xtLnYxLk1jcFNlcnZlciIjChNHZXRNY3BTZXJ2ZXJSZXF1ZXN0EgwKBG5hbWUYASABKAkiPQoUR2V0TWNwU2VydmVyUmVzcG9uc2USJQoGc2VydmVyGAEgASgLMhUuYXV0b2dsbS52MS5NY3BTZXJ2ZXIiJgoWRGVsZXRlTWNwU2VydmVyUmVxdWVzdBIMCgRuYW1lGAEgASgJIhkKF0RlbGV0ZU1jcFNlcnZlclJlc3BvbnNlIjUKE1JlZ2lzdGVyVG9vbFJlcXVlc3QSHgoEdG9vbBgBIAEoCzIQLmF1dG9nbG0udjEuVG9vbCI2ChRSZWdpc3RlclRvb2xSZXNwb25zZRIeCgR0b29sGAEgASgLMhAuYXV0b2dsbS52MS5Ub29sIhIKEExpc3RUb29sc1JlcXVlc3QiNAoRTGlzdFRvb2xzUmVzcG9uc2USHwoFdG9vbHMYASADKAsyEC5hdXRvZ2xtLnYxLlRvb2wiHgoOR2V0VG9vbFJlcXVlc3QSDAoEbmFtZRgBIAEoCSIxCg9HZXRUb29sUmVzcG9uc2USHgoEdG9vbBgBIAEoCzIQLmF1dG9nbG0udjEuVG9vbCIhChFEZWxldGVUb29sUmVxdWVzdBIMCgRuYW1lGAEgASgJIhQKEkRlbGV0ZVRvb2xSZXNwb25zZSI5ChFJbnZva2VUb29sUmVxdWVzdBIMCgRuYW1lGAEgASgJEhYKDmFyZ3VtZW50c19qc29uGAIgASgJIk0KEkludm9rZVRvb2xSZXNwb25zZRITCgtyZXN1bHRfanNvbhgBIAEoCRINCgVlcnJvchgCIAEoCRITCgtkdXJhdGlvbl9tcxgDIAEoASpUCgpIdHRwTWV0aG9kEhsKF0hUVFBfTUVUSE9EX1VOU1BFQ0lGSUVEEAASEwoPSFRUUF9NRVRIT0RfR0VUEAESFAoQSFRUUF9NRVRIT0RfUE9TVBACKmIKCFRvb2xLaW5kEhkKFVRPT0xfS0lORF9VTlNQRUNJRklFRBAAEhIKDlRPT0xfS0lORF9IVFRQEAESFAoQVE9PTF9LSU5EX1BZVEhPThACEhEKDVRPT0xfS0lORF9NQ1AQAyphCgpUb29sU3RhdHVzEhsKF1RPT0xfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGQoVVE9PTF9TVEFUVVNfQVZBSUxBQkxFEAESGwoXVE9PTF9TVEFUVVNfVU5BVkFJTEFCTEUQAiqVAQoOTWNwU2VydmVyU3RhdGUSIAocTUNQX1NFUlZFUl9TVEFURV9VTlNQRUNJRklFRBAAEh8KG01DUF9TRVJWRVJfU1RBVEVfQ09OTkVDVElORxABEh4KGk1DUF9TRVJWRVJfU1RBVEVfQVZBSUxBQkxFEAISIAocTUNQX1NFUlZFUl9TVEFURV9VTkFWQUlMQUJMRRADMvIFCgtUb29sU2VydmljZRJRCgxSZWdpc3RlclRvb2wSHy5hdXRvZ2xtLnYxLlJlZ2lzdGVyVG9vbFJlcXVlc3QaIC5hdXRvZ2xtLnYxLlJlZ2lzdGVyVG9vbFJlc3BvbnNlEkgKCUxpc3RUb29scxIcLmF1dG9nbG0udjEuTGlzdFRvb2xzUmVxdWVzdBodLmF1dG9nbG0udjEuTGlzdFRvb2xzUmVzcG9uc2USQgoHR2V0VG9vbBIaLmF1dG9nbG0udjEuR2V0VG9vbFJlcXVlc3QaGy5hdXRvZ2xtLnYxLkdldFRvb2xSZXNwb25zZRJLCgpEZWxldGVUb29sEh0uYXV0b2dsbS52MS5EZWxldGVUb29sUmVxdWVzdBoeLmF1dG9nbG0udjEuRGVsZXRlVG9vbFJlc3BvbnNlEksKCkludm9rZVRvb2wSHS5hdXRvZ2xtLnYxLkludm9rZVRvb2xSZXF1ZXN0Gh4uYXV0b2dsbS52MS5JbnZva2VUb29sUmVzcG9uc2USYAoRUmVnaXN0ZXJNY3BTZXJ2ZXISJC5hdXRvZ2xtLnYxLlJlZ2lzdGVyTWNwU2VydmVyUmVxdWVzdBolLmF1dG9nbG0udjEuUmVnaXN0ZXJNY3BTZXJ2ZXJSZXNwb25zZRJXCg5MaXN0TWNwU2VydmVycxIhLmF1dG9nbG0udjEuTGlzdE1jcFNlcnZlcnNSZXF1ZXN0GiIuYXV0b2dsbS52MS5MaXN0TWNwU2VydmVyc1Jlc3BvbnNlElEKDEdldE1jcFNlcnZlchIfLmF1dG9nbG0udjEuR2V0TWNwU2VydmVyUmVxdWVzdBogLmF1dG9nbG0udjEuR2V0TWNwU2VydmVyUmVzcG9uc2USWgoPRGVsZXRlTWNwU2VydmVyEiIuYXV0b2dsbS52MS5EZWxldGVNY3BTZXJ2ZXJSZXF1ZXN0GiMuYXV0b2dsbS52MS5EZWxldGVNY3BTZXJ2ZXJSZXNwb25zZWIGcHJvdG8z");
 
 /**
  * How to call an HTTP API.
@@ -94,6 +94,21 @@ export type Tool = Message<"autoglm.v1.Tool"> & {
    * @generated from field: autoglm.v1.HttpToolSpec http = 5;
    */
   http?: HttpToolSpec | undefined;
+
+  /**
+   * The MCP server the tool belongs to, for MCP tools.
+   *
+   * @generated from field: string mcp_server = 6;
+   */
+  mcpServer: string;
+
+  /**
+   * For MCP tools, whether their server can be reached now (set by the server in responses);
+   * unset for Python and HTTP tools, which always can be called.
+   *
+   * @generated from field: autoglm.v1.ToolStatus status = 7;
+   */
+  status: ToolStatus;
 };
 
 /**
@@ -102,6 +117,298 @@ export type Tool = Message<"autoglm.v1.Tool"> & {
  */
 export const ToolSchema: GenMessage<Tool> = /*@__PURE__*/
   messageDesc(file_autoglm_v1_tool, 1);
+
+/**
+ * A streamable HTTP MCP server.
+ *
+ * @generated from message autoglm.v1.McpHttpTransport
+ */
+export type McpHttpTransport = Message<"autoglm.v1.McpHttpTransport"> & {
+  /**
+   * The server's endpoint, http or https; it must pass the server's SSRF rules (tool_allowlist).
+   *
+   * @generated from field: string url = 1;
+   */
+  url: string;
+
+  /**
+   * Header name to the name of a server-side secret whose value is sent.
+   *
+   * @generated from field: map<string, string> secret_headers = 2;
+   */
+  secretHeaders: { [key: string]: string };
+};
+
+/**
+ * Describes the message autoglm.v1.McpHttpTransport.
+ * Use `create(McpHttpTransportSchema)` to create a new message.
+ */
+export const McpHttpTransportSchema: GenMessage<McpHttpTransport> = /*@__PURE__*/
+  messageDesc(file_autoglm_v1_tool, 2);
+
+/**
+ * An MCP server that this server starts and talks to over stdin/stdout.
+ *
+ * @generated from message autoglm.v1.McpStdioTransport
+ */
+export type McpStdioTransport = Message<"autoglm.v1.McpStdioTransport"> & {
+  /**
+   * The executable; it must be on the server's allowlist (setting mcp_stdio_commands).
+   *
+   * @generated from field: string command = 1;
+   */
+  command: string;
+
+  /**
+   * Its arguments.
+   *
+   * @generated from field: repeated string args = 2;
+   */
+  args: string[];
+
+  /**
+   * Environment variable to the name of a server-side secret whose value it gets; nothing else of
+   * the server's environment is passed but HOME, LOGNAME, PATH, SHELL, TERM and USER.
+   *
+   * @generated from field: map<string, string> secret_env = 3;
+   */
+  secretEnv: { [key: string]: string };
+};
+
+/**
+ * Describes the message autoglm.v1.McpStdioTransport.
+ * Use `create(McpStdioTransportSchema)` to create a new message.
+ */
+export const McpStdioTransportSchema: GenMessage<McpStdioTransport> = /*@__PURE__*/
+  messageDesc(file_autoglm_v1_tool, 3);
+
+/**
+ * A registered MCP server.
+ *
+ * @generated from message autoglm.v1.McpServer
+ */
+export type McpServer = Message<"autoglm.v1.McpServer"> & {
+  /**
+   * Unique name: letters, digits, '_' and '-', 1 to 64 characters; the namespace of its tools.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * How to reach it: exactly one.
+   *
+   * @generated from oneof autoglm.v1.McpServer.transport
+   */
+  transport: {
+    /**
+     * Streamable HTTP.
+     *
+     * @generated from field: autoglm.v1.McpHttpTransport http = 2;
+     */
+    value: McpHttpTransport;
+    case: "http";
+  } | {
+    /**
+     * A local process over stdio.
+     *
+     * @generated from field: autoglm.v1.McpStdioTransport stdio = 3;
+     */
+    value: McpStdioTransport;
+    case: "stdio";
+  } | { case: undefined; value?: undefined };
+
+  /**
+   * Timeout of one tool call in milliseconds; unset means the server default.
+   *
+   * @generated from field: optional uint32 timeout_ms = 4;
+   */
+  timeoutMs?: number | undefined;
+
+  /**
+   * Connection state (set by the server in responses).
+   *
+   * @generated from field: autoglm.v1.McpServerState state = 5;
+   */
+  state: McpServerState;
+
+  /**
+   * Why it is unavailable, when it is (set by the server in responses).
+   *
+   * @generated from field: string last_error = 6;
+   */
+  lastError: string;
+
+  /**
+   * Names of its tools as ListTools shows them (set by the server in responses).
+   *
+   * @generated from field: repeated string tool_names = 7;
+   */
+  toolNames: string[];
+};
+
+/**
+ * Describes the message autoglm.v1.McpServer.
+ * Use `create(McpServerSchema)` to create a new message.
+ */
+export const McpServerSchema: GenMessage<McpServer> = /*@__PURE__*/
+  messageDesc(file_autoglm_v1_tool, 4);
+
+/**
+ * Request of ToolService.RegisterMcpServer.
+ *
+ * @generated from message autoglm.v1.RegisterMcpServerRequest
+ */
+export type RegisterMcpServerRequest = Message<"autoglm.v1.RegisterMcpServerRequest"> & {
+  /**
+   * The server; state, last_error and tool_names are ignored.
+   *
+   * @generated from field: autoglm.v1.McpServer server = 1;
+   */
+  server?: McpServer | undefined;
+};
+
+/**
+ * Describes the message autoglm.v1.RegisterMcpServerRequest.
+ * Use `create(RegisterMcpServerRequestSchema)` to create a new message.
+ */
+export const RegisterMcpServerRequestSchema: GenMessage<RegisterMcpServerRequest> = /*@__PURE__*/
+  messageDesc(file_autoglm_v1_tool, 5);
+
+/**
+ * Response of ToolService.RegisterMcpServer.
+ *
+ * @generated from message autoglm.v1.RegisterMcpServerResponse
+ */
+export type RegisterMcpServerResponse = Message<"autoglm.v1.RegisterMcpServerResponse"> & {
+  /**
+   * The registered server, connected, with its tools.
+   *
+   * @generated from field: autoglm.v1.McpServer server = 1;
+   */
+  server?: McpServer | undefined;
+};
+
+/**
+ * Describes the message autoglm.v1.RegisterMcpServerResponse.
+ * Use `create(RegisterMcpServerResponseSchema)` to create a new message.
+ */
+export const RegisterMcpServerResponseSchema: GenMessage<RegisterMcpServerResponse> = /*@__PURE__*/
+  messageDesc(file_autoglm_v1_tool, 6);
+
+/**
+ * Request of ToolService.ListMcpServers.
+ *
+ * @generated from message autoglm.v1.ListMcpServersRequest
+ */
+export type ListMcpServersRequest = Message<"autoglm.v1.ListMcpServersRequest"> & {
+};
+
+/**
+ * Describes the message autoglm.v1.ListMcpServersRequest.
+ * Use `create(ListMcpServersRequestSchema)` to create a new message.
+ */
+export const ListMcpServersRequestSchema: GenMessage<ListMcpServersRequest> = /*@__PURE__*/
+  messageDesc(file_autoglm_v1_tool, 7);
+
+/**
+ * Response of ToolService.ListMcpServers.
+ *
+ * @generated from message autoglm.v1.ListMcpServersResponse
+ */
+export type ListMcpServersResponse = Message<"autoglm.v1.ListMcpServersResponse"> & {
+  /**
+   * All registered MCP servers.
+   *
+   * @generated from field: repeated autoglm.v1.McpServer servers = 1;
+   */
+  servers: McpServer[];
+};
+
+/**
+ * Describes the message autoglm.v1.ListMcpServersResponse.
+ * Use `create(ListMcpServersResponseSchema)` to create a new message.
+ */
+export const ListMcpServersResponseSchema: GenMessage<ListMcpServersResponse> = /*@__PURE__*/
+  messageDesc(file_autoglm_v1_tool, 8);
+
+/**
+ * Request of ToolService.GetMcpServer.
+ *
+ * @generated from message autoglm.v1.GetMcpServerRequest
+ */
+export type GetMcpServerRequest = Message<"autoglm.v1.GetMcpServerRequest"> & {
+  /**
+   * Name of the server.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message autoglm.v1.GetMcpServerRequest.
+ * Use `create(GetMcpServerRequestSchema)` to create a new message.
+ */
+export const GetMcpServerRequestSchema: GenMessage<GetMcpServerRequest> = /*@__PURE__*/
+  messageDesc(file_autoglm_v1_tool, 9);
+
+/**
+ * Response of ToolService.GetMcpServer.
+ *
+ * @generated from message autoglm.v1.GetMcpServerResponse
+ */
+export type GetMcpServerResponse = Message<"autoglm.v1.GetMcpServerResponse"> & {
+  /**
+   * The server.
+   *
+   * @generated from field: autoglm.v1.McpServer server = 1;
+   */
+  server?: McpServer | undefined;
+};
+
+/**
+ * Describes the message autoglm.v1.GetMcpServerResponse.
+ * Use `create(GetMcpServerResponseSchema)` to create a new message.
+ */
+export const GetMcpServerResponseSchema: GenMessage<GetMcpServerResponse> = /*@__PURE__*/
+  messageDesc(file_autoglm_v1_tool, 10);
+
+/**
+ * Request of ToolService.DeleteMcpServer.
+ *
+ * @generated from message autoglm.v1.DeleteMcpServerRequest
+ */
+export type DeleteMcpServerRequest = Message<"autoglm.v1.DeleteMcpServerRequest"> & {
+  /**
+   * Name of the server.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message autoglm.v1.DeleteMcpServerRequest.
+ * Use `create(DeleteMcpServerRequestSchema)` to create a new message.
+ */
+export const DeleteMcpServerRequestSchema: GenMessage<DeleteMcpServerRequest> = /*@__PURE__*/
+  messageDesc(file_autoglm_v1_tool, 11);
+
+/**
+ * Response of ToolService.DeleteMcpServer.
+ *
+ * @generated from message autoglm.v1.DeleteMcpServerResponse
+ */
+export type DeleteMcpServerResponse = Message<"autoglm.v1.DeleteMcpServerResponse"> & {
+};
+
+/**
+ * Describes the message autoglm.v1.DeleteMcpServerResponse.
+ * Use `create(DeleteMcpServerResponseSchema)` to create a new message.
+ */
+export const DeleteMcpServerResponseSchema: GenMessage<DeleteMcpServerResponse> = /*@__PURE__*/
+  messageDesc(file_autoglm_v1_tool, 12);
 
 /**
  * Request of ToolService.RegisterTool.
@@ -122,7 +429,7 @@ export type RegisterToolRequest = Message<"autoglm.v1.RegisterToolRequest"> & {
  * Use `create(RegisterToolRequestSchema)` to create a new message.
  */
 export const RegisterToolRequestSchema: GenMessage<RegisterToolRequest> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_tool, 2);
+  messageDesc(file_autoglm_v1_tool, 13);
 
 /**
  * Response of ToolService.RegisterTool.
@@ -143,7 +450,7 @@ export type RegisterToolResponse = Message<"autoglm.v1.RegisterToolResponse"> & 
  * Use `create(RegisterToolResponseSchema)` to create a new message.
  */
 export const RegisterToolResponseSchema: GenMessage<RegisterToolResponse> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_tool, 3);
+  messageDesc(file_autoglm_v1_tool, 14);
 
 /**
  * Request of ToolService.ListTools.
@@ -158,7 +465,7 @@ export type ListToolsRequest = Message<"autoglm.v1.ListToolsRequest"> & {
  * Use `create(ListToolsRequestSchema)` to create a new message.
  */
 export const ListToolsRequestSchema: GenMessage<ListToolsRequest> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_tool, 4);
+  messageDesc(file_autoglm_v1_tool, 15);
 
 /**
  * Response of ToolService.ListTools.
@@ -179,7 +486,7 @@ export type ListToolsResponse = Message<"autoglm.v1.ListToolsResponse"> & {
  * Use `create(ListToolsResponseSchema)` to create a new message.
  */
 export const ListToolsResponseSchema: GenMessage<ListToolsResponse> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_tool, 5);
+  messageDesc(file_autoglm_v1_tool, 16);
 
 /**
  * Request of ToolService.GetTool.
@@ -200,7 +507,7 @@ export type GetToolRequest = Message<"autoglm.v1.GetToolRequest"> & {
  * Use `create(GetToolRequestSchema)` to create a new message.
  */
 export const GetToolRequestSchema: GenMessage<GetToolRequest> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_tool, 6);
+  messageDesc(file_autoglm_v1_tool, 17);
 
 /**
  * Response of ToolService.GetTool.
@@ -221,7 +528,7 @@ export type GetToolResponse = Message<"autoglm.v1.GetToolResponse"> & {
  * Use `create(GetToolResponseSchema)` to create a new message.
  */
 export const GetToolResponseSchema: GenMessage<GetToolResponse> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_tool, 7);
+  messageDesc(file_autoglm_v1_tool, 18);
 
 /**
  * Request of ToolService.DeleteTool.
@@ -242,7 +549,7 @@ export type DeleteToolRequest = Message<"autoglm.v1.DeleteToolRequest"> & {
  * Use `create(DeleteToolRequestSchema)` to create a new message.
  */
 export const DeleteToolRequestSchema: GenMessage<DeleteToolRequest> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_tool, 8);
+  messageDesc(file_autoglm_v1_tool, 19);
 
 /**
  * Response of ToolService.DeleteTool.
@@ -257,7 +564,7 @@ export type DeleteToolResponse = Message<"autoglm.v1.DeleteToolResponse"> & {
  * Use `create(DeleteToolResponseSchema)` to create a new message.
  */
 export const DeleteToolResponseSchema: GenMessage<DeleteToolResponse> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_tool, 9);
+  messageDesc(file_autoglm_v1_tool, 20);
 
 /**
  * Request of ToolService.InvokeTool.
@@ -285,7 +592,7 @@ export type InvokeToolRequest = Message<"autoglm.v1.InvokeToolRequest"> & {
  * Use `create(InvokeToolRequestSchema)` to create a new message.
  */
 export const InvokeToolRequestSchema: GenMessage<InvokeToolRequest> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_tool, 10);
+  messageDesc(file_autoglm_v1_tool, 21);
 
 /**
  * Response of ToolService.InvokeTool.
@@ -320,7 +627,7 @@ export type InvokeToolResponse = Message<"autoglm.v1.InvokeToolResponse"> & {
  * Use `create(InvokeToolResponseSchema)` to create a new message.
  */
 export const InvokeToolResponseSchema: GenMessage<InvokeToolResponse> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_tool, 11);
+  messageDesc(file_autoglm_v1_tool, 22);
 
 /**
  * HTTP method of an HTTP tool.
@@ -382,6 +689,13 @@ export enum ToolKind {
    * @generated from enum value: TOOL_KIND_PYTHON = 2;
    */
   PYTHON = 2,
+
+  /**
+   * A tool of a registered MCP server.
+   *
+   * @generated from enum value: TOOL_KIND_MCP = 3;
+   */
+  MCP = 3,
 }
 
 /**
@@ -391,7 +705,82 @@ export const ToolKindSchema: GenEnum<ToolKind> = /*@__PURE__*/
   enumDesc(file_autoglm_v1_tool, 1);
 
 /**
- * Tools the model may call: HTTP APIs and local Python functions.
+ * Whether a tool can be called now.
+ *
+ * @generated from enum autoglm.v1.ToolStatus
+ */
+export enum ToolStatus {
+  /**
+   * Not set: a Python or HTTP tool, always callable.
+   *
+   * @generated from enum value: TOOL_STATUS_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Callable.
+   *
+   * @generated from enum value: TOOL_STATUS_AVAILABLE = 1;
+   */
+  AVAILABLE = 1,
+
+  /**
+   * Its MCP server cannot be reached now (it is reconnected in the background).
+   *
+   * @generated from enum value: TOOL_STATUS_UNAVAILABLE = 2;
+   */
+  UNAVAILABLE = 2,
+}
+
+/**
+ * Describes the enum autoglm.v1.ToolStatus.
+ */
+export const ToolStatusSchema: GenEnum<ToolStatus> = /*@__PURE__*/
+  enumDesc(file_autoglm_v1_tool, 2);
+
+/**
+ * State of an MCP server's connection.
+ *
+ * @generated from enum autoglm.v1.McpServerState
+ */
+export enum McpServerState {
+  /**
+   * Not set.
+   *
+   * @generated from enum value: MCP_SERVER_STATE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Connecting for the first time.
+   *
+   * @generated from enum value: MCP_SERVER_STATE_CONNECTING = 1;
+   */
+  CONNECTING = 1,
+
+  /**
+   * Connected; its tools can be called.
+   *
+   * @generated from enum value: MCP_SERVER_STATE_AVAILABLE = 2;
+   */
+  AVAILABLE = 2,
+
+  /**
+   * The connection failed; it is retried in the background.
+   *
+   * @generated from enum value: MCP_SERVER_STATE_UNAVAILABLE = 3;
+   */
+  UNAVAILABLE = 3,
+}
+
+/**
+ * Describes the enum autoglm.v1.McpServerState.
+ */
+export const McpServerStateSchema: GenEnum<McpServerState> = /*@__PURE__*/
+  enumDesc(file_autoglm_v1_tool, 3);
+
+/**
+ * Tools the model may call: HTTP APIs, local Python functions and the tools of MCP servers.
  *
  * @generated from service autoglm.v1.ToolService
  */
@@ -445,6 +834,46 @@ export const ToolService: GenService<{
     methodKind: "unary";
     input: typeof InvokeToolRequestSchema;
     output: typeof InvokeToolResponseSchema;
+  },
+  /**
+   * Registers an MCP server (admin only); its tools appear as `server_name.tool_name`.
+   *
+   * @generated from rpc autoglm.v1.ToolService.RegisterMcpServer
+   */
+  registerMcpServer: {
+    methodKind: "unary";
+    input: typeof RegisterMcpServerRequestSchema;
+    output: typeof RegisterMcpServerResponseSchema;
+  },
+  /**
+   * Lists the registered MCP servers with their state.
+   *
+   * @generated from rpc autoglm.v1.ToolService.ListMcpServers
+   */
+  listMcpServers: {
+    methodKind: "unary";
+    input: typeof ListMcpServersRequestSchema;
+    output: typeof ListMcpServersResponseSchema;
+  },
+  /**
+   * Returns one registered MCP server.
+   *
+   * @generated from rpc autoglm.v1.ToolService.GetMcpServer
+   */
+  getMcpServer: {
+    methodKind: "unary";
+    input: typeof GetMcpServerRequestSchema;
+    output: typeof GetMcpServerResponseSchema;
+  },
+  /**
+   * Removes an MCP server (admin only) and its tools; its calls in flight end with an error.
+   *
+   * @generated from rpc autoglm.v1.ToolService.DeleteMcpServer
+   */
+  deleteMcpServer: {
+    methodKind: "unary";
+    input: typeof DeleteMcpServerRequestSchema;
+    output: typeof DeleteMcpServerResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_autoglm_v1_tool, 0);

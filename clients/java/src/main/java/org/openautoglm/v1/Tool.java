@@ -24,6 +24,8 @@ private static final long serialVersionUID = 0L;
     description_ = "";
     parametersJsonSchema_ = "";
     kind_ = 0;
+    mcpServer_ = "";
+    status_ = 0;
   }
 
   @java.lang.Override
@@ -256,6 +258,81 @@ private static final long serialVersionUID = 0L;
     return http_ == null ? org.openautoglm.v1.HttpToolSpec.getDefaultInstance() : http_;
   }
 
+  public static final int MCP_SERVER_FIELD_NUMBER = 6;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object mcpServer_ = "";
+  /**
+   * <pre>
+   * The MCP server the tool belongs to, for MCP tools.
+   * </pre>
+   *
+   * <code>string mcp_server = 6 [json_name = "mcpServer"];</code>
+   * @return The mcpServer.
+   */
+  @java.lang.Override
+  public java.lang.String getMcpServer() {
+    java.lang.Object ref = mcpServer_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      mcpServer_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * The MCP server the tool belongs to, for MCP tools.
+   * </pre>
+   *
+   * <code>string mcp_server = 6 [json_name = "mcpServer"];</code>
+   * @return The bytes for mcpServer.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getMcpServerBytes() {
+    java.lang.Object ref = mcpServer_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      mcpServer_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
+  public static final int STATUS_FIELD_NUMBER = 7;
+  private int status_ = 0;
+  /**
+   * <pre>
+   * For MCP tools, whether their server can be reached now (set by the server in responses);
+   * unset for Python and HTTP tools, which always can be called.
+   * </pre>
+   *
+   * <code>.autoglm.v1.ToolStatus status = 7 [json_name = "status"];</code>
+   * @return The enum numeric value on the wire for status.
+   */
+  @java.lang.Override public int getStatusValue() {
+    return status_;
+  }
+  /**
+   * <pre>
+   * For MCP tools, whether their server can be reached now (set by the server in responses);
+   * unset for Python and HTTP tools, which always can be called.
+   * </pre>
+   *
+   * <code>.autoglm.v1.ToolStatus status = 7 [json_name = "status"];</code>
+   * @return The status.
+   */
+  @java.lang.Override public org.openautoglm.v1.ToolStatus getStatus() {
+    org.openautoglm.v1.ToolStatus result = org.openautoglm.v1.ToolStatus.forNumber(status_);
+    return result == null ? org.openautoglm.v1.ToolStatus.UNRECOGNIZED : result;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -285,6 +362,12 @@ private static final long serialVersionUID = 0L;
     if (http_ != null) {
       output.writeMessage(5, getHttp());
     }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(mcpServer_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 6, mcpServer_);
+    }
+    if (status_ != org.openautoglm.v1.ToolStatus.TOOL_STATUS_UNSPECIFIED.getNumber()) {
+      output.writeEnum(7, status_);
+    }
     getUnknownFields().writeTo(output);
   }
 
@@ -310,6 +393,13 @@ private static final long serialVersionUID = 0L;
     if (http_ != null) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(5, getHttp());
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(mcpServer_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(6, mcpServer_);
+    }
+    if (status_ != org.openautoglm.v1.ToolStatus.TOOL_STATUS_UNSPECIFIED.getNumber()) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeEnumSize(7, status_);
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -338,6 +428,9 @@ private static final long serialVersionUID = 0L;
       if (!getHttp()
           .equals(other.getHttp())) return false;
     }
+    if (!getMcpServer()
+        .equals(other.getMcpServer())) return false;
+    if (status_ != other.status_) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -361,6 +454,10 @@ private static final long serialVersionUID = 0L;
       hash = (37 * hash) + HTTP_FIELD_NUMBER;
       hash = (53 * hash) + getHttp().hashCode();
     }
+    hash = (37 * hash) + MCP_SERVER_FIELD_NUMBER;
+    hash = (53 * hash) + getMcpServer().hashCode();
+    hash = (37 * hash) + STATUS_FIELD_NUMBER;
+    hash = (53 * hash) + status_;
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -503,6 +600,8 @@ private static final long serialVersionUID = 0L;
         httpBuilder_.dispose();
         httpBuilder_ = null;
       }
+      mcpServer_ = "";
+      status_ = 0;
       return this;
     }
 
@@ -552,6 +651,12 @@ private static final long serialVersionUID = 0L;
         result.http_ = httpBuilder_ == null
             ? http_
             : httpBuilder_.build();
+      }
+      if (((from_bitField0_ & 0x00000020) != 0)) {
+        result.mcpServer_ = mcpServer_;
+      }
+      if (((from_bitField0_ & 0x00000040) != 0)) {
+        result.status_ = status_;
       }
     }
 
@@ -620,6 +725,14 @@ private static final long serialVersionUID = 0L;
       if (other.hasHttp()) {
         mergeHttp(other.getHttp());
       }
+      if (!other.getMcpServer().isEmpty()) {
+        mcpServer_ = other.mcpServer_;
+        bitField0_ |= 0x00000020;
+        onChanged();
+      }
+      if (other.status_ != 0) {
+        setStatusValue(other.getStatusValue());
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -673,6 +786,16 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000010;
               break;
             } // case 42
+            case 50: {
+              mcpServer_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000020;
+              break;
+            } // case 50
+            case 56: {
+              status_ = input.readEnum();
+              bitField0_ |= 0x00000040;
+              break;
+            } // case 56
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1192,6 +1315,176 @@ private static final long serialVersionUID = 0L;
         http_ = null;
       }
       return httpBuilder_;
+    }
+
+    private java.lang.Object mcpServer_ = "";
+    /**
+     * <pre>
+     * The MCP server the tool belongs to, for MCP tools.
+     * </pre>
+     *
+     * <code>string mcp_server = 6 [json_name = "mcpServer"];</code>
+     * @return The mcpServer.
+     */
+    public java.lang.String getMcpServer() {
+      java.lang.Object ref = mcpServer_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        mcpServer_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * The MCP server the tool belongs to, for MCP tools.
+     * </pre>
+     *
+     * <code>string mcp_server = 6 [json_name = "mcpServer"];</code>
+     * @return The bytes for mcpServer.
+     */
+    public com.google.protobuf.ByteString
+        getMcpServerBytes() {
+      java.lang.Object ref = mcpServer_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        mcpServer_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * The MCP server the tool belongs to, for MCP tools.
+     * </pre>
+     *
+     * <code>string mcp_server = 6 [json_name = "mcpServer"];</code>
+     * @param value The mcpServer to set.
+     * @return This builder for chaining.
+     */
+    public Builder setMcpServer(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      mcpServer_ = value;
+      bitField0_ |= 0x00000020;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The MCP server the tool belongs to, for MCP tools.
+     * </pre>
+     *
+     * <code>string mcp_server = 6 [json_name = "mcpServer"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearMcpServer() {
+      mcpServer_ = getDefaultInstance().getMcpServer();
+      bitField0_ = (bitField0_ & ~0x00000020);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The MCP server the tool belongs to, for MCP tools.
+     * </pre>
+     *
+     * <code>string mcp_server = 6 [json_name = "mcpServer"];</code>
+     * @param value The bytes for mcpServer to set.
+     * @return This builder for chaining.
+     */
+    public Builder setMcpServerBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      mcpServer_ = value;
+      bitField0_ |= 0x00000020;
+      onChanged();
+      return this;
+    }
+
+    private int status_ = 0;
+    /**
+     * <pre>
+     * For MCP tools, whether their server can be reached now (set by the server in responses);
+     * unset for Python and HTTP tools, which always can be called.
+     * </pre>
+     *
+     * <code>.autoglm.v1.ToolStatus status = 7 [json_name = "status"];</code>
+     * @return The enum numeric value on the wire for status.
+     */
+    @java.lang.Override public int getStatusValue() {
+      return status_;
+    }
+    /**
+     * <pre>
+     * For MCP tools, whether their server can be reached now (set by the server in responses);
+     * unset for Python and HTTP tools, which always can be called.
+     * </pre>
+     *
+     * <code>.autoglm.v1.ToolStatus status = 7 [json_name = "status"];</code>
+     * @param value The enum numeric value on the wire for status to set.
+     * @return This builder for chaining.
+     */
+    public Builder setStatusValue(int value) {
+      status_ = value;
+      bitField0_ |= 0x00000040;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * For MCP tools, whether their server can be reached now (set by the server in responses);
+     * unset for Python and HTTP tools, which always can be called.
+     * </pre>
+     *
+     * <code>.autoglm.v1.ToolStatus status = 7 [json_name = "status"];</code>
+     * @return The status.
+     */
+    @java.lang.Override
+    public org.openautoglm.v1.ToolStatus getStatus() {
+      org.openautoglm.v1.ToolStatus result = org.openautoglm.v1.ToolStatus.forNumber(status_);
+      return result == null ? org.openautoglm.v1.ToolStatus.UNRECOGNIZED : result;
+    }
+    /**
+     * <pre>
+     * For MCP tools, whether their server can be reached now (set by the server in responses);
+     * unset for Python and HTTP tools, which always can be called.
+     * </pre>
+     *
+     * <code>.autoglm.v1.ToolStatus status = 7 [json_name = "status"];</code>
+     * @param value The status to set.
+     * @return This builder for chaining.
+     */
+    public Builder setStatus(org.openautoglm.v1.ToolStatus value) {
+      if (value == null) {
+        throw new NullPointerException();
+      }
+      bitField0_ |= 0x00000040;
+      status_ = value.getNumber();
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * For MCP tools, whether their server can be reached now (set by the server in responses);
+     * unset for Python and HTTP tools, which always can be called.
+     * </pre>
+     *
+     * <code>.autoglm.v1.ToolStatus status = 7 [json_name = "status"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearStatus() {
+      bitField0_ = (bitField0_ & ~0x00000040);
+      status_ = 0;
+      onChanged();
+      return this;
     }
     @java.lang.Override
     public final Builder setUnknownFields(

@@ -36,6 +36,14 @@ public enum ToolKind
    * <code>TOOL_KIND_PYTHON = 2;</code>
    */
   TOOL_KIND_PYTHON(2),
+  /**
+   * <pre>
+   * A tool of a registered MCP server.
+   * </pre>
+   *
+   * <code>TOOL_KIND_MCP = 3;</code>
+   */
+  TOOL_KIND_MCP(3),
   UNRECOGNIZED(-1),
   ;
 
@@ -63,6 +71,14 @@ public enum ToolKind
    * <code>TOOL_KIND_PYTHON = 2;</code>
    */
   public static final int TOOL_KIND_PYTHON_VALUE = 2;
+  /**
+   * <pre>
+   * A tool of a registered MCP server.
+   * </pre>
+   *
+   * <code>TOOL_KIND_MCP = 3;</code>
+   */
+  public static final int TOOL_KIND_MCP_VALUE = 3;
 
 
   public final int getNumber() {
@@ -92,6 +108,7 @@ public enum ToolKind
       case 0: return TOOL_KIND_UNSPECIFIED;
       case 1: return TOOL_KIND_HTTP;
       case 2: return TOOL_KIND_PYTHON;
+      case 3: return TOOL_KIND_MCP;
       default: return null;
     }
   }

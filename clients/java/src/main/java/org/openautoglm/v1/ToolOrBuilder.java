@@ -112,4 +112,45 @@ public interface ToolOrBuilder extends
    * <code>.autoglm.v1.HttpToolSpec http = 5 [json_name = "http"];</code>
    */
   org.openautoglm.v1.HttpToolSpecOrBuilder getHttpOrBuilder();
+
+  /**
+   * <pre>
+   * The MCP server the tool belongs to, for MCP tools.
+   * </pre>
+   *
+   * <code>string mcp_server = 6 [json_name = "mcpServer"];</code>
+   * @return The mcpServer.
+   */
+  java.lang.String getMcpServer();
+  /**
+   * <pre>
+   * The MCP server the tool belongs to, for MCP tools.
+   * </pre>
+   *
+   * <code>string mcp_server = 6 [json_name = "mcpServer"];</code>
+   * @return The bytes for mcpServer.
+   */
+  com.google.protobuf.ByteString
+      getMcpServerBytes();
+
+  /**
+   * <pre>
+   * For MCP tools, whether their server can be reached now (set by the server in responses);
+   * unset for Python and HTTP tools, which always can be called.
+   * </pre>
+   *
+   * <code>.autoglm.v1.ToolStatus status = 7 [json_name = "status"];</code>
+   * @return The enum numeric value on the wire for status.
+   */
+  int getStatusValue();
+  /**
+   * <pre>
+   * For MCP tools, whether their server can be reached now (set by the server in responses);
+   * unset for Python and HTTP tools, which always can be called.
+   * </pre>
+   *
+   * <code>.autoglm.v1.ToolStatus status = 7 [json_name = "status"];</code>
+   * @return The status.
+   */
+  org.openautoglm.v1.ToolStatus getStatus();
 }

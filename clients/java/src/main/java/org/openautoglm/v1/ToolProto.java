@@ -30,6 +30,71 @@ public final class ToolProto {
     com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
       internal_static_autoglm_v1_Tool_fieldAccessorTable;
   static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_autoglm_v1_McpHttpTransport_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_autoglm_v1_McpHttpTransport_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_autoglm_v1_McpHttpTransport_SecretHeadersEntry_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_autoglm_v1_McpHttpTransport_SecretHeadersEntry_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_autoglm_v1_McpStdioTransport_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_autoglm_v1_McpStdioTransport_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_autoglm_v1_McpStdioTransport_SecretEnvEntry_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_autoglm_v1_McpStdioTransport_SecretEnvEntry_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_autoglm_v1_McpServer_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_autoglm_v1_McpServer_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_autoglm_v1_RegisterMcpServerRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_autoglm_v1_RegisterMcpServerRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_autoglm_v1_RegisterMcpServerResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_autoglm_v1_RegisterMcpServerResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_autoglm_v1_ListMcpServersRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_autoglm_v1_ListMcpServersRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_autoglm_v1_ListMcpServersResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_autoglm_v1_ListMcpServersResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_autoglm_v1_GetMcpServerRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_autoglm_v1_GetMcpServerRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_autoglm_v1_GetMcpServerResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_autoglm_v1_GetMcpServerResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_autoglm_v1_DeleteMcpServerRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_autoglm_v1_DeleteMcpServerRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_autoglm_v1_DeleteMcpServerResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_autoglm_v1_DeleteMcpServerResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
     internal_static_autoglm_v1_RegisterToolRequest_descriptor;
   static final 
     com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
@@ -96,43 +161,89 @@ public final class ToolProto {
       "ntryR\rsecretHeaders\022\"\n\ntimeout_ms\030\004 \001(\rH" +
       "\000R\ttimeoutMs\210\001\001\032@\n\022SecretHeadersEntry\022\020\n" +
       "\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028" +
-      "\001B\r\n\013_timeout_ms\"\312\001\n\004Tool\022\022\n\004name\030\001 \001(\tR" +
+      "\001B\r\n\013_timeout_ms\"\231\002\n\004Tool\022\022\n\004name\030\001 \001(\tR" +
       "\004name\022 \n\013description\030\002 \001(\tR\013description\022" +
       "4\n\026parameters_json_schema\030\003 \001(\tR\024paramet" +
       "ersJsonSchema\022(\n\004kind\030\004 \001(\0162\024.autoglm.v1" +
       ".ToolKindR\004kind\022,\n\004http\030\005 \001(\0132\030.autoglm." +
-      "v1.HttpToolSpecR\004http\";\n\023RegisterToolReq" +
-      "uest\022$\n\004tool\030\001 \001(\0132\020.autoglm.v1.ToolR\004to" +
-      "ol\"<\n\024RegisterToolResponse\022$\n\004tool\030\001 \001(\013" +
-      "2\020.autoglm.v1.ToolR\004tool\"\022\n\020ListToolsReq" +
-      "uest\";\n\021ListToolsResponse\022&\n\005tools\030\001 \003(\013" +
-      "2\020.autoglm.v1.ToolR\005tools\"$\n\016GetToolRequ" +
-      "est\022\022\n\004name\030\001 \001(\tR\004name\"7\n\017GetToolRespon" +
-      "se\022$\n\004tool\030\001 \001(\0132\020.autoglm.v1.ToolR\004tool" +
-      "\"\'\n\021DeleteToolRequest\022\022\n\004name\030\001 \001(\tR\004nam" +
-      "e\"\024\n\022DeleteToolResponse\"N\n\021InvokeToolReq" +
-      "uest\022\022\n\004name\030\001 \001(\tR\004name\022%\n\016arguments_js" +
-      "on\030\002 \001(\tR\rargumentsJson\"l\n\022InvokeToolRes" +
-      "ponse\022\037\n\013result_json\030\001 \001(\tR\nresultJson\022\024" +
-      "\n\005error\030\002 \001(\tR\005error\022\037\n\013duration_ms\030\003 \001(" +
-      "\001R\ndurationMs*T\n\nHttpMethod\022\033\n\027HTTP_METH" +
-      "OD_UNSPECIFIED\020\000\022\023\n\017HTTP_METHOD_GET\020\001\022\024\n" +
-      "\020HTTP_METHOD_POST\020\002*O\n\010ToolKind\022\031\n\025TOOL_" +
-      "KIND_UNSPECIFIED\020\000\022\022\n\016TOOL_KIND_HTTP\020\001\022\024" +
-      "\n\020TOOL_KIND_PYTHON\020\0022\210\003\n\013ToolService\022Q\n\014" +
-      "RegisterTool\022\037.autoglm.v1.RegisterToolRe" +
-      "quest\032 .autoglm.v1.RegisterToolResponse\022" +
-      "H\n\tListTools\022\034.autoglm.v1.ListToolsReque" +
-      "st\032\035.autoglm.v1.ListToolsResponse\022B\n\007Get" +
-      "Tool\022\032.autoglm.v1.GetToolRequest\032\033.autog" +
-      "lm.v1.GetToolResponse\022K\n\nDeleteTool\022\035.au" +
-      "toglm.v1.DeleteToolRequest\032\036.autoglm.v1." +
-      "DeleteToolResponse\022K\n\nInvokeTool\022\035.autog" +
-      "lm.v1.InvokeToolRequest\032\036.autoglm.v1.Inv" +
-      "okeToolResponseBh\n\022org.openautoglm.v1B\tT" +
-      "oolProtoP\001\242\002\003AXX\252\002\nAutoglm.V1\312\002\nAutoglm\\" +
-      "V1\342\002\026Autoglm\\V1\\GPBMetadata\352\002\013Autoglm::V" +
-      "1b\006proto3"
+      "v1.HttpToolSpecR\004http\022\035\n\nmcp_server\030\006 \001(" +
+      "\tR\tmcpServer\022.\n\006status\030\007 \001(\0162\026.autoglm.v" +
+      "1.ToolStatusR\006status\"\276\001\n\020McpHttpTranspor" +
+      "t\022\020\n\003url\030\001 \001(\tR\003url\022V\n\016secret_headers\030\002 " +
+      "\003(\0132/.autoglm.v1.McpHttpTransport.Secret" +
+      "HeadersEntryR\rsecretHeaders\032@\n\022SecretHea" +
+      "dersEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001" +
+      "(\tR\005value:\0028\001\"\314\001\n\021McpStdioTransport\022\030\n\007c" +
+      "ommand\030\001 \001(\tR\007command\022\022\n\004args\030\002 \003(\tR\004arg" +
+      "s\022K\n\nsecret_env\030\003 \003(\0132,.autoglm.v1.McpSt" +
+      "dioTransport.SecretEnvEntryR\tsecretEnv\032<" +
+      "\n\016SecretEnvEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005va" +
+      "lue\030\002 \001(\tR\005value:\0028\001\"\272\002\n\tMcpServer\022\022\n\004na" +
+      "me\030\001 \001(\tR\004name\0222\n\004http\030\002 \001(\0132\034.autoglm.v" +
+      "1.McpHttpTransportH\000R\004http\0225\n\005stdio\030\003 \001(" +
+      "\0132\035.autoglm.v1.McpStdioTransportH\000R\005stdi" +
+      "o\022\"\n\ntimeout_ms\030\004 \001(\rH\001R\ttimeoutMs\210\001\001\0220\n" +
+      "\005state\030\005 \001(\0162\032.autoglm.v1.McpServerState" +
+      "R\005state\022\035\n\nlast_error\030\006 \001(\tR\tlastError\022\035" +
+      "\n\ntool_names\030\007 \003(\tR\ttoolNamesB\013\n\ttranspo" +
+      "rtB\r\n\013_timeout_ms\"I\n\030RegisterMcpServerRe" +
+      "quest\022-\n\006server\030\001 \001(\0132\025.autoglm.v1.McpSe" +
+      "rverR\006server\"J\n\031RegisterMcpServerRespons" +
+      "e\022-\n\006server\030\001 \001(\0132\025.autoglm.v1.McpServer" +
+      "R\006server\"\027\n\025ListMcpServersRequest\"I\n\026Lis" +
+      "tMcpServersResponse\022/\n\007servers\030\001 \003(\0132\025.a" +
+      "utoglm.v1.McpServerR\007servers\")\n\023GetMcpSe" +
+      "rverRequest\022\022\n\004name\030\001 \001(\tR\004name\"E\n\024GetMc" +
+      "pServerResponse\022-\n\006server\030\001 \001(\0132\025.autogl" +
+      "m.v1.McpServerR\006server\",\n\026DeleteMcpServe" +
+      "rRequest\022\022\n\004name\030\001 \001(\tR\004name\"\031\n\027DeleteMc" +
+      "pServerResponse\";\n\023RegisterToolRequest\022$" +
+      "\n\004tool\030\001 \001(\0132\020.autoglm.v1.ToolR\004tool\"<\n\024" +
+      "RegisterToolResponse\022$\n\004tool\030\001 \001(\0132\020.aut" +
+      "oglm.v1.ToolR\004tool\"\022\n\020ListToolsRequest\";" +
+      "\n\021ListToolsResponse\022&\n\005tools\030\001 \003(\0132\020.aut" +
+      "oglm.v1.ToolR\005tools\"$\n\016GetToolRequest\022\022\n" +
+      "\004name\030\001 \001(\tR\004name\"7\n\017GetToolResponse\022$\n\004" +
+      "tool\030\001 \001(\0132\020.autoglm.v1.ToolR\004tool\"\'\n\021De" +
+      "leteToolRequest\022\022\n\004name\030\001 \001(\tR\004name\"\024\n\022D" +
+      "eleteToolResponse\"N\n\021InvokeToolRequest\022\022" +
+      "\n\004name\030\001 \001(\tR\004name\022%\n\016arguments_json\030\002 \001" +
+      "(\tR\rargumentsJson\"l\n\022InvokeToolResponse\022" +
+      "\037\n\013result_json\030\001 \001(\tR\nresultJson\022\024\n\005erro" +
+      "r\030\002 \001(\tR\005error\022\037\n\013duration_ms\030\003 \001(\001R\ndur" +
+      "ationMs*T\n\nHttpMethod\022\033\n\027HTTP_METHOD_UNS" +
+      "PECIFIED\020\000\022\023\n\017HTTP_METHOD_GET\020\001\022\024\n\020HTTP_" +
+      "METHOD_POST\020\002*b\n\010ToolKind\022\031\n\025TOOL_KIND_U" +
+      "NSPECIFIED\020\000\022\022\n\016TOOL_KIND_HTTP\020\001\022\024\n\020TOOL" +
+      "_KIND_PYTHON\020\002\022\021\n\rTOOL_KIND_MCP\020\003*a\n\nToo" +
+      "lStatus\022\033\n\027TOOL_STATUS_UNSPECIFIED\020\000\022\031\n\025" +
+      "TOOL_STATUS_AVAILABLE\020\001\022\033\n\027TOOL_STATUS_U" +
+      "NAVAILABLE\020\002*\225\001\n\016McpServerState\022 \n\034MCP_S" +
+      "ERVER_STATE_UNSPECIFIED\020\000\022\037\n\033MCP_SERVER_" +
+      "STATE_CONNECTING\020\001\022\036\n\032MCP_SERVER_STATE_A" +
+      "VAILABLE\020\002\022 \n\034MCP_SERVER_STATE_UNAVAILAB" +
+      "LE\020\0032\362\005\n\013ToolService\022Q\n\014RegisterTool\022\037.a" +
+      "utoglm.v1.RegisterToolRequest\032 .autoglm." +
+      "v1.RegisterToolResponse\022H\n\tListTools\022\034.a" +
+      "utoglm.v1.ListToolsRequest\032\035.autoglm.v1." +
+      "ListToolsResponse\022B\n\007GetTool\022\032.autoglm.v" +
+      "1.GetToolRequest\032\033.autoglm.v1.GetToolRes" +
+      "ponse\022K\n\nDeleteTool\022\035.autoglm.v1.DeleteT" +
+      "oolRequest\032\036.autoglm.v1.DeleteToolRespon" +
+      "se\022K\n\nInvokeTool\022\035.autoglm.v1.InvokeTool" +
+      "Request\032\036.autoglm.v1.InvokeToolResponse\022" +
+      "`\n\021RegisterMcpServer\022$.autoglm.v1.Regist" +
+      "erMcpServerRequest\032%.autoglm.v1.Register" +
+      "McpServerResponse\022W\n\016ListMcpServers\022!.au" +
+      "toglm.v1.ListMcpServersRequest\032\".autoglm" +
+      ".v1.ListMcpServersResponse\022Q\n\014GetMcpServ" +
+      "er\022\037.autoglm.v1.GetMcpServerRequest\032 .au" +
+      "toglm.v1.GetMcpServerResponse\022Z\n\017DeleteM" +
+      "cpServer\022\".autoglm.v1.DeleteMcpServerReq" +
+      "uest\032#.autoglm.v1.DeleteMcpServerRespons" +
+      "eBh\n\022org.openautoglm.v1B\tToolProtoP\001\242\002\003A" +
+      "XX\252\002\nAutoglm.V1\312\002\nAutoglm\\V1\342\002\026Autoglm\\V" +
+      "1\\GPBMetadata\352\002\013Autoglm::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -155,63 +266,141 @@ public final class ToolProto {
     internal_static_autoglm_v1_Tool_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_autoglm_v1_Tool_descriptor,
-        new java.lang.String[] { "Name", "Description", "ParametersJsonSchema", "Kind", "Http", });
-    internal_static_autoglm_v1_RegisterToolRequest_descriptor =
+        new java.lang.String[] { "Name", "Description", "ParametersJsonSchema", "Kind", "Http", "McpServer", "Status", });
+    internal_static_autoglm_v1_McpHttpTransport_descriptor =
       getDescriptor().getMessageTypes().get(2);
+    internal_static_autoglm_v1_McpHttpTransport_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_autoglm_v1_McpHttpTransport_descriptor,
+        new java.lang.String[] { "Url", "SecretHeaders", });
+    internal_static_autoglm_v1_McpHttpTransport_SecretHeadersEntry_descriptor =
+      internal_static_autoglm_v1_McpHttpTransport_descriptor.getNestedTypes().get(0);
+    internal_static_autoglm_v1_McpHttpTransport_SecretHeadersEntry_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_autoglm_v1_McpHttpTransport_SecretHeadersEntry_descriptor,
+        new java.lang.String[] { "Key", "Value", });
+    internal_static_autoglm_v1_McpStdioTransport_descriptor =
+      getDescriptor().getMessageTypes().get(3);
+    internal_static_autoglm_v1_McpStdioTransport_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_autoglm_v1_McpStdioTransport_descriptor,
+        new java.lang.String[] { "Command", "Args", "SecretEnv", });
+    internal_static_autoglm_v1_McpStdioTransport_SecretEnvEntry_descriptor =
+      internal_static_autoglm_v1_McpStdioTransport_descriptor.getNestedTypes().get(0);
+    internal_static_autoglm_v1_McpStdioTransport_SecretEnvEntry_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_autoglm_v1_McpStdioTransport_SecretEnvEntry_descriptor,
+        new java.lang.String[] { "Key", "Value", });
+    internal_static_autoglm_v1_McpServer_descriptor =
+      getDescriptor().getMessageTypes().get(4);
+    internal_static_autoglm_v1_McpServer_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_autoglm_v1_McpServer_descriptor,
+        new java.lang.String[] { "Name", "Http", "Stdio", "TimeoutMs", "State", "LastError", "ToolNames", "Transport", "TimeoutMs", });
+    internal_static_autoglm_v1_RegisterMcpServerRequest_descriptor =
+      getDescriptor().getMessageTypes().get(5);
+    internal_static_autoglm_v1_RegisterMcpServerRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_autoglm_v1_RegisterMcpServerRequest_descriptor,
+        new java.lang.String[] { "Server", });
+    internal_static_autoglm_v1_RegisterMcpServerResponse_descriptor =
+      getDescriptor().getMessageTypes().get(6);
+    internal_static_autoglm_v1_RegisterMcpServerResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_autoglm_v1_RegisterMcpServerResponse_descriptor,
+        new java.lang.String[] { "Server", });
+    internal_static_autoglm_v1_ListMcpServersRequest_descriptor =
+      getDescriptor().getMessageTypes().get(7);
+    internal_static_autoglm_v1_ListMcpServersRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_autoglm_v1_ListMcpServersRequest_descriptor,
+        new java.lang.String[] { });
+    internal_static_autoglm_v1_ListMcpServersResponse_descriptor =
+      getDescriptor().getMessageTypes().get(8);
+    internal_static_autoglm_v1_ListMcpServersResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_autoglm_v1_ListMcpServersResponse_descriptor,
+        new java.lang.String[] { "Servers", });
+    internal_static_autoglm_v1_GetMcpServerRequest_descriptor =
+      getDescriptor().getMessageTypes().get(9);
+    internal_static_autoglm_v1_GetMcpServerRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_autoglm_v1_GetMcpServerRequest_descriptor,
+        new java.lang.String[] { "Name", });
+    internal_static_autoglm_v1_GetMcpServerResponse_descriptor =
+      getDescriptor().getMessageTypes().get(10);
+    internal_static_autoglm_v1_GetMcpServerResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_autoglm_v1_GetMcpServerResponse_descriptor,
+        new java.lang.String[] { "Server", });
+    internal_static_autoglm_v1_DeleteMcpServerRequest_descriptor =
+      getDescriptor().getMessageTypes().get(11);
+    internal_static_autoglm_v1_DeleteMcpServerRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_autoglm_v1_DeleteMcpServerRequest_descriptor,
+        new java.lang.String[] { "Name", });
+    internal_static_autoglm_v1_DeleteMcpServerResponse_descriptor =
+      getDescriptor().getMessageTypes().get(12);
+    internal_static_autoglm_v1_DeleteMcpServerResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_autoglm_v1_DeleteMcpServerResponse_descriptor,
+        new java.lang.String[] { });
+    internal_static_autoglm_v1_RegisterToolRequest_descriptor =
+      getDescriptor().getMessageTypes().get(13);
     internal_static_autoglm_v1_RegisterToolRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_autoglm_v1_RegisterToolRequest_descriptor,
         new java.lang.String[] { "Tool", });
     internal_static_autoglm_v1_RegisterToolResponse_descriptor =
-      getDescriptor().getMessageTypes().get(3);
+      getDescriptor().getMessageTypes().get(14);
     internal_static_autoglm_v1_RegisterToolResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_autoglm_v1_RegisterToolResponse_descriptor,
         new java.lang.String[] { "Tool", });
     internal_static_autoglm_v1_ListToolsRequest_descriptor =
-      getDescriptor().getMessageTypes().get(4);
+      getDescriptor().getMessageTypes().get(15);
     internal_static_autoglm_v1_ListToolsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_autoglm_v1_ListToolsRequest_descriptor,
         new java.lang.String[] { });
     internal_static_autoglm_v1_ListToolsResponse_descriptor =
-      getDescriptor().getMessageTypes().get(5);
+      getDescriptor().getMessageTypes().get(16);
     internal_static_autoglm_v1_ListToolsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_autoglm_v1_ListToolsResponse_descriptor,
         new java.lang.String[] { "Tools", });
     internal_static_autoglm_v1_GetToolRequest_descriptor =
-      getDescriptor().getMessageTypes().get(6);
+      getDescriptor().getMessageTypes().get(17);
     internal_static_autoglm_v1_GetToolRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_autoglm_v1_GetToolRequest_descriptor,
         new java.lang.String[] { "Name", });
     internal_static_autoglm_v1_GetToolResponse_descriptor =
-      getDescriptor().getMessageTypes().get(7);
+      getDescriptor().getMessageTypes().get(18);
     internal_static_autoglm_v1_GetToolResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_autoglm_v1_GetToolResponse_descriptor,
         new java.lang.String[] { "Tool", });
     internal_static_autoglm_v1_DeleteToolRequest_descriptor =
-      getDescriptor().getMessageTypes().get(8);
+      getDescriptor().getMessageTypes().get(19);
     internal_static_autoglm_v1_DeleteToolRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_autoglm_v1_DeleteToolRequest_descriptor,
         new java.lang.String[] { "Name", });
     internal_static_autoglm_v1_DeleteToolResponse_descriptor =
-      getDescriptor().getMessageTypes().get(9);
+      getDescriptor().getMessageTypes().get(20);
     internal_static_autoglm_v1_DeleteToolResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_autoglm_v1_DeleteToolResponse_descriptor,
         new java.lang.String[] { });
     internal_static_autoglm_v1_InvokeToolRequest_descriptor =
-      getDescriptor().getMessageTypes().get(10);
+      getDescriptor().getMessageTypes().get(21);
     internal_static_autoglm_v1_InvokeToolRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_autoglm_v1_InvokeToolRequest_descriptor,
         new java.lang.String[] { "Name", "ArgumentsJson", });
     internal_static_autoglm_v1_InvokeToolResponse_descriptor =
-      getDescriptor().getMessageTypes().get(11);
+      getDescriptor().getMessageTypes().get(22);
     internal_static_autoglm_v1_InvokeToolResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_autoglm_v1_InvokeToolResponse_descriptor,

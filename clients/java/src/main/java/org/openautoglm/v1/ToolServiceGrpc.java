@@ -4,7 +4,7 @@ import static io.grpc.MethodDescriptor.generateFullMethodName;
 
 /**
  * <pre>
- * Tools the model may call: HTTP APIs and local Python functions.
+ * Tools the model may call: HTTP APIs, local Python functions and the tools of MCP servers.
  * </pre>
  */
 @javax.annotation.Generated(
@@ -173,6 +173,130 @@ public final class ToolServiceGrpc {
     return getInvokeToolMethod;
   }
 
+  private static volatile io.grpc.MethodDescriptor<org.openautoglm.v1.RegisterMcpServerRequest,
+      org.openautoglm.v1.RegisterMcpServerResponse> getRegisterMcpServerMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "RegisterMcpServer",
+      requestType = org.openautoglm.v1.RegisterMcpServerRequest.class,
+      responseType = org.openautoglm.v1.RegisterMcpServerResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<org.openautoglm.v1.RegisterMcpServerRequest,
+      org.openautoglm.v1.RegisterMcpServerResponse> getRegisterMcpServerMethod() {
+    io.grpc.MethodDescriptor<org.openautoglm.v1.RegisterMcpServerRequest, org.openautoglm.v1.RegisterMcpServerResponse> getRegisterMcpServerMethod;
+    if ((getRegisterMcpServerMethod = ToolServiceGrpc.getRegisterMcpServerMethod) == null) {
+      synchronized (ToolServiceGrpc.class) {
+        if ((getRegisterMcpServerMethod = ToolServiceGrpc.getRegisterMcpServerMethod) == null) {
+          ToolServiceGrpc.getRegisterMcpServerMethod = getRegisterMcpServerMethod =
+              io.grpc.MethodDescriptor.<org.openautoglm.v1.RegisterMcpServerRequest, org.openautoglm.v1.RegisterMcpServerResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "RegisterMcpServer"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.openautoglm.v1.RegisterMcpServerRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.openautoglm.v1.RegisterMcpServerResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new ToolServiceMethodDescriptorSupplier("RegisterMcpServer"))
+              .build();
+        }
+      }
+    }
+    return getRegisterMcpServerMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<org.openautoglm.v1.ListMcpServersRequest,
+      org.openautoglm.v1.ListMcpServersResponse> getListMcpServersMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "ListMcpServers",
+      requestType = org.openautoglm.v1.ListMcpServersRequest.class,
+      responseType = org.openautoglm.v1.ListMcpServersResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<org.openautoglm.v1.ListMcpServersRequest,
+      org.openautoglm.v1.ListMcpServersResponse> getListMcpServersMethod() {
+    io.grpc.MethodDescriptor<org.openautoglm.v1.ListMcpServersRequest, org.openautoglm.v1.ListMcpServersResponse> getListMcpServersMethod;
+    if ((getListMcpServersMethod = ToolServiceGrpc.getListMcpServersMethod) == null) {
+      synchronized (ToolServiceGrpc.class) {
+        if ((getListMcpServersMethod = ToolServiceGrpc.getListMcpServersMethod) == null) {
+          ToolServiceGrpc.getListMcpServersMethod = getListMcpServersMethod =
+              io.grpc.MethodDescriptor.<org.openautoglm.v1.ListMcpServersRequest, org.openautoglm.v1.ListMcpServersResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "ListMcpServers"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.openautoglm.v1.ListMcpServersRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.openautoglm.v1.ListMcpServersResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new ToolServiceMethodDescriptorSupplier("ListMcpServers"))
+              .build();
+        }
+      }
+    }
+    return getListMcpServersMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<org.openautoglm.v1.GetMcpServerRequest,
+      org.openautoglm.v1.GetMcpServerResponse> getGetMcpServerMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "GetMcpServer",
+      requestType = org.openautoglm.v1.GetMcpServerRequest.class,
+      responseType = org.openautoglm.v1.GetMcpServerResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<org.openautoglm.v1.GetMcpServerRequest,
+      org.openautoglm.v1.GetMcpServerResponse> getGetMcpServerMethod() {
+    io.grpc.MethodDescriptor<org.openautoglm.v1.GetMcpServerRequest, org.openautoglm.v1.GetMcpServerResponse> getGetMcpServerMethod;
+    if ((getGetMcpServerMethod = ToolServiceGrpc.getGetMcpServerMethod) == null) {
+      synchronized (ToolServiceGrpc.class) {
+        if ((getGetMcpServerMethod = ToolServiceGrpc.getGetMcpServerMethod) == null) {
+          ToolServiceGrpc.getGetMcpServerMethod = getGetMcpServerMethod =
+              io.grpc.MethodDescriptor.<org.openautoglm.v1.GetMcpServerRequest, org.openautoglm.v1.GetMcpServerResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "GetMcpServer"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.openautoglm.v1.GetMcpServerRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.openautoglm.v1.GetMcpServerResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new ToolServiceMethodDescriptorSupplier("GetMcpServer"))
+              .build();
+        }
+      }
+    }
+    return getGetMcpServerMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<org.openautoglm.v1.DeleteMcpServerRequest,
+      org.openautoglm.v1.DeleteMcpServerResponse> getDeleteMcpServerMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "DeleteMcpServer",
+      requestType = org.openautoglm.v1.DeleteMcpServerRequest.class,
+      responseType = org.openautoglm.v1.DeleteMcpServerResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<org.openautoglm.v1.DeleteMcpServerRequest,
+      org.openautoglm.v1.DeleteMcpServerResponse> getDeleteMcpServerMethod() {
+    io.grpc.MethodDescriptor<org.openautoglm.v1.DeleteMcpServerRequest, org.openautoglm.v1.DeleteMcpServerResponse> getDeleteMcpServerMethod;
+    if ((getDeleteMcpServerMethod = ToolServiceGrpc.getDeleteMcpServerMethod) == null) {
+      synchronized (ToolServiceGrpc.class) {
+        if ((getDeleteMcpServerMethod = ToolServiceGrpc.getDeleteMcpServerMethod) == null) {
+          ToolServiceGrpc.getDeleteMcpServerMethod = getDeleteMcpServerMethod =
+              io.grpc.MethodDescriptor.<org.openautoglm.v1.DeleteMcpServerRequest, org.openautoglm.v1.DeleteMcpServerResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "DeleteMcpServer"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.openautoglm.v1.DeleteMcpServerRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.openautoglm.v1.DeleteMcpServerResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new ToolServiceMethodDescriptorSupplier("DeleteMcpServer"))
+              .build();
+        }
+      }
+    }
+    return getDeleteMcpServerMethod;
+  }
+
   /**
    * Creates a new async stub that supports all call types for the service
    */
@@ -219,7 +343,7 @@ public final class ToolServiceGrpc {
 
   /**
    * <pre>
-   * Tools the model may call: HTTP APIs and local Python functions.
+   * Tools the model may call: HTTP APIs, local Python functions and the tools of MCP servers.
    * </pre>
    */
   public static abstract class ToolServiceImplBase implements io.grpc.BindableService {
@@ -274,6 +398,46 @@ public final class ToolServiceGrpc {
       io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getInvokeToolMethod(), responseObserver);
     }
 
+    /**
+     * <pre>
+     * Registers an MCP server (admin only); its tools appear as `server_name.tool_name`.
+     * </pre>
+     */
+    public void registerMcpServer(org.openautoglm.v1.RegisterMcpServerRequest request,
+        io.grpc.stub.StreamObserver<org.openautoglm.v1.RegisterMcpServerResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getRegisterMcpServerMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Lists the registered MCP servers with their state.
+     * </pre>
+     */
+    public void listMcpServers(org.openautoglm.v1.ListMcpServersRequest request,
+        io.grpc.stub.StreamObserver<org.openautoglm.v1.ListMcpServersResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getListMcpServersMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Returns one registered MCP server.
+     * </pre>
+     */
+    public void getMcpServer(org.openautoglm.v1.GetMcpServerRequest request,
+        io.grpc.stub.StreamObserver<org.openautoglm.v1.GetMcpServerResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getGetMcpServerMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Removes an MCP server (admin only) and its tools; its calls in flight end with an error.
+     * </pre>
+     */
+    public void deleteMcpServer(org.openautoglm.v1.DeleteMcpServerRequest request,
+        io.grpc.stub.StreamObserver<org.openautoglm.v1.DeleteMcpServerResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getDeleteMcpServerMethod(), responseObserver);
+    }
+
     @java.lang.Override public final io.grpc.ServerServiceDefinition bindService() {
       return io.grpc.ServerServiceDefinition.builder(getServiceDescriptor())
           .addMethod(
@@ -311,13 +475,41 @@ public final class ToolServiceGrpc {
                 org.openautoglm.v1.InvokeToolRequest,
                 org.openautoglm.v1.InvokeToolResponse>(
                   this, METHODID_INVOKE_TOOL)))
+          .addMethod(
+            getRegisterMcpServerMethod(),
+            io.grpc.stub.ServerCalls.asyncUnaryCall(
+              new MethodHandlers<
+                org.openautoglm.v1.RegisterMcpServerRequest,
+                org.openautoglm.v1.RegisterMcpServerResponse>(
+                  this, METHODID_REGISTER_MCP_SERVER)))
+          .addMethod(
+            getListMcpServersMethod(),
+            io.grpc.stub.ServerCalls.asyncUnaryCall(
+              new MethodHandlers<
+                org.openautoglm.v1.ListMcpServersRequest,
+                org.openautoglm.v1.ListMcpServersResponse>(
+                  this, METHODID_LIST_MCP_SERVERS)))
+          .addMethod(
+            getGetMcpServerMethod(),
+            io.grpc.stub.ServerCalls.asyncUnaryCall(
+              new MethodHandlers<
+                org.openautoglm.v1.GetMcpServerRequest,
+                org.openautoglm.v1.GetMcpServerResponse>(
+                  this, METHODID_GET_MCP_SERVER)))
+          .addMethod(
+            getDeleteMcpServerMethod(),
+            io.grpc.stub.ServerCalls.asyncUnaryCall(
+              new MethodHandlers<
+                org.openautoglm.v1.DeleteMcpServerRequest,
+                org.openautoglm.v1.DeleteMcpServerResponse>(
+                  this, METHODID_DELETE_MCP_SERVER)))
           .build();
     }
   }
 
   /**
    * <pre>
-   * Tools the model may call: HTTP APIs and local Python functions.
+   * Tools the model may call: HTTP APIs, local Python functions and the tools of MCP servers.
    * </pre>
    */
   public static final class ToolServiceStub extends io.grpc.stub.AbstractAsyncStub<ToolServiceStub> {
@@ -386,11 +578,55 @@ public final class ToolServiceGrpc {
       io.grpc.stub.ClientCalls.asyncUnaryCall(
           getChannel().newCall(getInvokeToolMethod(), getCallOptions()), request, responseObserver);
     }
+
+    /**
+     * <pre>
+     * Registers an MCP server (admin only); its tools appear as `server_name.tool_name`.
+     * </pre>
+     */
+    public void registerMcpServer(org.openautoglm.v1.RegisterMcpServerRequest request,
+        io.grpc.stub.StreamObserver<org.openautoglm.v1.RegisterMcpServerResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getRegisterMcpServerMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Lists the registered MCP servers with their state.
+     * </pre>
+     */
+    public void listMcpServers(org.openautoglm.v1.ListMcpServersRequest request,
+        io.grpc.stub.StreamObserver<org.openautoglm.v1.ListMcpServersResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getListMcpServersMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Returns one registered MCP server.
+     * </pre>
+     */
+    public void getMcpServer(org.openautoglm.v1.GetMcpServerRequest request,
+        io.grpc.stub.StreamObserver<org.openautoglm.v1.GetMcpServerResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getGetMcpServerMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Removes an MCP server (admin only) and its tools; its calls in flight end with an error.
+     * </pre>
+     */
+    public void deleteMcpServer(org.openautoglm.v1.DeleteMcpServerRequest request,
+        io.grpc.stub.StreamObserver<org.openautoglm.v1.DeleteMcpServerResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getDeleteMcpServerMethod(), getCallOptions()), request, responseObserver);
+    }
   }
 
   /**
    * <pre>
-   * Tools the model may call: HTTP APIs and local Python functions.
+   * Tools the model may call: HTTP APIs, local Python functions and the tools of MCP servers.
    * </pre>
    */
   public static final class ToolServiceBlockingStub extends io.grpc.stub.AbstractBlockingStub<ToolServiceBlockingStub> {
@@ -454,11 +690,51 @@ public final class ToolServiceGrpc {
       return io.grpc.stub.ClientCalls.blockingUnaryCall(
           getChannel(), getInvokeToolMethod(), getCallOptions(), request);
     }
+
+    /**
+     * <pre>
+     * Registers an MCP server (admin only); its tools appear as `server_name.tool_name`.
+     * </pre>
+     */
+    public org.openautoglm.v1.RegisterMcpServerResponse registerMcpServer(org.openautoglm.v1.RegisterMcpServerRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getRegisterMcpServerMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Lists the registered MCP servers with their state.
+     * </pre>
+     */
+    public org.openautoglm.v1.ListMcpServersResponse listMcpServers(org.openautoglm.v1.ListMcpServersRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getListMcpServersMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Returns one registered MCP server.
+     * </pre>
+     */
+    public org.openautoglm.v1.GetMcpServerResponse getMcpServer(org.openautoglm.v1.GetMcpServerRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getGetMcpServerMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Removes an MCP server (admin only) and its tools; its calls in flight end with an error.
+     * </pre>
+     */
+    public org.openautoglm.v1.DeleteMcpServerResponse deleteMcpServer(org.openautoglm.v1.DeleteMcpServerRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getDeleteMcpServerMethod(), getCallOptions(), request);
+    }
   }
 
   /**
    * <pre>
-   * Tools the model may call: HTTP APIs and local Python functions.
+   * Tools the model may call: HTTP APIs, local Python functions and the tools of MCP servers.
    * </pre>
    */
   public static final class ToolServiceFutureStub extends io.grpc.stub.AbstractFutureStub<ToolServiceFutureStub> {
@@ -527,6 +803,50 @@ public final class ToolServiceGrpc {
       return io.grpc.stub.ClientCalls.futureUnaryCall(
           getChannel().newCall(getInvokeToolMethod(), getCallOptions()), request);
     }
+
+    /**
+     * <pre>
+     * Registers an MCP server (admin only); its tools appear as `server_name.tool_name`.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<org.openautoglm.v1.RegisterMcpServerResponse> registerMcpServer(
+        org.openautoglm.v1.RegisterMcpServerRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getRegisterMcpServerMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * Lists the registered MCP servers with their state.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<org.openautoglm.v1.ListMcpServersResponse> listMcpServers(
+        org.openautoglm.v1.ListMcpServersRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getListMcpServersMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * Returns one registered MCP server.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<org.openautoglm.v1.GetMcpServerResponse> getMcpServer(
+        org.openautoglm.v1.GetMcpServerRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getGetMcpServerMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * Removes an MCP server (admin only) and its tools; its calls in flight end with an error.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<org.openautoglm.v1.DeleteMcpServerResponse> deleteMcpServer(
+        org.openautoglm.v1.DeleteMcpServerRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getDeleteMcpServerMethod(), getCallOptions()), request);
+    }
   }
 
   private static final int METHODID_REGISTER_TOOL = 0;
@@ -534,6 +854,10 @@ public final class ToolServiceGrpc {
   private static final int METHODID_GET_TOOL = 2;
   private static final int METHODID_DELETE_TOOL = 3;
   private static final int METHODID_INVOKE_TOOL = 4;
+  private static final int METHODID_REGISTER_MCP_SERVER = 5;
+  private static final int METHODID_LIST_MCP_SERVERS = 6;
+  private static final int METHODID_GET_MCP_SERVER = 7;
+  private static final int METHODID_DELETE_MCP_SERVER = 8;
 
   private static final class MethodHandlers<Req, Resp> implements
       io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
@@ -571,6 +895,22 @@ public final class ToolServiceGrpc {
         case METHODID_INVOKE_TOOL:
           serviceImpl.invokeTool((org.openautoglm.v1.InvokeToolRequest) request,
               (io.grpc.stub.StreamObserver<org.openautoglm.v1.InvokeToolResponse>) responseObserver);
+          break;
+        case METHODID_REGISTER_MCP_SERVER:
+          serviceImpl.registerMcpServer((org.openautoglm.v1.RegisterMcpServerRequest) request,
+              (io.grpc.stub.StreamObserver<org.openautoglm.v1.RegisterMcpServerResponse>) responseObserver);
+          break;
+        case METHODID_LIST_MCP_SERVERS:
+          serviceImpl.listMcpServers((org.openautoglm.v1.ListMcpServersRequest) request,
+              (io.grpc.stub.StreamObserver<org.openautoglm.v1.ListMcpServersResponse>) responseObserver);
+          break;
+        case METHODID_GET_MCP_SERVER:
+          serviceImpl.getMcpServer((org.openautoglm.v1.GetMcpServerRequest) request,
+              (io.grpc.stub.StreamObserver<org.openautoglm.v1.GetMcpServerResponse>) responseObserver);
+          break;
+        case METHODID_DELETE_MCP_SERVER:
+          serviceImpl.deleteMcpServer((org.openautoglm.v1.DeleteMcpServerRequest) request,
+              (io.grpc.stub.StreamObserver<org.openautoglm.v1.DeleteMcpServerResponse>) responseObserver);
           break;
         default:
           throw new AssertionError();
@@ -638,6 +978,10 @@ public final class ToolServiceGrpc {
               .addMethod(getGetToolMethod())
               .addMethod(getDeleteToolMethod())
               .addMethod(getInvokeToolMethod())
+              .addMethod(getRegisterMcpServerMethod())
+              .addMethod(getListMcpServersMethod())
+              .addMethod(getGetMcpServerMethod())
+              .addMethod(getDeleteMcpServerMethod())
               .build();
         }
       }
