@@ -91,6 +91,8 @@ class _Prepared:
     # How thinking was served: off, native, prompted, or unsupported (asked; the model cannot).
     thinking: ThinkingMode = "off"
     profile: PromptProfile = GENERIC
+    # The adapter of the chosen version that generates ("" for the base model).
+    adapter: str = ""
 
 
 REASONING_END = "\n</think>\n\n"
@@ -192,10 +194,13 @@ class Engine:
         # The pipeline: validate -> admit -> prepare (memory, template, tools) -> run -> remember.
         check_params(params)
         # The model first: an unknown one is refused before memory is searched.
-        backend = self.registry.resolve(params.model, routing_key=params.session_id or params.user_id)
+        backend, adapter = self.registry.resolve_target(
+            params.model, routing_key=params.session_id or params.user_id, adapter=params.adapter
+        )
         backend.admit()  # a full queue refuses before memory is searched or a prompt is built
         recalled = await self.conversation.recall(params)
         prepared = await offload(self._prepare, params, recalled, backend)
+        prepared.adapter = adapter
         prepared.response = await self._compile_format(params, prepared)
         prepared.tool_calls = await self._compile_tool_calls(prepared)
         # From here the chosen version counts this call as in flight: an unload waits for it.
@@ -495,6 +500,7 @@ class Engine:
             cache_salt=prepared.cache_salt,
             shared_prefix_tokens=prepared.shared_prefix_tokens,
             constraint=_constraint(prepared, mode),
+            adapter=prepared.adapter,
         )
         progress.prompt_tokens += len(prepared.prompt_ids)
         progress.turn_ids, progress.reasoning_cut = [], False

@@ -1,0 +1,91 @@
+"""Per-row low-rank deltas in a batched forward pass (multi-LoRA serving).
+
+Rows with different adapters, and rows with none, share one pass: the base layers run once for the
+whole batch, then each adapter present adds `x_rows @ down @ up` to the output rows that use it
+(the segmented approach of multi-LoRA servers). Rows without an adapter are never touched, so their
+numbers are exactly the base model's.
+
+The lean decoder fuses q/k/v and gate/up into single matrices; an adapter is kept in the same fused
+layout: per layer and fused module, `down` [in, rank_total] holds the A matrices of its targets side
+by side, and `up` [rank_total, out_total] holds their B matrices (times the LoRA scale) block-wise
+at each target's output columns, zeros elsewhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+
+# The decoder's fused modules and, in order, the base model's projections each one concatenates.
+FUSED_MODULES: dict[str, tuple[str, ...]] = {
+    "qkv": ("q_proj", "k_proj", "v_proj"),
+    "o": ("o_proj",),
+    "gate_up": ("gate_proj", "up_proj"),
+    "down": ("down_proj",),
+}
+
+
+@dataclass(frozen=True)
+class LowRank:
+    """One fused module's delta: x @ down @ up."""
+
+    down: torch.Tensor  # [in, rank_total]
+    up: torch.Tensor  # [rank_total, out_total]
+
+
+@dataclass(frozen=True)
+class LoraWeights:
+    """An adapter's deltas per layer, keyed by fused module ("qkv", "o", "gate_up", "down")."""
+
+    # Unique per load: keys the prefix cache, so a reloaded adapter never meets an older one's cache.
+    load_id: str
+    layers: Sequence[dict[str, LowRank]]
+
+
+class RowAdapters:
+    """The adapters of one forward pass's rows, grouped: each adapter with the token rows it covers."""
+
+    def __init__(self, adapters: Sequence[LoraWeights | None], counts: Sequence[int]) -> None:
+        starts = torch.tensor([0, *counts]).cumsum(0).tolist()
+        rows_of: dict[str, list[int]] = {}
+        weights_of: dict[str, LoraWeights] = {}
+        for row, adapter in enumerate(adapters):
+            if adapter is None:
+                continue
+            weights_of[adapter.load_id] = adapter
+            rows_of.setdefault(adapter.load_id, []).extend(range(starts[row], starts[row + 1]))
+        self.groups = [(weights_of[key], torch.tensor(rows)) for key, rows in rows_of.items()]
+
+    @classmethod
+    def of(cls, adapters: Sequence[LoraWeights | None] | None, counts: Sequence[int]) -> RowAdapters | None:
+        """None when no row has an adapter (the base pass runs untouched)."""
+        if adapters is None or all(a is None for a in adapters):
+            return None
+        return cls(adapters, counts)
+
+    def add(
+        self,
+        y: torch.Tensor,
+        x: torch.Tensor,
+        layer: int,
+        module: str,
+        norm: tuple[torch.Tensor, float] | None = None,
+    ) -> None:
+        """Adds each adapter's delta for `x` (the module's input, RMS-normed first when `norm` is
+        given: the fused kernel norms inside) to `y` (its output), in place.
+
+        x and y are [B, n, features] or [1, total, features] (ragged); either way their flattened
+        token rows are the rows' tokens in order."""
+        flat_x = x.reshape(-1, x.shape[-1])
+        flat_y = y.view(-1, y.shape[-1])
+        for adapter, index in self.groups:
+            delta = adapter.layers[layer].get(module)
+            if delta is None:
+                continue
+            rows = flat_x.index_select(0, index)
+            if norm is not None:
+                weight, eps = norm
+                rows = weight * (rows * torch.rsqrt(rows.pow(2).mean(-1, keepdim=True) + eps))
+            flat_y.index_add_(0, index, (rows @ delta.down) @ delta.up)
