@@ -118,7 +118,10 @@ def _pairs(
     if not halves:
         raise FailedPrecondition("the adapter has no LoRA weights")
     pairs = {}
-    for (layer, module), found in sorted(halves.items()):
+    order = list(shapes.modules)  # the model's order: the first mismatch named is the first one met
+    for (layer, module), found in sorted(
+        halves.items(), key=lambda item: (item[0][0], order.index(item[0][1]))
+    ):
         if set(found) != {"A", "B"}:
             raise FailedPrecondition(f"layers.{layer}.{module}: lora_A or lora_B is missing")
         a, b = found["A"], found["B"]
