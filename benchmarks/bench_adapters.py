@@ -24,12 +24,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.adapter_support
 
-from autoglm_core.backends.base import BackendRequest, SamplingConfig  # noqa: E402
-from autoglm_core.backends.transformers_backend import TransformersBackend  # noqa: E402
-from autoglm_core.models import resolve_model_source  # noqa: E402
-from autoglm_core.runtime.scheduler import SchedulerConfig  # noqa: E402
-from benchmarks.bench_backend import chat_prompts  # noqa: E402
-from tests.adapter_support import make_lora  # noqa: E402
+from autoglm_core.backends.base import BackendRequest, SamplingConfig
+from autoglm_core.backends.transformers_backend import TransformersBackend
+from autoglm_core.models import resolve_model_source
+from autoglm_core.runtime.scheduler import SchedulerConfig
+from benchmarks.bench_backend import chat_prompts
+from tests.adapter_support import make_lora
 
 
 async def run_case(
@@ -39,7 +39,9 @@ async def run_case(
 
     async def one(i: int, ids: list[int]) -> int:
         adapter = adapters[i % len(adapters)]
-        request = BackendRequest(f"bench-{i}", ids, SamplingConfig(max_new_tokens=new_tokens), adapter=adapter)
+        request = BackendRequest(
+            f"bench-{i}", ids, SamplingConfig(max_new_tokens=new_tokens), adapter=adapter
+        )
         return sum([len(chunk.token_ids) async for chunk in backend.generate(request)])
 
     start = time.perf_counter()
