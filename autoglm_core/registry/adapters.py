@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from autoglm_core.adapters.store import AdapterStore
-from autoglm_core.errors import FailedPrecondition, NotFound
+from autoglm_core.backends.base import Backend
+from autoglm_core.errors import EngineError, FailedPrecondition, NotFound
 from autoglm_core.registry.models import ModelRegistry
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -48,3 +52,18 @@ def all_adapters(registry: ModelRegistry, reference: str = "") -> list[VersionAd
             if store is not None and (not version or v == version):
                 found.append(VersionAdapters(entry.name, v, store))
     return found
+
+
+async def carry_adapters(old: Backend, fresh: Backend) -> None:
+    """Registers the old backend's adapters on its replacement (a watchdog restart), so calls naming
+    them keep working; one that cannot be read again is logged and left out (its calls: NOT_FOUND)."""
+    old_store, fresh_store = getattr(old, "adapters", None), getattr(fresh, "adapters", None)
+    if old_store is None or fresh_store is None:
+        return
+    for record in old_store.records():
+        if record.draining:
+            continue
+        try:
+            await fresh_store.load(record.name, record.source)
+        except EngineError as exc:
+            log.warning("adapter %s not restored after a restart: %s", record.name, exc)
