@@ -46,3 +46,51 @@ def peft_model(
             if "lora_B" in name:
                 parameter.mul_(scale_b)
     return model.eval()
+
+
+def make_bottleneck(out_dir: Path, *, layers: int, hidden: int, size: int = 16, seed: int = 0) -> Path:
+    """A random bottleneck adapter in the documented format (autoglm_core/adapters/bottleneck_files.py)."""
+    import json
+
+    import torch
+    from safetensors.torch import save_file
+
+    generator = torch.Generator().manual_seed(seed)
+    tensors = {}
+    for i in range(layers):
+        down, up = torch.nn.Linear(hidden, size), torch.nn.Linear(size, hidden)
+        for name, linear in (("down", down), ("up", up)):
+            tensors[f"layers.{i}.adapter.{name}.weight"] = (
+                torch.randn(linear.weight.shape, generator=generator) * 0.1
+            )
+            tensors[f"layers.{i}.adapter.{name}.bias"] = (
+                torch.randn(linear.bias.shape, generator=generator) * 0.1
+            )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    save_file(tensors, str(out_dir / "adapter_model.safetensors"))
+    config = {"adapter_type": "bottleneck", "bottleneck_size": size, "non_linearity": "relu", "scaling": 1.0}
+    (out_dir / "adapter_config.json").write_text(json.dumps(config))
+    return out_dir
+
+
+def with_bottleneck(model: Any, adapter_dir: Path) -> Any:
+    """Hooks a bottleneck adapter onto an HF Llama model's MLPs (the reference computation)."""
+    import torch
+    from safetensors.torch import load_file
+
+    tensors = load_file(str(adapter_dir / "adapter_model.safetensors"))
+
+    def hook(layer: int) -> Any:
+        def apply(_module: Any, _inputs: Any, output: torch.Tensor) -> torch.Tensor:
+            w = {
+                p: tensors[f"layers.{layer}.adapter.{p}"]
+                for p in ("down.weight", "down.bias", "up.weight", "up.bias")
+            }
+            inner = torch.relu(output @ w["down.weight"].T + w["down.bias"])
+            return output + inner @ w["up.weight"].T + w["up.bias"]
+
+        return apply
+
+    for i, decoder_layer in enumerate(model.model.layers):
+        decoder_layer.mlp.register_forward_hook(hook(i))
+    return model

@@ -27,16 +27,18 @@ KIND_LORA = "lora"
 
 
 @dataclass(frozen=True)
-class LoadedLora:
-    """An adapter read from disk: its weights in the decoder's fused layout, and what describes it."""
+class LoadedAdapter:
+    """An adapter read from disk: its weights in the decoder's layout, and what describes it."""
 
+    kind: str
     weights: LoraWeights
+    # LoRA rank, or a bottleneck adapter's size.
     rank: int
     targets: tuple[str, ...]
     nbytes: int
 
 
-def read_lora(source: str, shapes: BaseShapes) -> LoadedLora:
+def read_lora(source: str, shapes: BaseShapes) -> LoadedAdapter:
     """Reads and validates `source` (blocking: run it in a thread)."""
     path = Path(source)
     if not source or not path.is_dir():
@@ -53,7 +55,7 @@ def read_lora(source: str, shapes: BaseShapes) -> LoadedLora:
     weights = LoraWeights(load_id=uuid.uuid4().hex, layers=layers)
     nbytes = sum(t.numel() * t.element_size() for lr in layers for d in lr.values() for t in (d.down, d.up))
     targets = tuple(sorted({module for _, module in pairs}))
-    return LoadedLora(weights=weights, rank=rank, targets=targets, nbytes=nbytes)
+    return LoadedAdapter(kind=KIND_LORA, weights=weights, rank=rank, targets=targets, nbytes=nbytes)
 
 
 def _read_config(path: Path) -> Any:

@@ -1,6 +1,7 @@
 """The adapters of one loaded model version: registered by name, a bounded number resident.
 
-- load: reads and validates the directory (off the event loop); the adapter is registered and resident.
+- load: reads and validates the directory (LoRA or bottleneck: files.py) off the event loop; the
+  adapter is registered and resident.
 - resident adapters are bounded (`max_resident`): making room evicts the least recently used idle one.
   An evicted adapter stays registered and is read again from its directory when a request names it;
   when every resident adapter is busy, the request is RESOURCE_EXHAUSTED (retry), never the base model.
@@ -15,7 +16,8 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from autoglm_core.adapters.lora_files import KIND_LORA, LoadedLora, read_lora
+from autoglm_core.adapters.files import read_adapter
+from autoglm_core.adapters.lora_files import LoadedAdapter
 from autoglm_core.adapters.shapes import BaseShapes
 from autoglm_core.errors import AlreadyExists, InvalidArgument, NotFound, QueueFull
 from autoglm_core.runtime.lora import LoraWeights
@@ -46,7 +48,7 @@ class AdapterRecord:
     rank: int
     targets: tuple[str, ...]
     # The weights while resident; None once evicted (read again on use).
-    loaded: LoadedLora | None
+    loaded: LoadedAdapter | None
     in_flight: int = 0
     draining: bool = False
     stats: AdapterStats = field(default_factory=AdapterStats)
@@ -91,11 +93,11 @@ class AdapterStore:
             if name in self._records:
                 raise AlreadyExists(f"adapter {name!r} is loaded on {self.label} already")
             self._make_room()
-            loaded = await asyncio.to_thread(read_lora, source, self.shapes)
+            loaded = await asyncio.to_thread(read_adapter, source, self.shapes)
             record = AdapterRecord(
                 name=name,
                 source=source,
-                kind=KIND_LORA,
+                kind=loaded.kind,
                 rank=loaded.rank,
                 targets=loaded.targets,
                 loaded=None,
@@ -125,7 +127,7 @@ class AdapterStore:
                 record = self.record(name)  # it may have been unloaded meanwhile
                 if record.loaded is None:
                     self._make_room()
-                    loaded = await asyncio.to_thread(read_lora, record.source, self.shapes)
+                    loaded = await asyncio.to_thread(read_adapter, record.source, self.shapes)
                     self._make_resident(record, loaded)
         record.in_flight += 1
         record.stats.requests += 1
@@ -161,7 +163,7 @@ class AdapterStore:
             record.stats.evictions += 1
             del self._lru[idle]
 
-    def _make_resident(self, record: AdapterRecord, loaded: LoadedLora) -> None:
+    def _make_resident(self, record: AdapterRecord, loaded: LoadedAdapter) -> None:
         record.loaded = loaded
         record.stats.loads += 1
         self._lru[record.name] = None

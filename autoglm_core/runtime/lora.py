@@ -1,4 +1,4 @@
-"""Per-row low-rank deltas in a batched forward pass (multi-LoRA serving).
+"""Per-row adapters in a batched forward pass: LoRA deltas (multi-LoRA serving) and bottleneck adapters.
 
 Rows with different adapters, and rows with none, share one pass: the base layers run once for the
 whole batch, then each adapter present adds `x_rows @ down @ up` to the output rows that use it
@@ -9,14 +9,26 @@ The lean decoder fuses q/k/v and gate/up into single matrices; an adapter is kep
 layout: per layer and fused module, `down` [in, rank_total] holds the A matrices of its targets side
 by side, and `up` [rank_total, out_total] holds their B matrices (times the LoRA scale) block-wise
 at each target's output columns, zeros elsewhere.
+
+A bottleneck adapter (the seed's section 2.5, Pfeiffer placement) changes each layer's MLP output
+h to h + scaling * up(act(down(h))) on its rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
+from torch.nn import functional
+
+# Non-linearities a bottleneck adapter may use.
+ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "relu": functional.relu,
+    "silu": functional.silu,
+    "gelu": functional.gelu,
+    "tanh": torch.tanh,
+}
 
 # The decoder's fused modules and, in order, the base model's projections each one concatenates.
 FUSED_MODULES: dict[str, tuple[str, ...]] = {
@@ -36,12 +48,26 @@ class LowRank:
 
 
 @dataclass(frozen=True)
+class Bottleneck:
+    """One layer's bottleneck on the MLP output h: h + scaling * (act(h @ down + bias) @ up + bias)."""
+
+    down: torch.Tensor  # [hidden, size]
+    down_bias: torch.Tensor  # [size]
+    up: torch.Tensor  # [size, hidden]
+    up_bias: torch.Tensor  # [hidden]
+    activation: str
+    scaling: float
+
+
+@dataclass(frozen=True)
 class LoraWeights:
-    """An adapter's deltas per layer, keyed by fused module ("qkv", "o", "gate_up", "down")."""
+    """An adapter's deltas per layer, keyed by fused module ("qkv", "o", "gate_up", "down"), and/or
+    its bottleneck adapters per layer (empty for LoRA)."""
 
     # Unique per load: keys the prefix cache, so a reloaded adapter never meets an older one's cache.
     load_id: str
     layers: Sequence[dict[str, LowRank]]
+    bottlenecks: Sequence[Bottleneck] = ()
 
 
 class RowAdapters:
@@ -89,3 +115,15 @@ class RowAdapters:
                 weight, eps = norm
                 rows = weight * (rows * torch.rsqrt(rows.pow(2).mean(-1, keepdim=True) + eps))
             flat_y.index_add_(0, index, (rows @ delta.down) @ delta.up)
+
+    def add_bottleneck(self, out: torch.Tensor, residual: torch.Tensor, layer: int) -> None:
+        """Applies bottleneck adapters to the MLP output inside `out` (= residual + MLP output), in place."""
+        flat_out = out.view(-1, out.shape[-1])
+        flat_residual = residual.reshape(-1, residual.shape[-1])
+        for adapter, index in self.groups:
+            if not adapter.bottlenecks:
+                continue
+            b = adapter.bottlenecks[layer]
+            mlp = flat_out.index_select(0, index) - flat_residual.index_select(0, index)
+            inner = ACTIVATIONS[b.activation](mlp @ b.down + b.down_bias)
+            flat_out.index_add_(0, index, (inner @ b.up + b.up_bias) * b.scaling)

@@ -16,11 +16,12 @@ from autoglm.v1 import common_pb2
 from autoglm_client import AsyncAutoGLMClient
 from autoglm_client.errors import AutoGLMError
 from autoglm_core.backends.transformers_backend import TransformersBackend
+from autoglm_core.errors import FailedPrecondition
 from autoglm_core.models.default_model import build_tiny_model, resolve_model_source
 from autoglm_core.runtime.runners.ragged import SequenceKV
 from autoglm_server.app import AutoGLMServer
 from autoglm_server.server_settings import ServerSettings
-from tests.adapter_support import make_lora, peft_model
+from tests.adapter_support import make_bottleneck, make_lora, peft_model, with_bottleneck
 
 pytestmark = pytest.mark.model
 
@@ -109,6 +110,48 @@ async def test_adapter_matches_peft_and_rows_match_alone(adapter_dirs: dict[str,
                 )
             # The base row is computed exactly as without adapters in the batch.
             assert torch.equal(together[0], decoder.forward([SequenceKV()], [ids])[0])
+    finally:
+        await backend.close()
+
+
+async def test_bottleneck_adapter_matches_reference_and_batches_with_lora(
+    adapter_dirs: dict[str, Path], tmp_path: Path
+) -> None:
+    """A bottleneck adapter gives the hooked HF model's logits, and shares a pass with LoRA and base rows."""
+    from transformers import AutoModelForCausalLM
+
+    source = resolve_model_source("openautoglm-base-v1")
+    hf = AutoModelForCausalLM.from_pretrained(str(source), dtype=torch.float32).eval()
+    config = hf.config
+    bottleneck = make_bottleneck(tmp_path / "bn", layers=config.num_hidden_layers, hidden=config.hidden_size)
+    wrong = make_bottleneck(tmp_path / "bn-wrong", layers=config.num_hidden_layers, hidden=64)
+    reference = with_bottleneck(hf, bottleneck)
+    backend = TransformersBackend(str(source), name="m")
+    await backend.load()
+    try:
+        assert backend.adapters is not None and backend.runner is not None
+        record = await backend.adapters.load("bn", str(bottleneck))
+        assert (record.kind, record.rank) == ("bottleneck", 16)
+        with pytest.raises(FailedPrecondition, match=r"layers.0.adapter.down.weight is \[16, 64\]"):
+            await backend.adapters.load("wrong", str(wrong))
+        await backend.adapters.load("a", str(adapter_dirs["a"]))
+        bn, a = backend.adapters.weights("bn"), backend.adapters.weights("a")
+        decoder = backend.runner.decoder
+        assert decoder is not None
+        ids = backend.tokenizer.encode(PROMPT)
+        with torch.inference_mode():
+            theirs = reference(torch.tensor([ids])).logits[0, -1]
+            mine = decoder.forward([SequenceKV()], [ids], adapters=[bn])[0]
+            base = decoder.forward([SequenceKV()], [ids])[0]
+            assert (mine - theirs).abs().max() < 1e-3
+            assert (mine - base).abs().max() > 0.1
+            rows = [SequenceKV() for _ in range(3)]
+            together = decoder.forward(rows, [ids, ids, ids], adapters=[bn, None, a])
+            for i, adapter in enumerate([bn, None, a]):
+                alone = decoder.forward([SequenceKV()], [ids], adapters=[adapter])[0]
+                assert (
+                    torch.allclose(together[i], alone, atol=1e-4) and together[i].argmax() == alone.argmax()
+                )
     finally:
         await backend.close()
 

@@ -187,6 +187,7 @@ class LlamaDecoder:
             out = _linear(layer.down, hidden, residual=x)
             if lora is not None:
                 lora.add(out, hidden, index, "down")
+                lora.add_bottleneck(out, x, index)
             x = out
         last = x[0, torch.tensor(counts).cumsum(0) - 1] if ragged else x[:, -1]  # each row's last token
         logits = _linear(self.head, last, self.norm, self.norm_eps)
