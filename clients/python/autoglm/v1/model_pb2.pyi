@@ -605,9 +605,9 @@ class Adapter(_message.Message):
     source: _builtins.str
     """Local directory it was loaded from."""
     kind: _builtins.str
-    """Adapter kind, for example "lora"."""
+    """Adapter kind: "lora" or "bottleneck"."""
     rank: _builtins.int
-    """Rank of its low-rank matrices."""
+    """Rank of its low-rank matrices (LoRA), or its bottleneck size."""
     resident: _builtins.bool
     """Whether its weights are in memory now; an idle adapter may be evicted and is reloaded on use."""
     in_flight: _builtins.int
@@ -622,7 +622,7 @@ class Adapter(_message.Message):
     """Times it was evicted to make room for another adapter."""
     @_builtins.property
     def target_modules(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """Modules of the base model it changes, for example "q_proj"."""
+        """Modules of the base model it changes, for example "q_proj" ("mlp" for a bottleneck adapter)."""
 
     def __init__(
         self,
@@ -663,7 +663,9 @@ class LoadAdapterRequest(_message.Message):
     name: _builtins.str
     """Name to register the adapter under."""
     source: _builtins.str
-    """Local directory in peft's format (adapter_config.json and adapter_model.safetensors)."""
+    """Local directory on the server: adapter_config.json and adapter_model.safetensors, in peft's
+    format or the bottleneck format the README describes.
+    """
     def __init__(
         self,
         *,

@@ -141,7 +141,8 @@ class ModelServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def LoadAdapter(self, request, context):
-        """Loads an adapter (LoRA, peft's format) onto a loaded model version from a local directory.
+        """Loads an adapter (LoRA in peft's format, or a bottleneck adapter) onto a loaded model version
+        from a local directory.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -48,7 +48,9 @@ class ModelServiceStub:
     RollbackTrafficSplit: _grpc.UnaryUnaryMultiCallable[_model_pb2.RollbackTrafficSplitRequest, _model_pb2.RollbackTrafficSplitResponse]
     """Restores the traffic split that was in force before the last change."""
     LoadAdapter: _grpc.UnaryUnaryMultiCallable[_model_pb2.LoadAdapterRequest, _model_pb2.LoadAdapterResponse]
-    """Loads an adapter (LoRA, peft's format) onto a loaded model version from a local directory."""
+    """Loads an adapter (LoRA in peft's format, or a bottleneck adapter) onto a loaded model version
+    from a local directory.
+    """
     ListAdapters: _grpc.UnaryUnaryMultiCallable[_model_pb2.ListAdaptersRequest, _model_pb2.ListAdaptersResponse]
     """Lists the adapters loaded on a model's versions."""
     UnloadAdapter: _grpc.UnaryUnaryMultiCallable[_model_pb2.UnloadAdapterRequest, _model_pb2.UnloadAdapterResponse]
@@ -74,7 +76,9 @@ class ModelServiceAsyncStub(ModelServiceStub):
     RollbackTrafficSplit: _aio.UnaryUnaryMultiCallable[_model_pb2.RollbackTrafficSplitRequest, _model_pb2.RollbackTrafficSplitResponse]  # type: ignore[assignment]
     """Restores the traffic split that was in force before the last change."""
     LoadAdapter: _aio.UnaryUnaryMultiCallable[_model_pb2.LoadAdapterRequest, _model_pb2.LoadAdapterResponse]  # type: ignore[assignment]
-    """Loads an adapter (LoRA, peft's format) onto a loaded model version from a local directory."""
+    """Loads an adapter (LoRA in peft's format, or a bottleneck adapter) onto a loaded model version
+    from a local directory.
+    """
     ListAdapters: _aio.UnaryUnaryMultiCallable[_model_pb2.ListAdaptersRequest, _model_pb2.ListAdaptersResponse]  # type: ignore[assignment]
     """Lists the adapters loaded on a model's versions."""
     UnloadAdapter: _aio.UnaryUnaryMultiCallable[_model_pb2.UnloadAdapterRequest, _model_pb2.UnloadAdapterResponse]  # type: ignore[assignment]
@@ -145,7 +149,9 @@ class ModelServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _model_pb2.LoadAdapterRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_model_pb2.LoadAdapterResponse, _abc.Awaitable[_model_pb2.LoadAdapterResponse]]:
-        """Loads an adapter (LoRA, peft's format) onto a loaded model version from a local directory."""
+        """Loads an adapter (LoRA in peft's format, or a bottleneck adapter) onto a loaded model version
+        from a local directory.
+        """
 
     @_abc_1.abstractmethod
     def ListAdapters(

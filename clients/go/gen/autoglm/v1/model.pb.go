@@ -1076,11 +1076,11 @@ type Adapter struct {
 	Version string `protobuf:"bytes,3,opt,name=version,proto3" json:"version,omitempty"`
 	// Local directory it was loaded from.
 	Source string `protobuf:"bytes,4,opt,name=source,proto3" json:"source,omitempty"`
-	// Adapter kind, for example "lora".
+	// Adapter kind: "lora" or "bottleneck".
 	Kind string `protobuf:"bytes,5,opt,name=kind,proto3" json:"kind,omitempty"`
-	// Rank of its low-rank matrices.
+	// Rank of its low-rank matrices (LoRA), or its bottleneck size.
 	Rank uint32 `protobuf:"varint,6,opt,name=rank,proto3" json:"rank,omitempty"`
-	// Modules of the base model it changes, for example "q_proj".
+	// Modules of the base model it changes, for example "q_proj" ("mlp" for a bottleneck adapter).
 	TargetModules []string `protobuf:"bytes,7,rep,name=target_modules,json=targetModules,proto3" json:"target_modules,omitempty"`
 	// Whether its weights are in memory now; an idle adapter may be evicted and is reloaded on use.
 	Resident bool `protobuf:"varint,8,opt,name=resident,proto3" json:"resident,omitempty"`
@@ -1229,7 +1229,8 @@ type LoadAdapterRequest struct {
 	Model string `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
 	// Name to register the adapter under.
 	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	// Local directory in peft's format (adapter_config.json and adapter_model.safetensors).
+	// Local directory on the server: adapter_config.json and adapter_model.safetensors, in peft's
+	// format or the bottleneck format the README describes.
 	Source string `protobuf:"bytes,3,opt,name=source,proto3" json:"source,omitempty"`
 }
 

@@ -31,7 +31,8 @@ type ModelServiceClient interface {
 	PromoteModelVersion(ctx context.Context, in *PromoteModelVersionRequest, opts ...grpc.CallOption) (*PromoteModelVersionResponse, error)
 	// Restores the traffic split that was in force before the last change.
 	RollbackTrafficSplit(ctx context.Context, in *RollbackTrafficSplitRequest, opts ...grpc.CallOption) (*RollbackTrafficSplitResponse, error)
-	// Loads an adapter (LoRA, peft's format) onto a loaded model version from a local directory.
+	// Loads an adapter (LoRA in peft's format, or a bottleneck adapter) onto a loaded model version
+	// from a local directory.
 	LoadAdapter(ctx context.Context, in *LoadAdapterRequest, opts ...grpc.CallOption) (*LoadAdapterResponse, error)
 	// Lists the adapters loaded on a model's versions.
 	ListAdapters(ctx context.Context, in *ListAdaptersRequest, opts ...grpc.CallOption) (*ListAdaptersResponse, error)
@@ -155,7 +156,8 @@ type ModelServiceServer interface {
 	PromoteModelVersion(context.Context, *PromoteModelVersionRequest) (*PromoteModelVersionResponse, error)
 	// Restores the traffic split that was in force before the last change.
 	RollbackTrafficSplit(context.Context, *RollbackTrafficSplitRequest) (*RollbackTrafficSplitResponse, error)
-	// Loads an adapter (LoRA, peft's format) onto a loaded model version from a local directory.
+	// Loads an adapter (LoRA in peft's format, or a bottleneck adapter) onto a loaded model version
+	// from a local directory.
 	LoadAdapter(context.Context, *LoadAdapterRequest) (*LoadAdapterResponse, error)
 	// Lists the adapters loaded on a model's versions.
 	ListAdapters(context.Context, *ListAdaptersRequest) (*ListAdaptersResponse, error)

@@ -540,21 +540,21 @@ export type Adapter = Message<"autoglm.v1.Adapter"> & {
   source: string;
 
   /**
-   * Adapter kind, for example "lora".
+   * Adapter kind: "lora" or "bottleneck".
    *
    * @generated from field: string kind = 5;
    */
   kind: string;
 
   /**
-   * Rank of its low-rank matrices.
+   * Rank of its low-rank matrices (LoRA), or its bottleneck size.
    *
    * @generated from field: uint32 rank = 6;
    */
   rank: number;
 
   /**
-   * Modules of the base model it changes, for example "q_proj".
+   * Modules of the base model it changes, for example "q_proj" ("mlp" for a bottleneck adapter).
    *
    * @generated from field: repeated string target_modules = 7;
    */
@@ -631,7 +631,8 @@ export type LoadAdapterRequest = Message<"autoglm.v1.LoadAdapterRequest"> & {
   name: string;
 
   /**
-   * Local directory in peft's format (adapter_config.json and adapter_model.safetensors).
+   * Local directory on the server: adapter_config.json and adapter_model.safetensors, in peft's
+   * format or the bottleneck format the README describes.
    *
    * @generated from field: string source = 3;
    */
@@ -889,7 +890,8 @@ export const ModelService: GenService<{
     output: typeof RollbackTrafficSplitResponseSchema;
   },
   /**
-   * Loads an adapter (LoRA, peft's format) onto a loaded model version from a local directory.
+   * Loads an adapter (LoRA in peft's format, or a bottleneck adapter) onto a loaded model version
+   * from a local directory.
    *
    * @generated from rpc autoglm.v1.ModelService.LoadAdapter
    */

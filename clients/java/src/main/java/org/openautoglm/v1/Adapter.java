@@ -246,7 +246,7 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object kind_ = "";
   /**
    * <pre>
-   * Adapter kind, for example "lora".
+   * Adapter kind: "lora" or "bottleneck".
    * </pre>
    *
    * <code>string kind = 5 [json_name = "kind"];</code>
@@ -267,7 +267,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Adapter kind, for example "lora".
+   * Adapter kind: "lora" or "bottleneck".
    * </pre>
    *
    * <code>string kind = 5 [json_name = "kind"];</code>
@@ -292,7 +292,7 @@ private static final long serialVersionUID = 0L;
   private int rank_ = 0;
   /**
    * <pre>
-   * Rank of its low-rank matrices.
+   * Rank of its low-rank matrices (LoRA), or its bottleneck size.
    * </pre>
    *
    * <code>uint32 rank = 6 [json_name = "rank"];</code>
@@ -308,7 +308,7 @@ private static final long serialVersionUID = 0L;
   private com.google.protobuf.LazyStringList targetModules_;
   /**
    * <pre>
-   * Modules of the base model it changes, for example "q_proj".
+   * Modules of the base model it changes, for example "q_proj" ("mlp" for a bottleneck adapter).
    * </pre>
    *
    * <code>repeated string target_modules = 7 [json_name = "targetModules"];</code>
@@ -320,7 +320,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Modules of the base model it changes, for example "q_proj".
+   * Modules of the base model it changes, for example "q_proj" ("mlp" for a bottleneck adapter).
    * </pre>
    *
    * <code>repeated string target_modules = 7 [json_name = "targetModules"];</code>
@@ -331,7 +331,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Modules of the base model it changes, for example "q_proj".
+   * Modules of the base model it changes, for example "q_proj" ("mlp" for a bottleneck adapter).
    * </pre>
    *
    * <code>repeated string target_modules = 7 [json_name = "targetModules"];</code>
@@ -343,7 +343,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Modules of the base model it changes, for example "q_proj".
+   * Modules of the base model it changes, for example "q_proj" ("mlp" for a bottleneck adapter).
    * </pre>
    *
    * <code>repeated string target_modules = 7 [json_name = "targetModules"];</code>
@@ -1448,7 +1448,7 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object kind_ = "";
     /**
      * <pre>
-     * Adapter kind, for example "lora".
+     * Adapter kind: "lora" or "bottleneck".
      * </pre>
      *
      * <code>string kind = 5 [json_name = "kind"];</code>
@@ -1468,7 +1468,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Adapter kind, for example "lora".
+     * Adapter kind: "lora" or "bottleneck".
      * </pre>
      *
      * <code>string kind = 5 [json_name = "kind"];</code>
@@ -1489,7 +1489,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Adapter kind, for example "lora".
+     * Adapter kind: "lora" or "bottleneck".
      * </pre>
      *
      * <code>string kind = 5 [json_name = "kind"];</code>
@@ -1506,7 +1506,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Adapter kind, for example "lora".
+     * Adapter kind: "lora" or "bottleneck".
      * </pre>
      *
      * <code>string kind = 5 [json_name = "kind"];</code>
@@ -1520,7 +1520,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Adapter kind, for example "lora".
+     * Adapter kind: "lora" or "bottleneck".
      * </pre>
      *
      * <code>string kind = 5 [json_name = "kind"];</code>
@@ -1540,7 +1540,7 @@ private static final long serialVersionUID = 0L;
     private int rank_ ;
     /**
      * <pre>
-     * Rank of its low-rank matrices.
+     * Rank of its low-rank matrices (LoRA), or its bottleneck size.
      * </pre>
      *
      * <code>uint32 rank = 6 [json_name = "rank"];</code>
@@ -1552,7 +1552,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Rank of its low-rank matrices.
+     * Rank of its low-rank matrices (LoRA), or its bottleneck size.
      * </pre>
      *
      * <code>uint32 rank = 6 [json_name = "rank"];</code>
@@ -1568,7 +1568,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Rank of its low-rank matrices.
+     * Rank of its low-rank matrices (LoRA), or its bottleneck size.
      * </pre>
      *
      * <code>uint32 rank = 6 [json_name = "rank"];</code>
@@ -1590,7 +1590,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Modules of the base model it changes, for example "q_proj".
+     * Modules of the base model it changes, for example "q_proj" ("mlp" for a bottleneck adapter).
      * </pre>
      *
      * <code>repeated string target_modules = 7 [json_name = "targetModules"];</code>
@@ -1602,7 +1602,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Modules of the base model it changes, for example "q_proj".
+     * Modules of the base model it changes, for example "q_proj" ("mlp" for a bottleneck adapter).
      * </pre>
      *
      * <code>repeated string target_modules = 7 [json_name = "targetModules"];</code>
@@ -1613,7 +1613,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Modules of the base model it changes, for example "q_proj".
+     * Modules of the base model it changes, for example "q_proj" ("mlp" for a bottleneck adapter).
      * </pre>
      *
      * <code>repeated string target_modules = 7 [json_name = "targetModules"];</code>
@@ -1625,7 +1625,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Modules of the base model it changes, for example "q_proj".
+     * Modules of the base model it changes, for example "q_proj" ("mlp" for a bottleneck adapter).
      * </pre>
      *
      * <code>repeated string target_modules = 7 [json_name = "targetModules"];</code>
@@ -1638,7 +1638,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Modules of the base model it changes, for example "q_proj".
+     * Modules of the base model it changes, for example "q_proj" ("mlp" for a bottleneck adapter).
      * </pre>
      *
      * <code>repeated string target_modules = 7 [json_name = "targetModules"];</code>
@@ -1656,7 +1656,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Modules of the base model it changes, for example "q_proj".
+     * Modules of the base model it changes, for example "q_proj" ("mlp" for a bottleneck adapter).
      * </pre>
      *
      * <code>repeated string target_modules = 7 [json_name = "targetModules"];</code>
@@ -1673,7 +1673,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Modules of the base model it changes, for example "q_proj".
+     * Modules of the base model it changes, for example "q_proj" ("mlp" for a bottleneck adapter).
      * </pre>
      *
      * <code>repeated string target_modules = 7 [json_name = "targetModules"];</code>
@@ -1690,7 +1690,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Modules of the base model it changes, for example "q_proj".
+     * Modules of the base model it changes, for example "q_proj" ("mlp" for a bottleneck adapter).
      * </pre>
      *
      * <code>repeated string target_modules = 7 [json_name = "targetModules"];</code>
@@ -1704,7 +1704,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Modules of the base model it changes, for example "q_proj".
+     * Modules of the base model it changes, for example "q_proj" ("mlp" for a bottleneck adapter).
      * </pre>
      *
      * <code>repeated string target_modules = 7 [json_name = "targetModules"];</code>

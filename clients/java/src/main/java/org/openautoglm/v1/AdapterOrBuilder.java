@@ -89,7 +89,7 @@ public interface AdapterOrBuilder extends
 
   /**
    * <pre>
-   * Adapter kind, for example "lora".
+   * Adapter kind: "lora" or "bottleneck".
    * </pre>
    *
    * <code>string kind = 5 [json_name = "kind"];</code>
@@ -98,7 +98,7 @@ public interface AdapterOrBuilder extends
   java.lang.String getKind();
   /**
    * <pre>
-   * Adapter kind, for example "lora".
+   * Adapter kind: "lora" or "bottleneck".
    * </pre>
    *
    * <code>string kind = 5 [json_name = "kind"];</code>
@@ -109,7 +109,7 @@ public interface AdapterOrBuilder extends
 
   /**
    * <pre>
-   * Rank of its low-rank matrices.
+   * Rank of its low-rank matrices (LoRA), or its bottleneck size.
    * </pre>
    *
    * <code>uint32 rank = 6 [json_name = "rank"];</code>
@@ -119,7 +119,7 @@ public interface AdapterOrBuilder extends
 
   /**
    * <pre>
-   * Modules of the base model it changes, for example "q_proj".
+   * Modules of the base model it changes, for example "q_proj" ("mlp" for a bottleneck adapter).
    * </pre>
    *
    * <code>repeated string target_modules = 7 [json_name = "targetModules"];</code>
@@ -129,7 +129,7 @@ public interface AdapterOrBuilder extends
       getTargetModulesList();
   /**
    * <pre>
-   * Modules of the base model it changes, for example "q_proj".
+   * Modules of the base model it changes, for example "q_proj" ("mlp" for a bottleneck adapter).
    * </pre>
    *
    * <code>repeated string target_modules = 7 [json_name = "targetModules"];</code>
@@ -138,7 +138,7 @@ public interface AdapterOrBuilder extends
   int getTargetModulesCount();
   /**
    * <pre>
-   * Modules of the base model it changes, for example "q_proj".
+   * Modules of the base model it changes, for example "q_proj" ("mlp" for a bottleneck adapter).
    * </pre>
    *
    * <code>repeated string target_modules = 7 [json_name = "targetModules"];</code>
@@ -148,7 +148,7 @@ public interface AdapterOrBuilder extends
   java.lang.String getTargetModules(int index);
   /**
    * <pre>
-   * Modules of the base model it changes, for example "q_proj".
+   * Modules of the base model it changes, for example "q_proj" ("mlp" for a bottleneck adapter).
    * </pre>
    *
    * <code>repeated string target_modules = 7 [json_name = "targetModules"];</code>

@@ -149,7 +149,8 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object source_ = "";
   /**
    * <pre>
-   * Local directory in peft's format (adapter_config.json and adapter_model.safetensors).
+   * Local directory on the server: adapter_config.json and adapter_model.safetensors, in peft's
+   * format or the bottleneck format the README describes.
    * </pre>
    *
    * <code>string source = 3 [json_name = "source"];</code>
@@ -170,7 +171,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Local directory in peft's format (adapter_config.json and adapter_model.safetensors).
+   * Local directory on the server: adapter_config.json and adapter_model.safetensors, in peft's
+   * format or the bottleneck format the README describes.
    * </pre>
    *
    * <code>string source = 3 [json_name = "source"];</code>
@@ -754,7 +756,8 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object source_ = "";
     /**
      * <pre>
-     * Local directory in peft's format (adapter_config.json and adapter_model.safetensors).
+     * Local directory on the server: adapter_config.json and adapter_model.safetensors, in peft's
+     * format or the bottleneck format the README describes.
      * </pre>
      *
      * <code>string source = 3 [json_name = "source"];</code>
@@ -774,7 +777,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Local directory in peft's format (adapter_config.json and adapter_model.safetensors).
+     * Local directory on the server: adapter_config.json and adapter_model.safetensors, in peft's
+     * format or the bottleneck format the README describes.
      * </pre>
      *
      * <code>string source = 3 [json_name = "source"];</code>
@@ -795,7 +799,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Local directory in peft's format (adapter_config.json and adapter_model.safetensors).
+     * Local directory on the server: adapter_config.json and adapter_model.safetensors, in peft's
+     * format or the bottleneck format the README describes.
      * </pre>
      *
      * <code>string source = 3 [json_name = "source"];</code>
@@ -812,7 +817,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Local directory in peft's format (adapter_config.json and adapter_model.safetensors).
+     * Local directory on the server: adapter_config.json and adapter_model.safetensors, in peft's
+     * format or the bottleneck format the README describes.
      * </pre>
      *
      * <code>string source = 3 [json_name = "source"];</code>
@@ -826,7 +832,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Local directory in peft's format (adapter_config.json and adapter_model.safetensors).
+     * Local directory on the server: adapter_config.json and adapter_model.safetensors, in peft's
+     * format or the bottleneck format the README describes.
      * </pre>
      *
      * <code>string source = 3 [json_name = "source"];</code>

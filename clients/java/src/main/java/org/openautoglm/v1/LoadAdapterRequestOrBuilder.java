@@ -49,7 +49,8 @@ public interface LoadAdapterRequestOrBuilder extends
 
   /**
    * <pre>
-   * Local directory in peft's format (adapter_config.json and adapter_model.safetensors).
+   * Local directory on the server: adapter_config.json and adapter_model.safetensors, in peft's
+   * format or the bottleneck format the README describes.
    * </pre>
    *
    * <code>string source = 3 [json_name = "source"];</code>
@@ -58,7 +59,8 @@ public interface LoadAdapterRequestOrBuilder extends
   java.lang.String getSource();
   /**
    * <pre>
-   * Local directory in peft's format (adapter_config.json and adapter_model.safetensors).
+   * Local directory on the server: adapter_config.json and adapter_model.safetensors, in peft's
+   * format or the bottleneck format the README describes.
    * </pre>
    *
    * <code>string source = 3 [json_name = "source"];</code>

@@ -451,7 +451,8 @@ public final class ModelServiceGrpc {
 
     /**
      * <pre>
-     * Loads an adapter (LoRA, peft's format) onto a loaded model version from a local directory.
+     * Loads an adapter (LoRA in peft's format, or a bottleneck adapter) onto a loaded model version
+     * from a local directory.
      * </pre>
      */
     public void loadAdapter(org.openautoglm.v1.LoadAdapterRequest request,
@@ -651,7 +652,8 @@ public final class ModelServiceGrpc {
 
     /**
      * <pre>
-     * Loads an adapter (LoRA, peft's format) onto a loaded model version from a local directory.
+     * Loads an adapter (LoRA in peft's format, or a bottleneck adapter) onto a loaded model version
+     * from a local directory.
      * </pre>
      */
     public void loadAdapter(org.openautoglm.v1.LoadAdapterRequest request,
@@ -772,7 +774,8 @@ public final class ModelServiceGrpc {
 
     /**
      * <pre>
-     * Loads an adapter (LoRA, peft's format) onto a loaded model version from a local directory.
+     * Loads an adapter (LoRA in peft's format, or a bottleneck adapter) onto a loaded model version
+     * from a local directory.
      * </pre>
      */
     public org.openautoglm.v1.LoadAdapterResponse loadAdapter(org.openautoglm.v1.LoadAdapterRequest request) {
@@ -897,7 +900,8 @@ public final class ModelServiceGrpc {
 
     /**
      * <pre>
-     * Loads an adapter (LoRA, peft's format) onto a loaded model version from a local directory.
+     * Loads an adapter (LoRA in peft's format, or a bottleneck adapter) onto a loaded model version
+     * from a local directory.
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<org.openautoglm.v1.LoadAdapterResponse> loadAdapter(
