@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ from autoglm_core.adapters.lora_files import LoadedAdapter
 from autoglm_core.adapters.shapes import BaseShapes
 from autoglm_core.errors import AlreadyExists, InvalidArgument, NotFound, QueueFull
 from autoglm_core.runtime.lora import LoraWeights
+
+log = logging.getLogger(__name__)
 
 _DRAIN_POLL_S = 0.02
 # When every resident adapter is busy: a retry after this long usually finds one idle.
@@ -71,6 +74,9 @@ class AdapterStore:
         self._records: dict[str, AdapterRecord] = {}
         # Resident adapters, least recently used first.
         self._lru: OrderedDict[str, None] = OrderedDict()
+        # Unloaded after the drain timeout with calls still running: kept until those calls end, so
+        # the runner never meets a request whose adapter is gone.
+        self._retired: dict[str, AdapterRecord] = {}
         self._lock = asyncio.Lock()
 
     # -- what callers see -----------------------------------------------------------------------
@@ -92,6 +98,8 @@ class AdapterStore:
         async with self._lock:
             if name in self._records:
                 raise AlreadyExists(f"adapter {name!r} is loaded on {self.label} already")
+            if name in self._retired:  # its old weights still serve calls that outlived the drain
+                raise AlreadyExists(f"adapter {name!r} of {self.label} still has calls running; retry")
             self._make_room()
             loaded = await asyncio.to_thread(read_adapter, source, self.shapes)
             record = AdapterRecord(
@@ -116,7 +124,13 @@ class AdapterStore:
             await asyncio.sleep(_DRAIN_POLL_S)
         self._records.pop(name, None)
         self._lru.pop(name, None)
-        record.loaded = None
+        if record.in_flight:
+            log.warning(
+                "adapter %s of %s unloaded with %d calls still running", name, self.label, record.in_flight
+            )
+            self._retired[name] = record
+        else:
+            record.loaded = None
         return in_flight
 
     async def acquire(self, name: str) -> None:
@@ -134,14 +148,18 @@ class AdapterStore:
         self._lru.move_to_end(name)
 
     def release(self, name: str, generated_tokens: int) -> None:
-        record = self._records.get(name)
+        record = self._retired.get(name) or self._records.get(name)
         if record is not None:
             record.in_flight -= 1
             record.stats.generated_tokens += generated_tokens
+            if not record.in_flight and self._retired.get(name) is record:
+                del self._retired[name]
+                record.loaded = None
 
     def weights(self, name: str) -> LoraWeights:
         """The resident weights (the runner's lookup; it runs only acquired requests)."""
-        loaded = self._records[name].loaded
+        record = self._retired.get(name) or self._records[name]
+        loaded = record.loaded
         if loaded is None:
             raise KeyError(f"adapter {name!r} is not resident")
         return loaded.weights
