@@ -83,6 +83,11 @@ class RowAdapters:
             weights_of[adapter.load_id] = adapter
             rows_of.setdefault(adapter.load_id, []).extend(range(starts[row], starts[row + 1]))
         self.groups = [(weights_of[key], torch.tensor(rows)) for key, rows in rows_of.items()]
+        # All adapter rows, group after group: one gather and one scatter per module serve every
+        # adapter; each group's rows are a contiguous slice in between.
+        self.index = torch.cat([index for _, index in self.groups])
+        bounds = torch.tensor([0, *(len(index) for _, index in self.groups)]).cumsum(0).tolist()
+        self.spans = [(adapter, bounds[i], bounds[i + 1]) for i, (adapter, _) in enumerate(self.groups)]
 
     @classmethod
     def of(cls, adapters: Sequence[LoraWeights | None] | None, counts: Sequence[int]) -> RowAdapters | None:
@@ -104,17 +109,24 @@ class RowAdapters:
 
         x and y are [B, n, features] or [1, total, features] (ragged); either way their flattened
         token rows are the rows' tokens in order."""
-        flat_x = x.reshape(-1, x.shape[-1])
-        flat_y = y.view(-1, y.shape[-1])
-        for adapter, index in self.groups:
-            delta = adapter.layers[layer].get(module)
+        deltas = [adapter.layers[layer].get(module) for adapter, _, _ in self.spans]
+        if all(delta is None for delta in deltas):
+            return
+        rows = x.reshape(-1, x.shape[-1]).index_select(0, self.index)
+        if norm is not None:
+            weight, eps = norm
+            rows = weight * (rows * torch.rsqrt(rows.pow(2).mean(-1, keepdim=True) + eps))
+        out = torch.zeros(rows.shape[0], y.shape[-1]) if None in deltas else None
+        parts = []
+        for (_, start, end), delta in zip(self.spans, deltas, strict=True):
             if delta is None:
                 continue
-            rows = flat_x.index_select(0, index)
-            if norm is not None:
-                weight, eps = norm
-                rows = weight * (rows * torch.rsqrt(rows.pow(2).mean(-1, keepdim=True) + eps))
-            flat_y.index_add_(0, index, (rows @ delta.down) @ delta.up)
+            part = (rows[start:end] @ delta.down) @ delta.up
+            if out is None:
+                parts.append(part)
+            else:
+                out[start:end] = part
+        y.view(-1, y.shape[-1]).index_add_(0, self.index, out if out is not None else torch.cat(parts))
 
     def add_bottleneck(self, out: torch.Tensor, residual: torch.Tensor, layer: int) -> None:
         """Applies bottleneck adapters to the MLP output inside `out` (= residual + MLP output), in place."""
