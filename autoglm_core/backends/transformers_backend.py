@@ -25,6 +25,8 @@ import torch
 from torch import nn
 from transformers import PreTrainedModel
 
+from autoglm_core.adapters.shapes import BaseShapes
+from autoglm_core.adapters.store import AdapterStore
 from autoglm_core.backends.base import BackendRequest, ModelInfo, TokenChunk
 from autoglm_core.backends.hf_loading import (
     default_sampling,
@@ -36,7 +38,7 @@ from autoglm_core.backends.hf_loading import (
     resolve_dtype,
 )
 from autoglm_core.backends.hf_tokenizer import HFChatTokenizer
-from autoglm_core.errors import EngineError, FailedPrecondition, InvalidArgument, NotReady
+from autoglm_core.errors import EngineError, FailedPrecondition, InvalidArgument, NotFound, NotReady
 from autoglm_core.kernels.linear_kernels import QUANTIZATIONS, can_pack, pack_linears
 from autoglm_core.runtime.kv_cache import KVCacheManager
 from autoglm_core.runtime.load_check import check_against_reference, logits_error, reference_logits
@@ -72,6 +74,7 @@ class TransformersBackend:
         ignore_eos: bool = False,
         quantization: str = "auto",
         prefix_cache_mb: int = 0,
+        max_resident_adapters: int = 8,
     ) -> None:
         if quantization not in QUANTIZATIONS:
             raise InvalidArgument.one("quantization", f"must be one of {', '.join(QUANTIZATIONS)}")
@@ -80,6 +83,10 @@ class TransformersBackend:
         self.quantization = quantization
         # Keys and values of shared prompt prefixes kept for reuse (prefix_cache.py); 0 = none.
         self.prefix_cache_mb = prefix_cache_mb
+        # LoRA adapters kept in memory at once (more may be registered: idle ones are evicted).
+        self.max_resident_adapters = max_resident_adapters
+        # The adapters of this version; None before load, or where the runner cannot apply them.
+        self.adapters: AdapterStore | None = None
         self.source = str(source)
         self.name, self.version = name, version
         self._device_name, self._dtype_name = device, dtype
@@ -184,9 +191,24 @@ class TransformersBackend:
             raise InvalidArgument.one("sampling.max_new_tokens", "must be at least 1")
         max_new = min(request.sampling.max_new_tokens, info.context_length - prompt_len)
         eos = () if self.ignore_eos else info.eos_token_ids
-        async with aclosing(loop.generate(request, max_new, eos)) as chunks:
-            async for chunk in chunks:
-                yield chunk
+        if not request.adapter:
+            async with aclosing(loop.generate(request, max_new, eos)) as chunks:
+                async for chunk in chunks:
+                    yield chunk
+            return
+        # Never the base model in an adapter's place: unknown or unloaded is NOT_FOUND.
+        store = self.adapters
+        if store is None:
+            raise NotFound("adapter", f"{self.name}@{self.version}:{request.adapter}")
+        await store.acquire(request.adapter)
+        generated = 0
+        try:
+            async with aclosing(loop.generate(request, max_new, eos)) as chunks:
+                async for chunk in chunks:
+                    generated += len(chunk.token_ids)
+                    yield chunk
+        finally:
+            store.release(request.adapter, generated)
 
     # -- loading ---------------------------------------------------------------------------------
 
@@ -214,6 +236,11 @@ class TransformersBackend:
             logger.info("%s: transformers forward pass, %d packed linear layers", self.source, packed)
         if self.prefix_cache_mb > 0:
             runner.prefix_cache = PrefixCache(self.prefix_cache_mb << 20)
+        adapters = None
+        if runner.decoder is not None:  # per-row LoRA deltas live in the lean decoder's pass
+            label = f"{self.name}@{self.version}"
+            adapters = AdapterStore(BaseShapes.of(model.config), self.max_resident_adapters, label)
+            runner.adapters = adapters.weights
         template = tokenizer.chat_template_text
         text_config = model.config.get_text_config()
         self._info = ModelInfo(
@@ -235,7 +262,7 @@ class TransformersBackend:
         kv = KVCacheManager(_kv_blocks(model, dtype, self.kv_cache_mb), KV_BLOCK_TOKENS)
         loop = StepLoop(Scheduler(self.scheduler_config, kv), runner, name="autoglm-step")
         loop.start()
-        self._runner, self._loop = runner, loop
+        self._runner, self._loop, self.adapters = runner, loop, adapters
 
     def _lean_runner(
         self, model: PreTrainedModel, probe: list[int], reference: torch.Tensor

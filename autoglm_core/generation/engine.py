@@ -115,10 +115,12 @@ class Engine:
         span.set_attribute(ATTR_PRIORITY, params.priority)
         check_params(params)
         # The model first: an unknown one is refused before memory is searched.
-        backend = self.registry.resolve(params.model, routing_key=params.session_id or params.user_id)
+        backend, adapter = self.registry.resolve_target(
+            params.model, routing_key=params.session_id or params.user_id, adapter=params.adapter
+        )
         backend.admit()  # a full queue refuses before memory is searched or a prompt is built
         recalled = await self.conversation.recall(params)
-        prepared = await self.preparer.prepare(params, recalled, backend)
+        prepared = await self.preparer.prepare(params, recalled, backend, adapter)
         # From here the chosen version counts this call as in flight: an unload waits for it.
         with self.monitor.request(prepared.backend, params.call_id, started) as watch:
             async with aclosing(self.agent.run(params, prepared, started)) as events:

@@ -53,6 +53,8 @@ class PreparedRequest:
     # How thinking was served: off, native, prompted, or unsupported (asked; the model cannot).
     thinking: ThinkingMode = "off"
     profile: PromptProfile = GENERIC
+    # The adapter of the chosen version that generates ("" for the base model).
+    adapter: str = ""
 
 
 class Preparer:
@@ -71,11 +73,12 @@ class Preparer:
         self._heads: dict[tuple[int, bool, tuple[str, ...], str], list[int]] = {}
 
     async def prepare(
-        self, params: GenerationParams, recalled: Recalled, backend: Backend
+        self, params: GenerationParams, recalled: Recalled, backend: Backend, adapter: str = ""
     ) -> PreparedRequest:
         built = await offload(self._build, params, recalled, backend)
         return replace(
             built,
+            adapter=adapter,
             response=await self._compile_format(params, built),
             tool_calls=await self._compile_tool_calls(built),
         )

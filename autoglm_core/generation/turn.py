@@ -102,6 +102,7 @@ class TurnRunner:
             cache_salt=prepared.cache_salt,
             shared_prefix_tokens=prepared.shared_prefix_tokens,
             constraint=_constraint(prepared, mode),
+            adapter=prepared.adapter,
         )
         progress.prompt_tokens += len(prepared.prompt_ids)
         progress.turn_ids, progress.reasoning_cut = [], False

@@ -25,6 +25,8 @@ class GenerationParams:
     prompt: str | None = None
     messages: list[dict[str, Any]] | None = None
     model: str = ""
+    # Adapter (LoRA) of the chosen model version; "" is the base model (or what the split routes to).
+    adapter: str = ""
     temperature: float | None = None
     top_p: float | None = None
     top_k: int | None = None

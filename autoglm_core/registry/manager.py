@@ -19,6 +19,7 @@ from typing import Protocol
 
 from autoglm_core.backends.base import Backend
 from autoglm_core.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, NotReady
+from autoglm_core.registry.adapters import carry_adapters
 from autoglm_core.registry.models import ModelEntry, ModelRegistry
 from autoglm_core.registry.versions import VersionState, check_semver
 
@@ -154,6 +155,7 @@ class ModelManager:
             except Exception:
                 self.registry.set_state(name, version, VersionState.FAILED)
                 raise
+            await carry_adapters(old, fresh)
             self.registry.replace(name, version, fresh)
             self.registry.set_state(name, version, VersionState.READY)
             return fresh

@@ -4,6 +4,10 @@ Several versions of a model may be loaded side by side; traffic weights decide w
 a request that does not pin one. With `sticky`, the same routing key (user or session) always lands
 on the same version, so a conversation does not hop between versions mid-way. Each change of the
 weights is remembered, so a rollback restores the split that was in force before it.
+
+A reference may name an adapter of the version (`name@version:adapter`, `name:adapter`), and a split
+may send a share of a model's calls to `version:adapter` (the base version plus that adapter): a
+canary of an adapter. An adapter that the version does not have is NOT_FOUND, never the base model.
 """
 
 from __future__ import annotations
@@ -38,11 +42,14 @@ class ModelEntry:
         return meta.state if meta else VersionState.READY
 
     def pick_version(self, routing_key: str) -> str:
-        weighted = [(v, w) for v, w in sorted(self.weights.items()) if w > 0 and v in self.versions]
+        """A traffic target: "version" or "version:adapter"."""
+        weighted = [
+            (v, w) for v, w in sorted(self.weights.items()) if w > 0 and version_of(v) in self.versions
+        ]
         if not weighted:
             raise FailedPrecondition(f"model {self.name!r} has no version with traffic")
         # A version being restarted or drained takes no new calls; its share goes to the others.
-        ready = [(v, w) for v, w in weighted if self.state(v) is VersionState.READY]
+        ready = [(v, w) for v, w in weighted if self.state(version_of(v)) is VersionState.READY]
         if not ready:
             raise NotReady(f"model {self.name!r} is restarting; retry shortly")
         total = sum(w for _, w in ready)
@@ -151,31 +158,49 @@ class ModelRegistry:
 
     def resolve(self, reference: str, routing_key: str = "") -> Backend:
         """Backend for 'alias', 'name' or 'name@version' ('' is the default model)."""
+        return self.resolve_target(reference, routing_key)[0]
+
+    def resolve_target(self, reference: str, routing_key: str = "", adapter: str = "") -> tuple[Backend, str]:
+        """Backend and adapter ("" for none) for a reference, an optional `:adapter` suffix, the
+        request's own `adapter` field, and the traffic split (which may pick `version:adapter`)."""
+        reference, _, named = reference.partition(":")
+        if adapter and named and adapter != named:
+            raise InvalidArgument.one("adapter", f"{adapter!r} differs from the model's adapter {named!r}")
         name, _, version = reference.partition("@")
         entry = self.entry(name)
         if not version:
-            version = entry.pick_version(routing_key)
+            version, _, routed = entry.pick_version(routing_key).partition(":")
+            named = named or routed
+        adapter = adapter or named
         backend = entry.versions.get(version)
         if backend is None:
             # Never fall back to another version silently (the TGI #2505 failure).
             raise NotFound("model version", f"{entry.name}@{version}")
         if entry.state(version) is not VersionState.READY:
             raise NotReady(f"{entry.name}@{version} is {entry.state(version).value}; retry shortly")
-        return backend
+        if adapter:
+            check_adapter(backend, adapter)
+        return backend, adapter
 
     def set_weights(self, name: str, weights: dict[str, int], sticky: bool | None = None) -> ModelEntry:
         """Sets the split (versions left out get 0); the old split is kept for rollback."""
         entry = self.entry(name)
-        unknown = sorted(set(weights) - set(entry.versions))
+        unknown = sorted({version_of(v) for v in weights} - set(entry.versions))
         if unknown:
             raise InvalidArgument.one("weights", f"unknown versions: {', '.join(unknown)}")
+        for target in weights:
+            version, _, adapter = target.partition(":")
+            if adapter:
+                check_adapter(entry.versions[version], adapter)
         if sum(weights.values()) != 100:
             raise InvalidArgument.one("weights", "weights must add up to 100")
-        draining = [v for v, w in weights.items() if w > 0 and entry.state(v) is VersionState.DRAINING]
+        draining = [
+            v for v, w in weights.items() if w > 0 and entry.state(version_of(v)) is VersionState.DRAINING
+        ]
         if draining:
             raise FailedPrecondition(f"versions being unloaded cannot take traffic: {', '.join(draining)}")
         entry.record_split()
-        entry.weights = {v: weights.get(v, 0) for v in entry.versions}
+        entry.weights = {**{v: 0 for v in entry.versions}, **weights}
         if sticky is not None:
             entry.sticky = sticky
         return entry
@@ -192,9 +217,9 @@ class ModelRegistry:
         entry = self.entry(name)
         while entry.history:
             previous = entry.history.pop()
-            weights = {v: w for v, w in previous.items() if v in entry.versions}
+            weights = {v: w for v, w in previous.items() if version_of(v) in entry.versions}
             if sum(weights.values()) == 100:
-                entry.weights = {v: weights.get(v, 0) for v in entry.versions}
+                entry.weights = {**{v: 0 for v in entry.versions}, **weights}
                 return entry
         raise FailedPrecondition(f"model {entry.name!r} has no earlier traffic split to restore")
 
@@ -212,3 +237,17 @@ class ModelRegistry:
 
     def backends(self) -> list[Backend]:
         return [b for e in self.entries() for b in e.versions.values()]
+
+
+def version_of(target: str) -> str:
+    """The version of a traffic target ("1.2.0" or "1.2.0:adapter")."""
+    return target.partition(":")[0]
+
+
+def check_adapter(backend: Backend, adapter: str) -> None:
+    """NOT_FOUND (with ResourceInfo) unless `backend` has `adapter` loaded: never the base model instead."""
+    store = getattr(backend, "adapters", None)  # optional: backends that serve adapters have a store
+    if store is None:
+        info = backend.info
+        raise NotFound("adapter", f"{info.name}@{info.version}:{adapter}")
+    store.record(adapter)

@@ -41,6 +41,8 @@ class BackendRequest:
     cache_salt: str = ""
     # Leading prompt tokens that the server wrote (template head, server system prompt): shared by all.
     shared_prefix_tokens: int = 0
+    # Name of the adapter (LoRA) of the model version to generate with; "" is the base model.
+    adapter: str = ""
 
 
 @dataclass(frozen=True)

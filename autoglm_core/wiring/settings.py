@@ -44,6 +44,13 @@ class Settings(BaseSettings):
         description="Memory for the keys and values of shared prompt prefixes (chat template, system "
         "message), so requests sharing them skip that part of the prefill; 0 turns it off.",
     )
+    max_resident_adapters: int = Field(
+        8,
+        ge=1,
+        le=1024,
+        description="LoRA adapters kept in memory per model version; loading or using one more evicts the "
+        "least recently used idle one (it is read again from its directory when next used).",
+    )
     quantization: Literal["auto", "none", "int4"] = Field(
         "auto",
         description="CPU weights: auto = as a quantized GGUF file holds them (4-bit or 8-bit blocks, "

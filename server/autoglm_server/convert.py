@@ -53,6 +53,7 @@ def params_from_proto(
         prompt=given.prompt if kind == "prompt" else None,
         messages=messages_from_proto(given.conversation) if kind == "conversation" else None,
         model=given.model,
+        adapter=given.adapter,
         temperature=s.temperature if s.HasField("temperature") else None,
         top_p=s.top_p if s.HasField("top_p") else None,
         top_k=s.top_k if s.HasField("top_k") else None,

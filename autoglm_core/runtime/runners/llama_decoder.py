@@ -31,6 +31,7 @@ from transformers import PreTrainedModel
 from autoglm_core.kernels import native_attention
 from autoglm_core.kernels.linear_kernels import Int4Linear, make_linear
 from autoglm_core.kernels.native_linear import NativeLinear
+from autoglm_core.runtime.lora import LoraWeights, RowAdapters
 from autoglm_core.runtime.runners.ragged import SequenceKV, decode_attention, prefill_attention
 
 FAMILIES = ("llama", "mistral", "qwen2")
@@ -134,15 +135,21 @@ class LlamaDecoder:
         return max(errors, default=0.0)
 
     def forward(
-        self, rows: list[SequenceKV], tokens: list[list[int]], interrupt: Callable[[], bool] | None = None
+        self,
+        rows: list[SequenceKV],
+        tokens: list[list[int]],
+        interrupt: Callable[[], bool] | None = None,
+        adapters: list[LoraWeights | None] | None = None,
     ) -> torch.Tensor:
         """`interrupt` is asked between layers; when it says so the pass stops with StepInterrupted,
         leaving the rows' caches longer in some layers (SequenceKV.truncate undoes that).
 
         Rows may take different numbers of tokens (prompts prefilled together): their tokens then run
         as one sequence [1, total] through the linear layers, whose rows are bitwise the same in any
-        batch, and each row attends over its own segment, so every row gets the bits it gets alone."""
+        batch, and each row attends over its own segment, so every row gets the bits it gets alone.
+        `adapters` names each row's LoRA adapter (None: the base model); see runtime/lora.py."""
         counts = [len(t) for t in tokens]
+        lora = RowAdapters.of(adapters, counts)
         ragged = len(set(counts)) > 1
         if ragged:
             x = self.embed(torch.tensor([[t for row_tokens in tokens for t in row_tokens]]))  # [1, total, H]
@@ -161,14 +168,27 @@ class LlamaDecoder:
             if interrupt is not None and index > 0 and interrupt():
                 raise StepInterrupted
             qkv = _linear(layer.qkv, x, layer.norm_in, layer.eps)
+            if lora is not None:
+                lora.add(qkv, x, index, "qkv", (layer.norm_in, layer.eps))
             if ragged:
                 attended = self._attend_segments(rows, counts, index, layer, qkv, cos, sin)
             else:
                 attended = self._attend(rows, index, layer, qkv, cos, sin)
-            x = _linear(layer.o, attended.reshape(batch, n, q_width), residual=x)
+            attended = attended.reshape(batch, n, q_width)
+            out = _linear(layer.o, attended, residual=x)
+            if lora is not None:
+                lora.add(out, attended, index, "o")
+            x = out
             gate_up = _linear(layer.gate_up, x, layer.norm_post, layer.eps)
+            if lora is not None:
+                lora.add(gate_up, x, index, "gate_up", (layer.norm_post, layer.eps))
             gate, up = gate_up[..., : layer.intermediate], gate_up[..., layer.intermediate :]
-            x = _linear(layer.down, functional.silu(gate) * up, residual=x)
+            hidden = functional.silu(gate) * up
+            out = _linear(layer.down, hidden, residual=x)
+            if lora is not None:
+                lora.add(out, hidden, index, "down")
+                lora.add_bottleneck(out, x, index)
+            x = out
         last = x[0, torch.tensor(counts).cumsum(0) - 1] if ragged else x[:, -1]  # each row's last token
         logits = _linear(self.head, last, self.norm, self.norm_eps)
         return logits

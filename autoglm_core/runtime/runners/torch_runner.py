@@ -8,6 +8,9 @@ A step runs the plan's prompt chunks first (on the lean decoder together in one 
 its own segment; on transformers' forward one by one), then one decode pass over every decoding
 request. A decode pass on the lean decoder stops between layers when the step loop reports an urgent
 arrival: the caches are rolled back and the step is redone after that request's prefill.
+
+A request that names an adapter (BackendRequest.adapter) gets that adapter's LoRA deltas on its rows
+of the same passes (runtime/lora.py); `adapters` looks its weights up by name.
 """
 
 from __future__ import annotations
@@ -15,11 +18,13 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Callable
+from collections.abc import Sequence as Seq
 from dataclasses import dataclass, field
 
 import torch
 from transformers import PreTrainedModel
 
+from autoglm_core.runtime.lora import LoraWeights
 from autoglm_core.runtime.runners.llama_decoder import LlamaDecoder, StepInterrupted
 from autoglm_core.runtime.runners.prefix_cache import PrefixCache
 from autoglm_core.runtime.runners.ragged import RaggedCache, SequenceKV, active_cache
@@ -28,6 +33,9 @@ from autoglm_core.runtime.scheduler import PrefillChunk, RunnerOutput, StepPlan
 from autoglm_core.runtime.sequence import Sequence
 
 logger = logging.getLogger(__name__)
+
+# An adapter's weights by name (set by the backend that owns the adapters); KeyError when not resident.
+AdapterLookup = Callable[[str], LoraWeights]
 
 
 @dataclass(eq=False)
@@ -48,6 +56,8 @@ class TorchRunner:
         # Set after the load's checks when a prefix cache is configured (the checks must run cold).
         self.prefix_cache: PrefixCache | None = None
         self.cache_kwarg = cache_kwarg(model)
+        # Set by the backend when this runner serves adapters (the lean decoder only).
+        self.adapters: AdapterLookup | None = None
         self._states: dict[int, _State] = {}
         self._thread_ready = False
 
@@ -77,11 +87,19 @@ class TorchRunner:
     # -- forward passes --------------------------------------------------------------------------
 
     def forward(
-        self, rows: list[SequenceKV], tokens: list[list[int]], interrupt: Callable[[], bool] | None = None
+        self,
+        rows: list[SequenceKV],
+        tokens: list[list[int]],
+        interrupt: Callable[[], bool] | None = None,
+        seqs: Seq[Sequence] = (),
     ) -> torch.Tensor:
-        """One pass over `rows`, each extended by its `tokens`; each row's last logits [B, vocab]."""
+        """One pass over `rows`, each extended by its `tokens`; each row's last logits [B, vocab].
+        `seqs` (in row order) name the rows' adapters."""
+        adapters = self._adapters_of(seqs)
         if self.decoder is not None:
-            return self.decoder.forward(rows, tokens, interrupt)
+            return self.decoder.forward(rows, tokens, interrupt, adapters)
+        if adapters is not None:  # never the base model in an adapter's place
+            raise RuntimeError("adapters run on the lean decoder only")
         input_ids = torch.tensor(tokens, dtype=torch.long, device=self.device)
         n = input_ids.shape[1]
         starts = torch.tensor([[kv.length] for kv in rows], dtype=torch.long, device=self.device)
@@ -109,7 +127,9 @@ class TorchRunner:
         groups = ([todo] if todo else []) if self.decoder is not None else [[item] for item in todo]
         for group in groups:
             try:
-                logits = self.forward([s.kv for _, s, _ in group], [t for _, _, t in group])
+                logits = self.forward(
+                    [s.kv for _, s, _ in group], [t for _, _, t in group], seqs=[c.seq for c, _, _ in group]
+                )
             except Exception as exc:
                 if len(group) > 1:  # find the culprit: each again on its own
                     for chunk, state, _ in group:
@@ -124,10 +144,7 @@ class TorchRunner:
     def _tokens_to_run(self, chunk: PrefillChunk, state: _State) -> list[int]:
         seq = chunk.seq
         if chunk.start == 0 and state.kv.length == 0 and self.prefix_cache is not None:
-            request = seq.request
-            self.prefix_cache.restore(
-                seq.prompt_ids, state.kv, request.cache_salt, request.shared_prefix_tokens
-            )
+            self.prefix_cache.restore(seq.prompt_ids, state.kv, *self._cache_key(seq))
         end = chunk.start + len(chunk.token_ids)
         return seq.all_ids[state.kv.length : end]
 
@@ -140,10 +157,7 @@ class TorchRunner:
             if chunk.completes:
                 done.append((chunk.seq, state, row))
                 if self.prefix_cache is not None:
-                    request = chunk.seq.request
-                    self.prefix_cache.store(
-                        request.prompt_ids, state.kv, request.cache_salt, request.shared_prefix_tokens
-                    )
+                    self.prefix_cache.store(chunk.seq.prompt_ids, state.kv, *self._cache_key(chunk.seq))
         if done:
             rows = logits[torch.tensor([row for _, _, row in done])]
             self._sample([seq for seq, _, _ in done], rows, [state for _, state, _ in done], output)
@@ -153,7 +167,7 @@ class TorchRunner:
         lengths = [s.kv.length for s in states]
         tokens = [[seq.output_ids[-1]] for seq in seqs]
         try:
-            logits = self.forward([s.kv for s in states], tokens, interrupt if self.decoder else None)
+            logits = self.forward([s.kv for s in states], tokens, interrupt if self.decoder else None, seqs)
         except StepInterrupted:
             for state, length in zip(states, lengths, strict=True):
                 state.kv.truncate(length)
@@ -171,6 +185,25 @@ class TorchRunner:
             samplers.append(state.sampler)
         for seq, sampled in zip(seqs, sample(seqs, logits, samplers), strict=True):
             output.sampled[seq.order] = sampled
+
+    def _adapters_of(self, seqs: Seq[Sequence]) -> list[LoraWeights | None] | None:
+        """Each row's adapter weights (None for base rows); None when no row has one."""
+        names = [seq.request.adapter for seq in seqs]
+        if not any(names):
+            return None
+        if self.adapters is None:
+            raise RuntimeError("this runner serves no adapters")
+        lookup = self.adapters
+        return [lookup(name) if name else None for name in names]
+
+    def _cache_key(self, seq: Sequence) -> tuple[str, int]:
+        """Prefix-cache salt and shared head: an adapter's keys and values are its own, so its
+        requests share nothing with the base model's or with another load of the adapter."""
+        request = seq.request
+        if not request.adapter or self.adapters is None:
+            return request.cache_salt, request.shared_prefix_tokens
+        load_id = self.adapters(request.adapter).load_id
+        return f"adapter:{load_id}/{request.cache_salt}", 0
 
     def _state(self, seq: Sequence) -> _State:
         state = self._states.get(seq.order)

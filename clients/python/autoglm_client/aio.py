@@ -141,6 +141,22 @@ class AsyncAutoGLMClient:
         request = messages.unload_model(name, version, drain_timeout_s)
         return (await self._unary(self.models.UnloadModel, request, timeout)).drained_calls
 
+    async def load_adapter(self, model: str, name: str, source: str) -> model_pb2.Adapter:
+        """Loads a LoRA adapter (a peft directory on the server) onto `model` (name or name@version)."""
+        request = messages.load_adapter(model, name, source)
+        return (await self._unary(self.models.LoadAdapter, request)).adapter
+
+    async def list_adapters(self, model: str = "") -> list[model_pb2.Adapter]:
+        request = model_pb2.ListAdaptersRequest(model=model)
+        return list((await self._unary(self.models.ListAdapters, request)).adapters)
+
+    async def unload_adapter(
+        self, model: str, name: str, *, drain_timeout_s: float | None = None, timeout: float | None = None
+    ) -> int:
+        """Unloads an adapter once its calls have finished; returns how many it waited for."""
+        request = messages.unload_adapter(model, name, drain_timeout_s)
+        return (await self._unary(self.models.UnloadAdapter, request, timeout)).drained_calls
+
     async def set_traffic_split(
         self, name: str, weights: Mapping[str, int], *, sticky: bool = False
     ) -> model_pb2.Model:

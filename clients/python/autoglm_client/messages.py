@@ -47,6 +47,7 @@ def build_input(
     *,
     messages: Sequence[dict[str, str]] | None = None,
     model: str = "",
+    adapter: str = "",
     stop: Sequence[str] = (),
     thinking: bool = False,
     thinking_budget: int | None = None,
@@ -66,6 +67,7 @@ def build_input(
         raise TypeError(f"unknown options: {', '.join(sorted(unknown))}")
     given = generation_pb2.GenerationInput(
         model=model,
+        adapter=adapter,
         sampling=generation_pb2.SamplingParams(
             stop=list(stop), **{k: v for k, v in sampling.items() if v is not None}
         ),
@@ -106,6 +108,17 @@ def unload_model(
 ) -> model_pb2.UnloadModelRequest:
     drain_ms = round(drain_timeout_s * 1000) if drain_timeout_s is not None else 0
     return model_pb2.UnloadModelRequest(name=name, version=version, drain_timeout_ms=drain_ms)
+
+
+def load_adapter(model: str, name: str, source: str) -> model_pb2.LoadAdapterRequest:
+    return model_pb2.LoadAdapterRequest(model=model, name=name, source=source)
+
+
+def unload_adapter(
+    model: str, name: str, drain_timeout_s: float | None = None
+) -> model_pb2.UnloadAdapterRequest:
+    drain_ms = round(drain_timeout_s * 1000) if drain_timeout_s is not None else 0
+    return model_pb2.UnloadAdapterRequest(model=model, name=name, drain_timeout_ms=drain_ms)
 
 
 def set_traffic_split(

@@ -192,7 +192,35 @@ class _LiveCollector(Collector):
                 if prefix_cache is not None:
                     saved.add_metric(key, prefix_cache.hit_tokens)
                     cached.add_metric(key, prefix_cache.nbytes)
-        return [queued, running, batch, weight, saved, cached]
+        return [queued, running, batch, weight, saved, cached, *self._adapter_metrics()]
+
+    def _adapter_metrics(self) -> list[Metric]:
+        """Per adapter of each version (backends that serve adapters have an `adapters` store)."""
+        labels = [*MODEL_LABELS, "adapter"]
+        requests = CounterMetricFamily("autoglm_adapter_requests", "Generations per adapter.", labels=labels)
+        tokens = CounterMetricFamily(
+            "autoglm_adapter_generated_tokens", "Tokens generated per adapter.", labels=labels
+        )
+        loads = CounterMetricFamily(
+            "autoglm_adapter_loads", "Reads of an adapter from disk (first load and reloads).", labels=labels
+        )
+        evictions = CounterMetricFamily(
+            "autoglm_adapter_evictions", "Evictions of an idle adapter to make room.", labels=labels
+        )
+        in_flight = GaugeMetricFamily("autoglm_adapter_in_flight", "Generations running now.", labels=labels)
+        resident = GaugeMetricFamily("autoglm_adapter_resident", "1 while in memory, else 0.", labels=labels)
+        for entry in self._registry.entries():
+            for version, backend in entry.versions.items():
+                store = getattr(backend, "adapters", None)
+                for record in store.records() if store is not None else []:
+                    key = [entry.name, version, record.name]
+                    requests.add_metric(key, record.stats.requests)
+                    tokens.add_metric(key, record.stats.generated_tokens)
+                    loads.add_metric(key, record.stats.loads)
+                    evictions.add_metric(key, record.stats.evictions)
+                    in_flight.add_metric(key, record.in_flight)
+                    resident.add_metric(key, 1 if record.resident else 0)
+        return [requests, tokens, loads, evictions, in_flight, resident]
 
 
 # A servicer method as grpc hands it over (typed loosely: its stubs describe the sync API).

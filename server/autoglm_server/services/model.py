@@ -1,4 +1,4 @@
-"""autoglm.v1.ModelService: listing, loading and unloading versions, and traffic between them."""
+"""autoglm.v1.ModelService: listing, loading and unloading versions and their adapters, and traffic."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import grpc
 
 from autoglm.v1 import model_pb2, model_pb2_grpc
 from autoglm.v1.generation_pb2 import SamplingParams
-from autoglm_core.errors import InvalidArgument
+from autoglm_core.adapters.store import AdapterRecord
+from autoglm_core.errors import InvalidArgument, NotFound
+from autoglm_core.registry.adapters import VersionAdapters, adapters_of, all_adapters
 from autoglm_core.registry.manager import BackendSpec, ModelManager
 from autoglm_core.registry.models import ModelEntry
 from autoglm_core.registry.versions import VersionState
@@ -53,6 +55,25 @@ def model_to_proto(entry: ModelEntry) -> model_pb2.Model:
             )
         )
     return model_pb2.Model(name=entry.name, aliases=sorted(entry.aliases), versions=versions)
+
+
+def adapter_to_proto(where: VersionAdapters, record: AdapterRecord) -> model_pb2.Adapter:
+    stats = record.stats
+    return model_pb2.Adapter(
+        name=record.name,
+        model=where.model,
+        version=where.version,
+        source=record.source,
+        kind=record.kind,
+        rank=record.rank,
+        target_modules=list(record.targets),
+        resident=record.resident,
+        in_flight=record.in_flight,
+        requests=stats.requests,
+        generated_tokens=stats.generated_tokens,
+        loads=stats.loads,
+        evictions=stats.evictions,
+    )
 
 
 class ModelService(model_pb2_grpc.ModelServiceServicer):
@@ -115,3 +136,44 @@ class ModelService(model_pb2_grpc.ModelServiceServicer):
     ) -> model_pb2.RollbackTrafficSplitResponse:
         entry = self._registry.rollback(request.name)
         return model_pb2.RollbackTrafficSplitResponse(model=model_to_proto(entry))
+
+    @unary_errors
+    async def LoadAdapter(
+        self, request: model_pb2.LoadAdapterRequest, context: Context
+    ) -> model_pb2.LoadAdapterResponse:
+        where = adapters_of(self._registry, request.model)
+        record = await where.store.load(request.name, request.source)
+        return model_pb2.LoadAdapterResponse(adapter=adapter_to_proto(where, record))
+
+    @unary_errors
+    async def ListAdapters(
+        self, request: model_pb2.ListAdaptersRequest, context: Context
+    ) -> model_pb2.ListAdaptersResponse:
+        adapters = [
+            adapter_to_proto(where, record)
+            for where in all_adapters(self._registry, request.model)
+            for record in where.store.records()
+        ]
+        return model_pb2.ListAdaptersResponse(adapters=adapters)
+
+    @unary_errors
+    async def UnloadAdapter(
+        self, request: model_pb2.UnloadAdapterRequest, context: Context
+    ) -> model_pb2.UnloadAdapterResponse:
+        """Unloads from the named version, or from every version of the model that has the adapter."""
+        if not request.name:
+            raise InvalidArgument.one("name", "name the adapter to unload")
+        timeout = (
+            request.drain_timeout_ms / 1000 if request.drain_timeout_ms else self._manager.drain_timeout_s
+        )
+        holders = [
+            where
+            for where in all_adapters(self._registry, request.model)
+            if any(r.name == request.name and not r.draining for r in where.store.records())
+        ]
+        if not holders:
+            raise NotFound("adapter", f"{request.model or self._registry.default_model}:{request.name}")
+        drained = 0
+        for where in holders:
+            drained += await where.store.unload(request.name, timeout)
+        return model_pb2.UnloadAdapterResponse(drained_calls=drained)

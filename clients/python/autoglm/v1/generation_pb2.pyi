@@ -225,6 +225,7 @@ class GenerationInput(_message.Message):
     TIME_LIMIT_MS_FIELD_NUMBER: _builtins.int
     PROMPT_TEMPLATE_FIELD_NUMBER: _builtins.int
     RESPONSE_FORMAT_FIELD_NUMBER: _builtins.int
+    ADAPTER_FIELD_NUMBER: _builtins.int
     prompt: _builtins.str
     """A single user prompt; the chat template is applied to it."""
     model: _builtins.str
@@ -239,6 +240,11 @@ class GenerationInput(_message.Message):
     """
     prompt_template: _builtins.str
     """Prompt template to use instead of the automatic choice; empty means automatic."""
+    adapter: _builtins.str
+    """Adapter (LoRA) of the chosen model version to generate with; empty means the base model, unless
+    the model's traffic split routed the call to a `version:adapter` target. An adapter that is not
+    loaded on the version is NOT_FOUND: the base model never answers in its place.
+    """
     @_builtins.property
     def conversation(self) -> _common_pb2.Conversation:
         """A chat conversation, oldest message first."""
@@ -278,10 +284,11 @@ class GenerationInput(_message.Message):
         time_limit_ms: _builtins.int | None = ...,
         prompt_template: _builtins.str = ...,
         response_format: Global___ResponseFormat | None = ...,
+        adapter: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_priority", b"_priority", "_time_limit_ms", b"_time_limit_ms", "conversation", b"conversation", "input", b"input", "priority", b"priority", "prompt", b"prompt", "response", b"response", "response_format", b"response_format", "sampling", b"sampling", "thinking", b"thinking", "time_limit_ms", b"time_limit_ms"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_priority", b"_priority", "_time_limit_ms", b"_time_limit_ms", "allowed_tools", b"allowed_tools", "conversation", b"conversation", "input", b"input", "model", b"model", "priority", b"priority", "prompt", b"prompt", "prompt_template", b"prompt_template", "response", b"response", "response_format", b"response_format", "sampling", b"sampling", "session_id", b"session_id", "thinking", b"thinking", "time_limit_ms", b"time_limit_ms"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_priority", b"_priority", "_time_limit_ms", b"_time_limit_ms", "adapter", b"adapter", "allowed_tools", b"allowed_tools", "conversation", b"conversation", "input", b"input", "model", b"model", "priority", b"priority", "prompt", b"prompt", "prompt_template", b"prompt_template", "response", b"response", "response_format", b"response_format", "sampling", b"sampling", "session_id", b"session_id", "thinking", b"thinking", "time_limit_ms", b"time_limit_ms"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__priority: _TypeAlias = _typing.Literal["priority"]  # noqa: Y015
     _WhichOneofArgType__priority: _TypeAlias = _typing.Literal["_priority", b"_priority"]  # noqa: Y015

@@ -70,6 +70,21 @@ class ModelServiceStub:
                 request_serializer=autoglm_dot_v1_dot_model__pb2.RollbackTrafficSplitRequest.SerializeToString,
                 response_deserializer=autoglm_dot_v1_dot_model__pb2.RollbackTrafficSplitResponse.FromString,
                 _registered_method=True)
+        self.LoadAdapter = channel.unary_unary(
+                '/autoglm.v1.ModelService/LoadAdapter',
+                request_serializer=autoglm_dot_v1_dot_model__pb2.LoadAdapterRequest.SerializeToString,
+                response_deserializer=autoglm_dot_v1_dot_model__pb2.LoadAdapterResponse.FromString,
+                _registered_method=True)
+        self.ListAdapters = channel.unary_unary(
+                '/autoglm.v1.ModelService/ListAdapters',
+                request_serializer=autoglm_dot_v1_dot_model__pb2.ListAdaptersRequest.SerializeToString,
+                response_deserializer=autoglm_dot_v1_dot_model__pb2.ListAdaptersResponse.FromString,
+                _registered_method=True)
+        self.UnloadAdapter = channel.unary_unary(
+                '/autoglm.v1.ModelService/UnloadAdapter',
+                request_serializer=autoglm_dot_v1_dot_model__pb2.UnloadAdapterRequest.SerializeToString,
+                response_deserializer=autoglm_dot_v1_dot_model__pb2.UnloadAdapterResponse.FromString,
+                _registered_method=True)
 
 
 class ModelServiceServicer:
@@ -125,6 +140,28 @@ class ModelServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def LoadAdapter(self, request, context):
+        """Loads an adapter (LoRA in peft's format, or a bottleneck adapter) onto a loaded model version
+        from a local directory.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAdapters(self, request, context):
+        """Lists the adapters loaded on a model's versions.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UnloadAdapter(self, request, context):
+        """Unloads an adapter after its in-flight calls finish.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ModelServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -162,6 +199,21 @@ def add_ModelServiceServicer_to_server(servicer, server):
                     servicer.RollbackTrafficSplit,
                     request_deserializer=autoglm_dot_v1_dot_model__pb2.RollbackTrafficSplitRequest.FromString,
                     response_serializer=autoglm_dot_v1_dot_model__pb2.RollbackTrafficSplitResponse.SerializeToString,
+            ),
+            'LoadAdapter': grpc.unary_unary_rpc_method_handler(
+                    servicer.LoadAdapter,
+                    request_deserializer=autoglm_dot_v1_dot_model__pb2.LoadAdapterRequest.FromString,
+                    response_serializer=autoglm_dot_v1_dot_model__pb2.LoadAdapterResponse.SerializeToString,
+            ),
+            'ListAdapters': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAdapters,
+                    request_deserializer=autoglm_dot_v1_dot_model__pb2.ListAdaptersRequest.FromString,
+                    response_serializer=autoglm_dot_v1_dot_model__pb2.ListAdaptersResponse.SerializeToString,
+            ),
+            'UnloadAdapter': grpc.unary_unary_rpc_method_handler(
+                    servicer.UnloadAdapter,
+                    request_deserializer=autoglm_dot_v1_dot_model__pb2.UnloadAdapterRequest.FromString,
+                    response_serializer=autoglm_dot_v1_dot_model__pb2.UnloadAdapterResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -354,6 +406,87 @@ class ModelService:
             '/autoglm.v1.ModelService/RollbackTrafficSplit',
             autoglm_dot_v1_dot_model__pb2.RollbackTrafficSplitRequest.SerializeToString,
             autoglm_dot_v1_dot_model__pb2.RollbackTrafficSplitResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def LoadAdapter(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/autoglm.v1.ModelService/LoadAdapter',
+            autoglm_dot_v1_dot_model__pb2.LoadAdapterRequest.SerializeToString,
+            autoglm_dot_v1_dot_model__pb2.LoadAdapterResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAdapters(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/autoglm.v1.ModelService/ListAdapters',
+            autoglm_dot_v1_dot_model__pb2.ListAdaptersRequest.SerializeToString,
+            autoglm_dot_v1_dot_model__pb2.ListAdaptersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UnloadAdapter(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/autoglm.v1.ModelService/UnloadAdapter',
+            autoglm_dot_v1_dot_model__pb2.UnloadAdapterRequest.SerializeToString,
+            autoglm_dot_v1_dot_model__pb2.UnloadAdapterResponse.FromString,
             options,
             channel_credentials,
             insecure,

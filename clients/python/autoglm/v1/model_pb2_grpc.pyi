@@ -47,6 +47,14 @@ class ModelServiceStub:
     """Sends all traffic of a model to one version (the end of a successful canary)."""
     RollbackTrafficSplit: _grpc.UnaryUnaryMultiCallable[_model_pb2.RollbackTrafficSplitRequest, _model_pb2.RollbackTrafficSplitResponse]
     """Restores the traffic split that was in force before the last change."""
+    LoadAdapter: _grpc.UnaryUnaryMultiCallable[_model_pb2.LoadAdapterRequest, _model_pb2.LoadAdapterResponse]
+    """Loads an adapter (LoRA in peft's format, or a bottleneck adapter) onto a loaded model version
+    from a local directory.
+    """
+    ListAdapters: _grpc.UnaryUnaryMultiCallable[_model_pb2.ListAdaptersRequest, _model_pb2.ListAdaptersResponse]
+    """Lists the adapters loaded on a model's versions."""
+    UnloadAdapter: _grpc.UnaryUnaryMultiCallable[_model_pb2.UnloadAdapterRequest, _model_pb2.UnloadAdapterResponse]
+    """Unloads an adapter after its in-flight calls finish."""
 
 @_typing.type_check_only
 class ModelServiceAsyncStub(ModelServiceStub):
@@ -67,6 +75,14 @@ class ModelServiceAsyncStub(ModelServiceStub):
     """Sends all traffic of a model to one version (the end of a successful canary)."""
     RollbackTrafficSplit: _aio.UnaryUnaryMultiCallable[_model_pb2.RollbackTrafficSplitRequest, _model_pb2.RollbackTrafficSplitResponse]  # type: ignore[assignment]
     """Restores the traffic split that was in force before the last change."""
+    LoadAdapter: _aio.UnaryUnaryMultiCallable[_model_pb2.LoadAdapterRequest, _model_pb2.LoadAdapterResponse]  # type: ignore[assignment]
+    """Loads an adapter (LoRA in peft's format, or a bottleneck adapter) onto a loaded model version
+    from a local directory.
+    """
+    ListAdapters: _aio.UnaryUnaryMultiCallable[_model_pb2.ListAdaptersRequest, _model_pb2.ListAdaptersResponse]  # type: ignore[assignment]
+    """Lists the adapters loaded on a model's versions."""
+    UnloadAdapter: _aio.UnaryUnaryMultiCallable[_model_pb2.UnloadAdapterRequest, _model_pb2.UnloadAdapterResponse]  # type: ignore[assignment]
+    """Unloads an adapter after its in-flight calls finish."""
 
 class ModelServiceServicer(metaclass=_abc_1.ABCMeta):
     """Model management: listing, loading and traffic between versions."""
@@ -126,5 +142,31 @@ class ModelServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_model_pb2.RollbackTrafficSplitResponse, _abc.Awaitable[_model_pb2.RollbackTrafficSplitResponse]]:
         """Restores the traffic split that was in force before the last change."""
+
+    @_abc_1.abstractmethod
+    def LoadAdapter(
+        self,
+        request: _model_pb2.LoadAdapterRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_model_pb2.LoadAdapterResponse, _abc.Awaitable[_model_pb2.LoadAdapterResponse]]:
+        """Loads an adapter (LoRA in peft's format, or a bottleneck adapter) onto a loaded model version
+        from a local directory.
+        """
+
+    @_abc_1.abstractmethod
+    def ListAdapters(
+        self,
+        request: _model_pb2.ListAdaptersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_model_pb2.ListAdaptersResponse, _abc.Awaitable[_model_pb2.ListAdaptersResponse]]:
+        """Lists the adapters loaded on a model's versions."""
+
+    @_abc_1.abstractmethod
+    def UnloadAdapter(
+        self,
+        request: _model_pb2.UnloadAdapterRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_model_pb2.UnloadAdapterResponse, _abc.Awaitable[_model_pb2.UnloadAdapterResponse]]:
+        """Unloads an adapter after its in-flight calls finish."""
 
 def add_ModelServiceServicer_to_server(servicer: ModelServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -31,6 +31,13 @@ type ModelServiceClient interface {
 	PromoteModelVersion(ctx context.Context, in *PromoteModelVersionRequest, opts ...grpc.CallOption) (*PromoteModelVersionResponse, error)
 	// Restores the traffic split that was in force before the last change.
 	RollbackTrafficSplit(ctx context.Context, in *RollbackTrafficSplitRequest, opts ...grpc.CallOption) (*RollbackTrafficSplitResponse, error)
+	// Loads an adapter (LoRA in peft's format, or a bottleneck adapter) onto a loaded model version
+	// from a local directory.
+	LoadAdapter(ctx context.Context, in *LoadAdapterRequest, opts ...grpc.CallOption) (*LoadAdapterResponse, error)
+	// Lists the adapters loaded on a model's versions.
+	ListAdapters(ctx context.Context, in *ListAdaptersRequest, opts ...grpc.CallOption) (*ListAdaptersResponse, error)
+	// Unloads an adapter after its in-flight calls finish.
+	UnloadAdapter(ctx context.Context, in *UnloadAdapterRequest, opts ...grpc.CallOption) (*UnloadAdapterResponse, error)
 }
 
 type modelServiceClient struct {
@@ -104,6 +111,33 @@ func (c *modelServiceClient) RollbackTrafficSplit(ctx context.Context, in *Rollb
 	return out, nil
 }
 
+func (c *modelServiceClient) LoadAdapter(ctx context.Context, in *LoadAdapterRequest, opts ...grpc.CallOption) (*LoadAdapterResponse, error) {
+	out := new(LoadAdapterResponse)
+	err := c.cc.Invoke(ctx, "/autoglm.v1.ModelService/LoadAdapter", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *modelServiceClient) ListAdapters(ctx context.Context, in *ListAdaptersRequest, opts ...grpc.CallOption) (*ListAdaptersResponse, error) {
+	out := new(ListAdaptersResponse)
+	err := c.cc.Invoke(ctx, "/autoglm.v1.ModelService/ListAdapters", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *modelServiceClient) UnloadAdapter(ctx context.Context, in *UnloadAdapterRequest, opts ...grpc.CallOption) (*UnloadAdapterResponse, error) {
+	out := new(UnloadAdapterResponse)
+	err := c.cc.Invoke(ctx, "/autoglm.v1.ModelService/UnloadAdapter", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ModelServiceServer is the server API for ModelService service.
 // All implementations must embed UnimplementedModelServiceServer
 // for forward compatibility
@@ -122,6 +156,13 @@ type ModelServiceServer interface {
 	PromoteModelVersion(context.Context, *PromoteModelVersionRequest) (*PromoteModelVersionResponse, error)
 	// Restores the traffic split that was in force before the last change.
 	RollbackTrafficSplit(context.Context, *RollbackTrafficSplitRequest) (*RollbackTrafficSplitResponse, error)
+	// Loads an adapter (LoRA in peft's format, or a bottleneck adapter) onto a loaded model version
+	// from a local directory.
+	LoadAdapter(context.Context, *LoadAdapterRequest) (*LoadAdapterResponse, error)
+	// Lists the adapters loaded on a model's versions.
+	ListAdapters(context.Context, *ListAdaptersRequest) (*ListAdaptersResponse, error)
+	// Unloads an adapter after its in-flight calls finish.
+	UnloadAdapter(context.Context, *UnloadAdapterRequest) (*UnloadAdapterResponse, error)
 	mustEmbedUnimplementedModelServiceServer()
 }
 
@@ -149,6 +190,15 @@ func (UnimplementedModelServiceServer) PromoteModelVersion(context.Context, *Pro
 }
 func (UnimplementedModelServiceServer) RollbackTrafficSplit(context.Context, *RollbackTrafficSplitRequest) (*RollbackTrafficSplitResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method RollbackTrafficSplit not implemented")
+}
+func (UnimplementedModelServiceServer) LoadAdapter(context.Context, *LoadAdapterRequest) (*LoadAdapterResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method LoadAdapter not implemented")
+}
+func (UnimplementedModelServiceServer) ListAdapters(context.Context, *ListAdaptersRequest) (*ListAdaptersResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListAdapters not implemented")
+}
+func (UnimplementedModelServiceServer) UnloadAdapter(context.Context, *UnloadAdapterRequest) (*UnloadAdapterResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method UnloadAdapter not implemented")
 }
 func (UnimplementedModelServiceServer) mustEmbedUnimplementedModelServiceServer() {}
 
@@ -289,6 +339,60 @@ func _ModelService_RollbackTrafficSplit_Handler(srv interface{}, ctx context.Con
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ModelService_LoadAdapter_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(LoadAdapterRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ModelServiceServer).LoadAdapter(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/autoglm.v1.ModelService/LoadAdapter",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ModelServiceServer).LoadAdapter(ctx, req.(*LoadAdapterRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ModelService_ListAdapters_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListAdaptersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ModelServiceServer).ListAdapters(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/autoglm.v1.ModelService/ListAdapters",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ModelServiceServer).ListAdapters(ctx, req.(*ListAdaptersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ModelService_UnloadAdapter_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UnloadAdapterRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ModelServiceServer).UnloadAdapter(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/autoglm.v1.ModelService/UnloadAdapter",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ModelServiceServer).UnloadAdapter(ctx, req.(*UnloadAdapterRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var _ModelService_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "autoglm.v1.ModelService",
 	HandlerType: (*ModelServiceServer)(nil),
@@ -320,6 +424,18 @@ var _ModelService_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RollbackTrafficSplit",
 			Handler:    _ModelService_RollbackTrafficSplit_Handler,
+		},
+		{
+			MethodName: "LoadAdapter",
+			Handler:    _ModelService_LoadAdapter_Handler,
+		},
+		{
+			MethodName: "ListAdapters",
+			Handler:    _ModelService_ListAdapters_Handler,
+		},
+		{
+			MethodName: "UnloadAdapter",
+			Handler:    _ModelService_UnloadAdapter_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file autoglm/v1/model.proto.
  */
 export const file_autoglm_v1_model: GenFile = /*@__PURE__*/
-  fileDesc("ChZhdXRvZ2xtL3YxL21vZGVsLnByb3RvEgphdXRvZ2xtLnYxIoMDCgxNb2RlbFZlcnNpb24SDwoHdmVyc2lvbhgBIAEoCRIlCgVzdGF0ZRgCIAEoDjIWLmF1dG9nbG0udjEuTW9kZWxTdGF0ZRIPCgdiYWNrZW5kGAMgASgJEg4KBnNvdXJjZRgEIAEoCRIWCg5jb250ZXh0X2xlbmd0aBgFIAEoDRIVCg1lb3NfdG9rZW5faWRzGAYgAygNEjQKEGRlZmF1bHRfc2FtcGxpbmcYByABKAsyGi5hdXRvZ2xtLnYxLlNhbXBsaW5nUGFyYW1zEhYKDnRyYWZmaWNfd2VpZ2h0GAggASgNEjYKB21ldHJpY3MYCSADKAsyJS5hdXRvZ2xtLnYxLk1vZGVsVmVyc2lvbi5NZXRyaWNzRW50cnkSGQoRc3VwcG9ydHNfdGhpbmtpbmcYCiABKAgSDgoGZGV2aWNlGAsgASgJEgoKAmlkGAwgASgJGi4KDE1ldHJpY3NFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAE6AjgBIlIKBU1vZGVsEgwKBG5hbWUYASABKAkSDwoHYWxpYXNlcxgCIAMoCRIqCgh2ZXJzaW9ucxgDIAMoCzIYLmF1dG9nbG0udjEuTW9kZWxWZXJzaW9uIhMKEUxpc3RNb2RlbHNSZXF1ZXN0Ik4KEkxpc3RNb2RlbHNSZXNwb25zZRIhCgZtb2RlbHMYASADKAsyES5hdXRvZ2xtLnYxLk1vZGVsEhUKDWRlZmF1bHRfbW9kZWwYAiABKAkiHwoPR2V0TW9kZWxSZXF1ZXN0EgwKBG5hbWUYASABKAkiNAoQR2V0TW9kZWxSZXNwb25zZRIgCgVtb2RlbBgBIAEoCzIRLmF1dG9nbG0udjEuTW9kZWwivgEKEExvYWRNb2RlbFJlcXVlc3QSDAoEbmFtZRgBIAEoCRIPCgd2ZXJzaW9uGAIgASgJEg4KBnNvdXJjZRgDIAEoCRIPCgdiYWNrZW5kGAQgASgJEjoKB21ldHJpY3MYBSADKAsyKS5hdXRvZ2xtLnYxLkxvYWRNb2RlbFJlcXVlc3QuTWV0cmljc0VudHJ5Gi4KDE1ldHJpY3NFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAE6AjgBIjUKEUxvYWRNb2RlbFJlc3BvbnNlEiAKBW1vZGVsGAEgASgLMhEuYXV0b2dsbS52MS5Nb2RlbCJNChJVbmxvYWRNb2RlbFJlcXVlc3QSDAoEbmFtZRgBIAEoCRIPCgd2ZXJzaW9uGAIgASgJEhgKEGRyYWluX3RpbWVvdXRfbXMYAyABKA0iLAoTVW5sb2FkTW9kZWxSZXNwb25zZRIVCg1kcmFpbmVkX2NhbGxzGAEgASgNIqgBChZTZXRUcmFmZmljU3BsaXRSZXF1ZXN0EgwKBG5hbWUYASABKAkSQAoHd2VpZ2h0cxgCIAMoCzIvLmF1dG9nbG0udjEuU2V0VHJhZmZpY1NwbGl0UmVxdWVzdC5XZWlnaHRzRW50cnkSDgoGc3RpY2t5GAMgASgIGi4KDFdlaWdodHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKA06AjgBIjsKF1NldFRyYWZmaWNTcGxpdFJlc3BvbnNlEiAKBW1vZGVsGAEgASgLMhEuYXV0b2dsbS52MS5Nb2RlbCI7ChpQcm9tb3RlTW9kZWxWZXJzaW9uUmVxdWVzdBIMCgRuYW1lGAEgASgJEg8KB3ZlcnNpb24YAiABKAkiPwobUHJvbW90ZU1vZGVsVmVyc2lvblJlc3BvbnNlEiAKBW1vZGVsGAEgASgLMhEuYXV0b2dsbS52MS5Nb2RlbCIrChtSb2xsYmFja1RyYWZmaWNTcGxpdFJlcXVlc3QSDAoEbmFtZRgBIAEoCSJAChxSb2xsYmFja1RyYWZmaWNTcGxpdFJlc3BvbnNlEiAKBW1vZGVsGAEgASgLMhEuYXV0b2dsbS52MS5Nb2RlbCqLAQoKTW9kZWxTdGF0ZRIbChdNT0RFTF9TVEFURV9VTlNQRUNJRklFRBAAEhcKE01PREVMX1NUQVRFX0xPQURJTkcQARIVChFNT0RFTF9TVEFURV9SRUFEWRACEhYKEk1PREVMX1NUQVRFX0ZBSUxFRBADEhgKFE1PREVMX1NUQVRFX0RSQUlOSU5HEAQy6wQKDE1vZGVsU2VydmljZRJLCgpMaXN0TW9kZWxzEh0uYXV0b2dsbS52MS5MaXN0TW9kZWxzUmVxdWVzdBoeLmF1dG9nbG0udjEuTGlzdE1vZGVsc1Jlc3BvbnNlEkUKCEdldE1vZGVsEhsuYXV0b2dsbS52MS5HZXRNb2RlbFJlcXVlc3QaHC5hdXRvZ2xtLnYxLkdldE1vZGVsUmVzcG9uc2USSAoJTG9hZE1vZGVsEhwuYXV0b2dsbS52MS5Mb2FkTW9kZWxSZXF1ZXN0Gh0uYXV0b2dsbS52MS5Mb2FkTW9kZWxSZXNwb25zZRJOCgtVbmxvYWRNb2RlbBIeLmF1dG9nbG0udjEuVW5sb2FkTW9kZWxSZXF1ZXN0Gh8uYXV0b2dsbS52MS5VbmxvYWRNb2RlbFJlc3BvbnNlEloKD1NldFRyYWZmaWNTcGxpdBIiLmF1dG9nbG0udjEuU2V0VHJhZmZpY1NwbGl0UmVxdWVzdBojLmF1dG9nbG0udjEuU2V0VHJhZmZpY1NwbGl0UmVzcG9uc2USZgoTUHJvbW90ZU1vZGVsVmVyc2lvbhImLmF1dG9nbG0udjEuUHJvbW90ZU1vZGVsVmVyc2lvblJlcXVlc3QaJy5hdXRvZ2xtLnYxLlByb21vdGVNb2RlbFZlcnNpb25SZXNwb25zZRJpChRSb2xsYmFja1RyYWZmaWNTcGxpdBInLmF1dG9nbG0udjEuUm9sbGJhY2tUcmFmZmljU3BsaXRSZXF1ZXN0GiguYXV0b2dsbS52MS5Sb2xsYmFja1RyYWZmaWNTcGxpdFJlc3BvbnNlYgZwcm90bzM", [file_autoglm_v1_generation]);
+  fileDesc("ChZhdXRvZ2xtL3YxL21vZGVsLnByb3RvEgphdXRvZ2xtLnYxIoMDCgxNb2RlbFZlcnNpb24SDwoHdmVyc2lvbhgBIAEoCRIlCgVzdGF0ZRgCIAEoDjIWLmF1dG9nbG0udjEuTW9kZWxTdGF0ZRIPCgdiYWNrZW5kGAMgASgJEg4KBnNvdXJjZRgEIAEoCRIWCg5jb250ZXh0X2xlbmd0aBgFIAEoDRIVCg1lb3NfdG9rZW5faWRzGAYgAygNEjQKEGRlZmF1bHRfc2FtcGxpbmcYByABKAsyGi5hdXRvZ2xtLnYxLlNhbXBsaW5nUGFyYW1zEhYKDnRyYWZmaWNfd2VpZ2h0GAggASgNEjYKB21ldHJpY3MYCSADKAsyJS5hdXRvZ2xtLnYxLk1vZGVsVmVyc2lvbi5NZXRyaWNzRW50cnkSGQoRc3VwcG9ydHNfdGhpbmtpbmcYCiABKAgSDgoGZGV2aWNlGAsgASgJEgoKAmlkGAwgASgJGi4KDE1ldHJpY3NFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAE6AjgBIlIKBU1vZGVsEgwKBG5hbWUYASABKAkSDwoHYWxpYXNlcxgCIAMoCRIqCgh2ZXJzaW9ucxgDIAMoCzIYLmF1dG9nbG0udjEuTW9kZWxWZXJzaW9uIhMKEUxpc3RNb2RlbHNSZXF1ZXN0Ik4KEkxpc3RNb2RlbHNSZXNwb25zZRIhCgZtb2RlbHMYASADKAsyES5hdXRvZ2xtLnYxLk1vZGVsEhUKDWRlZmF1bHRfbW9kZWwYAiABKAkiHwoPR2V0TW9kZWxSZXF1ZXN0EgwKBG5hbWUYASABKAkiNAoQR2V0TW9kZWxSZXNwb25zZRIgCgVtb2RlbBgBIAEoCzIRLmF1dG9nbG0udjEuTW9kZWwivgEKEExvYWRNb2RlbFJlcXVlc3QSDAoEbmFtZRgBIAEoCRIPCgd2ZXJzaW9uGAIgASgJEg4KBnNvdXJjZRgDIAEoCRIPCgdiYWNrZW5kGAQgASgJEjoKB21ldHJpY3MYBSADKAsyKS5hdXRvZ2xtLnYxLkxvYWRNb2RlbFJlcXVlc3QuTWV0cmljc0VudHJ5Gi4KDE1ldHJpY3NFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAE6AjgBIjUKEUxvYWRNb2RlbFJlc3BvbnNlEiAKBW1vZGVsGAEgASgLMhEuYXV0b2dsbS52MS5Nb2RlbCJNChJVbmxvYWRNb2RlbFJlcXVlc3QSDAoEbmFtZRgBIAEoCRIPCgd2ZXJzaW9uGAIgASgJEhgKEGRyYWluX3RpbWVvdXRfbXMYAyABKA0iLAoTVW5sb2FkTW9kZWxSZXNwb25zZRIVCg1kcmFpbmVkX2NhbGxzGAEgASgNIqgBChZTZXRUcmFmZmljU3BsaXRSZXF1ZXN0EgwKBG5hbWUYASABKAkSQAoHd2VpZ2h0cxgCIAMoCzIvLmF1dG9nbG0udjEuU2V0VHJhZmZpY1NwbGl0UmVxdWVzdC5XZWlnaHRzRW50cnkSDgoGc3RpY2t5GAMgASgIGi4KDFdlaWdodHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKA06AjgBIjsKF1NldFRyYWZmaWNTcGxpdFJlc3BvbnNlEiAKBW1vZGVsGAEgASgLMhEuYXV0b2dsbS52MS5Nb2RlbCI7ChpQcm9tb3RlTW9kZWxWZXJzaW9uUmVxdWVzdBIMCgRuYW1lGAEgASgJEg8KB3ZlcnNpb24YAiABKAkiPwobUHJvbW90ZU1vZGVsVmVyc2lvblJlc3BvbnNlEiAKBW1vZGVsGAEgASgLMhEuYXV0b2dsbS52MS5Nb2RlbCIrChtSb2xsYmFja1RyYWZmaWNTcGxpdFJlcXVlc3QSDAoEbmFtZRgBIAEoCSJAChxSb2xsYmFja1RyYWZmaWNTcGxpdFJlc3BvbnNlEiAKBW1vZGVsGAEgASgLMhEuYXV0b2dsbS52MS5Nb2RlbCLuAQoHQWRhcHRlchIMCgRuYW1lGAEgASgJEg0KBW1vZGVsGAIgASgJEg8KB3ZlcnNpb24YAyABKAkSDgoGc291cmNlGAQgASgJEgwKBGtpbmQYBSABKAkSDAoEcmFuaxgGIAEoDRIWCg50YXJnZXRfbW9kdWxlcxgHIAMoCRIQCghyZXNpZGVudBgIIAEoCBIRCglpbl9mbGlnaHQYCSABKA0SEAoIcmVxdWVzdHMYCiABKAQSGAoQZ2VuZXJhdGVkX3Rva2VucxgLIAEoBBINCgVsb2FkcxgMIAEoDRIRCglldmljdGlvbnMYDSABKA0iQQoSTG9hZEFkYXB0ZXJSZXF1ZXN0Eg0KBW1vZGVsGAEgASgJEgwKBG5hbWUYAiABKAkSDgoGc291cmNlGAMgASgJIjsKE0xvYWRBZGFwdGVyUmVzcG9uc2USJAoHYWRhcHRlchgBIAEoCzITLmF1dG9nbG0udjEuQWRhcHRlciIkChNMaXN0QWRhcHRlcnNSZXF1ZXN0Eg0KBW1vZGVsGAEgASgJIj0KFExpc3RBZGFwdGVyc1Jlc3BvbnNlEiUKCGFkYXB0ZXJzGAEgAygLMhMuYXV0b2dsbS52MS5BZGFwdGVyIk0KFFVubG9hZEFkYXB0ZXJSZXF1ZXN0Eg0KBW1vZGVsGAEgASgJEgwKBG5hbWUYAiABKAkSGAoQZHJhaW5fdGltZW91dF9tcxgDIAEoDSIuChVVbmxvYWRBZGFwdGVyUmVzcG9uc2USFQoNZHJhaW5lZF9jYWxscxgBIAEoDSqLAQoKTW9kZWxTdGF0ZRIbChdNT0RFTF9TVEFURV9VTlNQRUNJRklFRBAAEhcKE01PREVMX1NUQVRFX0xPQURJTkcQARIVChFNT0RFTF9TVEFURV9SRUFEWRACEhYKEk1PREVMX1NUQVRFX0ZBSUxFRBADEhgKFE1PREVMX1NUQVRFX0RSQUlOSU5HEAQy5AYKDE1vZGVsU2VydmljZRJLCgpMaXN0TW9kZWxzEh0uYXV0b2dsbS52MS5MaXN0TW9kZWxzUmVxdWVzdBoeLmF1dG9nbG0udjEuTGlzdE1vZGVsc1Jlc3BvbnNlEkUKCEdldE1vZGVsEhsuYXV0b2dsbS52MS5HZXRNb2RlbFJlcXVlc3QaHC5hdXRvZ2xtLnYxLkdldE1vZGVsUmVzcG9uc2USSAoJTG9hZE1vZGVsEhwuYXV0b2dsbS52MS5Mb2FkTW9kZWxSZXF1ZXN0Gh0uYXV0b2dsbS52MS5Mb2FkTW9kZWxSZXNwb25zZRJOCgtVbmxvYWRNb2RlbBIeLmF1dG9nbG0udjEuVW5sb2FkTW9kZWxSZXF1ZXN0Gh8uYXV0b2dsbS52MS5VbmxvYWRNb2RlbFJlc3BvbnNlEloKD1NldFRyYWZmaWNTcGxpdBIiLmF1dG9nbG0udjEuU2V0VHJhZmZpY1NwbGl0UmVxdWVzdBojLmF1dG9nbG0udjEuU2V0VHJhZmZpY1NwbGl0UmVzcG9uc2USZgoTUHJvbW90ZU1vZGVsVmVyc2lvbhImLmF1dG9nbG0udjEuUHJvbW90ZU1vZGVsVmVyc2lvblJlcXVlc3QaJy5hdXRvZ2xtLnYxLlByb21vdGVNb2RlbFZlcnNpb25SZXNwb25zZRJpChRSb2xsYmFja1RyYWZmaWNTcGxpdBInLmF1dG9nbG0udjEuUm9sbGJhY2tUcmFmZmljU3BsaXRSZXF1ZXN0GiguYXV0b2dsbS52MS5Sb2xsYmFja1RyYWZmaWNTcGxpdFJlc3BvbnNlEk4KC0xvYWRBZGFwdGVyEh4uYXV0b2dsbS52MS5Mb2FkQWRhcHRlclJlcXVlc3QaHy5hdXRvZ2xtLnYxLkxvYWRBZGFwdGVyUmVzcG9uc2USUQoMTGlzdEFkYXB0ZXJzEh8uYXV0b2dsbS52MS5MaXN0QWRhcHRlcnNSZXF1ZXN0GiAuYXV0b2dsbS52MS5MaXN0QWRhcHRlcnNSZXNwb25zZRJUCg1VbmxvYWRBZGFwdGVyEiAuYXV0b2dsbS52MS5VbmxvYWRBZGFwdGVyUmVxdWVzdBohLmF1dG9nbG0udjEuVW5sb2FkQWRhcHRlclJlc3BvbnNlYgZwcm90bzM", [file_autoglm_v1_generation]);
 
 /**
  * One loaded version of a model.
@@ -506,6 +506,266 @@ export const RollbackTrafficSplitResponseSchema: GenMessage<RollbackTrafficSplit
   messageDesc(file_autoglm_v1_model, 15);
 
 /**
+ * An adapter loaded on one model version.
+ *
+ * @generated from message autoglm.v1.Adapter
+ */
+export type Adapter = Message<"autoglm.v1.Adapter"> & {
+  /**
+   * Name that generation requests use (GenerationInput.adapter, or `name@version:adapter`).
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Model name it is loaded on.
+   *
+   * @generated from field: string model = 2;
+   */
+  model: string;
+
+  /**
+   * Model version it is loaded on.
+   *
+   * @generated from field: string version = 3;
+   */
+  version: string;
+
+  /**
+   * Local directory it was loaded from.
+   *
+   * @generated from field: string source = 4;
+   */
+  source: string;
+
+  /**
+   * Adapter kind: "lora" or "bottleneck".
+   *
+   * @generated from field: string kind = 5;
+   */
+  kind: string;
+
+  /**
+   * Rank of its low-rank matrices (LoRA), or its bottleneck size.
+   *
+   * @generated from field: uint32 rank = 6;
+   */
+  rank: number;
+
+  /**
+   * Modules of the base model it changes, for example "q_proj" ("mlp" for a bottleneck adapter).
+   *
+   * @generated from field: repeated string target_modules = 7;
+   */
+  targetModules: string[];
+
+  /**
+   * Whether its weights are in memory now; an idle adapter may be evicted and is reloaded on use.
+   *
+   * @generated from field: bool resident = 8;
+   */
+  resident: boolean;
+
+  /**
+   * Generations running with it now.
+   *
+   * @generated from field: uint32 in_flight = 9;
+   */
+  inFlight: number;
+
+  /**
+   * Generations started with it since it was loaded.
+   *
+   * @generated from field: uint64 requests = 10;
+   */
+  requests: bigint;
+
+  /**
+   * Tokens generated with it since it was loaded.
+   *
+   * @generated from field: uint64 generated_tokens = 11;
+   */
+  generatedTokens: bigint;
+
+  /**
+   * Times its weights were read from disk (the first load and each reload after an eviction).
+   *
+   * @generated from field: uint32 loads = 12;
+   */
+  loads: number;
+
+  /**
+   * Times it was evicted to make room for another adapter.
+   *
+   * @generated from field: uint32 evictions = 13;
+   */
+  evictions: number;
+};
+
+/**
+ * Describes the message autoglm.v1.Adapter.
+ * Use `create(AdapterSchema)` to create a new message.
+ */
+export const AdapterSchema: GenMessage<Adapter> = /*@__PURE__*/
+  messageDesc(file_autoglm_v1_model, 16);
+
+/**
+ * Request of ModelService.LoadAdapter.
+ *
+ * @generated from message autoglm.v1.LoadAdapterRequest
+ */
+export type LoadAdapterRequest = Message<"autoglm.v1.LoadAdapterRequest"> & {
+  /**
+   * Model alias, name or name@version; without a version, the model's primary version.
+   *
+   * @generated from field: string model = 1;
+   */
+  model: string;
+
+  /**
+   * Name to register the adapter under.
+   *
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * Local directory on the server: adapter_config.json and adapter_model.safetensors, in peft's
+   * format or the bottleneck format the README describes.
+   *
+   * @generated from field: string source = 3;
+   */
+  source: string;
+};
+
+/**
+ * Describes the message autoglm.v1.LoadAdapterRequest.
+ * Use `create(LoadAdapterRequestSchema)` to create a new message.
+ */
+export const LoadAdapterRequestSchema: GenMessage<LoadAdapterRequest> = /*@__PURE__*/
+  messageDesc(file_autoglm_v1_model, 17);
+
+/**
+ * Response of ModelService.LoadAdapter.
+ *
+ * @generated from message autoglm.v1.LoadAdapterResponse
+ */
+export type LoadAdapterResponse = Message<"autoglm.v1.LoadAdapterResponse"> & {
+  /**
+   * The adapter after loading.
+   *
+   * @generated from field: autoglm.v1.Adapter adapter = 1;
+   */
+  adapter?: Adapter | undefined;
+};
+
+/**
+ * Describes the message autoglm.v1.LoadAdapterResponse.
+ * Use `create(LoadAdapterResponseSchema)` to create a new message.
+ */
+export const LoadAdapterResponseSchema: GenMessage<LoadAdapterResponse> = /*@__PURE__*/
+  messageDesc(file_autoglm_v1_model, 18);
+
+/**
+ * Request of ModelService.ListAdapters.
+ *
+ * @generated from message autoglm.v1.ListAdaptersRequest
+ */
+export type ListAdaptersRequest = Message<"autoglm.v1.ListAdaptersRequest"> & {
+  /**
+   * Model alias, name or name@version; empty lists the adapters of every model.
+   *
+   * @generated from field: string model = 1;
+   */
+  model: string;
+};
+
+/**
+ * Describes the message autoglm.v1.ListAdaptersRequest.
+ * Use `create(ListAdaptersRequestSchema)` to create a new message.
+ */
+export const ListAdaptersRequestSchema: GenMessage<ListAdaptersRequest> = /*@__PURE__*/
+  messageDesc(file_autoglm_v1_model, 19);
+
+/**
+ * Response of ModelService.ListAdapters.
+ *
+ * @generated from message autoglm.v1.ListAdaptersResponse
+ */
+export type ListAdaptersResponse = Message<"autoglm.v1.ListAdaptersResponse"> & {
+  /**
+   * The adapters, by model, version and name.
+   *
+   * @generated from field: repeated autoglm.v1.Adapter adapters = 1;
+   */
+  adapters: Adapter[];
+};
+
+/**
+ * Describes the message autoglm.v1.ListAdaptersResponse.
+ * Use `create(ListAdaptersResponseSchema)` to create a new message.
+ */
+export const ListAdaptersResponseSchema: GenMessage<ListAdaptersResponse> = /*@__PURE__*/
+  messageDesc(file_autoglm_v1_model, 20);
+
+/**
+ * Request of ModelService.UnloadAdapter.
+ *
+ * @generated from message autoglm.v1.UnloadAdapterRequest
+ */
+export type UnloadAdapterRequest = Message<"autoglm.v1.UnloadAdapterRequest"> & {
+  /**
+   * Model alias, name or name@version; without a version, every version that has the adapter.
+   *
+   * @generated from field: string model = 1;
+   */
+  model: string;
+
+  /**
+   * Adapter name.
+   *
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * Longest wait for in-flight calls, in milliseconds; 0 means the server's drain_timeout_s.
+   *
+   * @generated from field: uint32 drain_timeout_ms = 3;
+   */
+  drainTimeoutMs: number;
+};
+
+/**
+ * Describes the message autoglm.v1.UnloadAdapterRequest.
+ * Use `create(UnloadAdapterRequestSchema)` to create a new message.
+ */
+export const UnloadAdapterRequestSchema: GenMessage<UnloadAdapterRequest> = /*@__PURE__*/
+  messageDesc(file_autoglm_v1_model, 21);
+
+/**
+ * Response of ModelService.UnloadAdapter.
+ *
+ * @generated from message autoglm.v1.UnloadAdapterResponse
+ */
+export type UnloadAdapterResponse = Message<"autoglm.v1.UnloadAdapterResponse"> & {
+  /**
+   * Calls that were running with the adapter when the unload began; all finished before it went.
+   *
+   * @generated from field: uint32 drained_calls = 1;
+   */
+  drainedCalls: number;
+};
+
+/**
+ * Describes the message autoglm.v1.UnloadAdapterResponse.
+ * Use `create(UnloadAdapterResponseSchema)` to create a new message.
+ */
+export const UnloadAdapterResponseSchema: GenMessage<UnloadAdapterResponse> = /*@__PURE__*/
+  messageDesc(file_autoglm_v1_model, 22);
+
+/**
  * Lifecycle state of a model version.
  *
  * @generated from enum autoglm.v1.ModelState
@@ -628,6 +888,37 @@ export const ModelService: GenService<{
     methodKind: "unary";
     input: typeof RollbackTrafficSplitRequestSchema;
     output: typeof RollbackTrafficSplitResponseSchema;
+  },
+  /**
+   * Loads an adapter (LoRA in peft's format, or a bottleneck adapter) onto a loaded model version
+   * from a local directory.
+   *
+   * @generated from rpc autoglm.v1.ModelService.LoadAdapter
+   */
+  loadAdapter: {
+    methodKind: "unary";
+    input: typeof LoadAdapterRequestSchema;
+    output: typeof LoadAdapterResponseSchema;
+  },
+  /**
+   * Lists the adapters loaded on a model's versions.
+   *
+   * @generated from rpc autoglm.v1.ModelService.ListAdapters
+   */
+  listAdapters: {
+    methodKind: "unary";
+    input: typeof ListAdaptersRequestSchema;
+    output: typeof ListAdaptersResponseSchema;
+  },
+  /**
+   * Unloads an adapter after its in-flight calls finish.
+   *
+   * @generated from rpc autoglm.v1.ModelService.UnloadAdapter
+   */
+  unloadAdapter: {
+    methodKind: "unary";
+    input: typeof UnloadAdapterRequestSchema;
+    output: typeof UnloadAdapterResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_autoglm_v1_model, 0);

@@ -24,6 +24,7 @@ private static final long serialVersionUID = 0L;
     allowedTools_ = com.google.protobuf.LazyStringArrayList.EMPTY;
     sessionId_ = "";
     promptTemplate_ = "";
+    adapter_ = "";
   }
 
   @java.lang.Override
@@ -601,6 +602,57 @@ private static final long serialVersionUID = 0L;
     return responseFormat_ == null ? org.openautoglm.v1.ResponseFormat.getDefaultInstance() : responseFormat_;
   }
 
+  public static final int ADAPTER_FIELD_NUMBER = 13;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object adapter_ = "";
+  /**
+   * <pre>
+   * Adapter (LoRA) of the chosen model version to generate with; empty means the base model, unless
+   * the model's traffic split routed the call to a `version:adapter` target. An adapter that is not
+   * loaded on the version is NOT_FOUND: the base model never answers in its place.
+   * </pre>
+   *
+   * <code>string adapter = 13 [json_name = "adapter"];</code>
+   * @return The adapter.
+   */
+  @java.lang.Override
+  public java.lang.String getAdapter() {
+    java.lang.Object ref = adapter_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      adapter_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * Adapter (LoRA) of the chosen model version to generate with; empty means the base model, unless
+   * the model's traffic split routed the call to a `version:adapter` target. An adapter that is not
+   * loaded on the version is NOT_FOUND: the base model never answers in its place.
+   * </pre>
+   *
+   * <code>string adapter = 13 [json_name = "adapter"];</code>
+   * @return The bytes for adapter.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getAdapterBytes() {
+    java.lang.Object ref = adapter_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      adapter_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -650,6 +702,9 @@ private static final long serialVersionUID = 0L;
     }
     if (responseFormat_ != null) {
       output.writeMessage(12, getResponseFormat());
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(adapter_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 13, adapter_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -708,6 +763,9 @@ private static final long serialVersionUID = 0L;
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(12, getResponseFormat());
     }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(adapter_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(13, adapter_);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -761,6 +819,8 @@ private static final long serialVersionUID = 0L;
       if (!getResponseFormat()
           .equals(other.getResponseFormat())) return false;
     }
+    if (!getAdapter()
+        .equals(other.getAdapter())) return false;
     if (!getInputCase().equals(other.getInputCase())) return false;
     switch (inputCase_) {
       case 1:
@@ -819,6 +879,8 @@ private static final long serialVersionUID = 0L;
       hash = (37 * hash) + RESPONSE_FORMAT_FIELD_NUMBER;
       hash = (53 * hash) + getResponseFormat().hashCode();
     }
+    hash = (37 * hash) + ADAPTER_FIELD_NUMBER;
+    hash = (53 * hash) + getAdapter().hashCode();
     switch (inputCase_) {
       case 1:
         hash = (37 * hash) + PROMPT_FIELD_NUMBER;
@@ -994,6 +1056,7 @@ private static final long serialVersionUID = 0L;
         responseFormatBuilder_.dispose();
         responseFormatBuilder_ = null;
       }
+      adapter_ = "";
       inputCase_ = 0;
       input_ = null;
       return this;
@@ -1076,6 +1139,9 @@ private static final long serialVersionUID = 0L;
         result.responseFormat_ = responseFormatBuilder_ == null
             ? responseFormat_
             : responseFormatBuilder_.build();
+      }
+      if (((from_bitField0_ & 0x00001000) != 0)) {
+        result.adapter_ = adapter_;
       }
       result.bitField0_ |= to_bitField0_;
     }
@@ -1175,6 +1241,11 @@ private static final long serialVersionUID = 0L;
       }
       if (other.hasResponseFormat()) {
         mergeResponseFormat(other.getResponseFormat());
+      }
+      if (!other.getAdapter().isEmpty()) {
+        adapter_ = other.adapter_;
+        bitField0_ |= 0x00001000;
+        onChanged();
       }
       switch (other.getInputCase()) {
         case PROMPT: {
@@ -1289,6 +1360,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000800;
               break;
             } // case 98
+            case 106: {
+              adapter_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00001000;
+              break;
+            } // case 106
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2766,6 +2842,108 @@ private static final long serialVersionUID = 0L;
         responseFormat_ = null;
       }
       return responseFormatBuilder_;
+    }
+
+    private java.lang.Object adapter_ = "";
+    /**
+     * <pre>
+     * Adapter (LoRA) of the chosen model version to generate with; empty means the base model, unless
+     * the model's traffic split routed the call to a `version:adapter` target. An adapter that is not
+     * loaded on the version is NOT_FOUND: the base model never answers in its place.
+     * </pre>
+     *
+     * <code>string adapter = 13 [json_name = "adapter"];</code>
+     * @return The adapter.
+     */
+    public java.lang.String getAdapter() {
+      java.lang.Object ref = adapter_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        adapter_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Adapter (LoRA) of the chosen model version to generate with; empty means the base model, unless
+     * the model's traffic split routed the call to a `version:adapter` target. An adapter that is not
+     * loaded on the version is NOT_FOUND: the base model never answers in its place.
+     * </pre>
+     *
+     * <code>string adapter = 13 [json_name = "adapter"];</code>
+     * @return The bytes for adapter.
+     */
+    public com.google.protobuf.ByteString
+        getAdapterBytes() {
+      java.lang.Object ref = adapter_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        adapter_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Adapter (LoRA) of the chosen model version to generate with; empty means the base model, unless
+     * the model's traffic split routed the call to a `version:adapter` target. An adapter that is not
+     * loaded on the version is NOT_FOUND: the base model never answers in its place.
+     * </pre>
+     *
+     * <code>string adapter = 13 [json_name = "adapter"];</code>
+     * @param value The adapter to set.
+     * @return This builder for chaining.
+     */
+    public Builder setAdapter(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      adapter_ = value;
+      bitField0_ |= 0x00001000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Adapter (LoRA) of the chosen model version to generate with; empty means the base model, unless
+     * the model's traffic split routed the call to a `version:adapter` target. An adapter that is not
+     * loaded on the version is NOT_FOUND: the base model never answers in its place.
+     * </pre>
+     *
+     * <code>string adapter = 13 [json_name = "adapter"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearAdapter() {
+      adapter_ = getDefaultInstance().getAdapter();
+      bitField0_ = (bitField0_ & ~0x00001000);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Adapter (LoRA) of the chosen model version to generate with; empty means the base model, unless
+     * the model's traffic split routed the call to a `version:adapter` target. An adapter that is not
+     * loaded on the version is NOT_FOUND: the base model never answers in its place.
+     * </pre>
+     *
+     * <code>string adapter = 13 [json_name = "adapter"];</code>
+     * @param value The bytes for adapter to set.
+     * @return This builder for chaining.
+     */
+    public Builder setAdapterBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      adapter_ = value;
+      bitField0_ |= 0x00001000;
+      onChanged();
+      return this;
     }
     @java.lang.Override
     public final Builder setUnknownFields(

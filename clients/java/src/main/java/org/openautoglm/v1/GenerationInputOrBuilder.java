@@ -312,5 +312,29 @@ public interface GenerationInputOrBuilder extends
    */
   org.openautoglm.v1.ResponseFormatOrBuilder getResponseFormatOrBuilder();
 
+  /**
+   * <pre>
+   * Adapter (LoRA) of the chosen model version to generate with; empty means the base model, unless
+   * the model's traffic split routed the call to a `version:adapter` target. An adapter that is not
+   * loaded on the version is NOT_FOUND: the base model never answers in its place.
+   * </pre>
+   *
+   * <code>string adapter = 13 [json_name = "adapter"];</code>
+   * @return The adapter.
+   */
+  java.lang.String getAdapter();
+  /**
+   * <pre>
+   * Adapter (LoRA) of the chosen model version to generate with; empty means the base model, unless
+   * the model's traffic split routed the call to a `version:adapter` target. An adapter that is not
+   * loaded on the version is NOT_FOUND: the base model never answers in its place.
+   * </pre>
+   *
+   * <code>string adapter = 13 [json_name = "adapter"];</code>
+   * @return The bytes for adapter.
+   */
+  com.google.protobuf.ByteString
+      getAdapterBytes();
+
   public org.openautoglm.v1.GenerationInput.InputCase getInputCase();
 }

@@ -109,6 +109,41 @@ public final class ModelProto {
   static final 
     com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
       internal_static_autoglm_v1_RollbackTrafficSplitResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_autoglm_v1_Adapter_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_autoglm_v1_Adapter_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_autoglm_v1_LoadAdapterRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_autoglm_v1_LoadAdapterRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_autoglm_v1_LoadAdapterResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_autoglm_v1_LoadAdapterResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_autoglm_v1_ListAdaptersRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_autoglm_v1_ListAdaptersRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_autoglm_v1_ListAdaptersResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_autoglm_v1_ListAdaptersResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_autoglm_v1_UnloadAdapterRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_autoglm_v1_UnloadAdapterRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_autoglm_v1_UnloadAdapterResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_autoglm_v1_UnloadAdapterResponse_fieldAccessorTable;
 
   public static com.google.protobuf.Descriptors.FileDescriptor
       getDescriptor() {
@@ -166,29 +201,56 @@ public final class ModelProto {
       "\001 \001(\0132\021.autoglm.v1.ModelR\005model\"1\n\033Rollb" +
       "ackTrafficSplitRequest\022\022\n\004name\030\001 \001(\tR\004na" +
       "me\"G\n\034RollbackTrafficSplitResponse\022\'\n\005mo" +
-      "del\030\001 \001(\0132\021.autoglm.v1.ModelR\005model*\213\001\n\n" +
-      "ModelState\022\033\n\027MODEL_STATE_UNSPECIFIED\020\000\022" +
-      "\027\n\023MODEL_STATE_LOADING\020\001\022\025\n\021MODEL_STATE_" +
-      "READY\020\002\022\026\n\022MODEL_STATE_FAILED\020\003\022\030\n\024MODEL" +
-      "_STATE_DRAINING\020\0042\353\004\n\014ModelService\022K\n\nLi" +
-      "stModels\022\035.autoglm.v1.ListModelsRequest\032" +
-      "\036.autoglm.v1.ListModelsResponse\022E\n\010GetMo" +
-      "del\022\033.autoglm.v1.GetModelRequest\032\034.autog" +
-      "lm.v1.GetModelResponse\022H\n\tLoadModel\022\034.au" +
-      "toglm.v1.LoadModelRequest\032\035.autoglm.v1.L" +
-      "oadModelResponse\022N\n\013UnloadModel\022\036.autogl" +
-      "m.v1.UnloadModelRequest\032\037.autoglm.v1.Unl" +
-      "oadModelResponse\022Z\n\017SetTrafficSplit\022\".au" +
-      "toglm.v1.SetTrafficSplitRequest\032#.autogl" +
-      "m.v1.SetTrafficSplitResponse\022f\n\023PromoteM" +
-      "odelVersion\022&.autoglm.v1.PromoteModelVer" +
-      "sionRequest\032\'.autoglm.v1.PromoteModelVer" +
-      "sionResponse\022i\n\024RollbackTrafficSplit\022\'.a" +
-      "utoglm.v1.RollbackTrafficSplitRequest\032(." +
-      "autoglm.v1.RollbackTrafficSplitResponseB" +
-      "i\n\022org.openautoglm.v1B\nModelProtoP\001\242\002\003AX" +
-      "X\252\002\nAutoglm.V1\312\002\nAutoglm\\V1\342\002\026Autoglm\\V1" +
-      "\\GPBMetadata\352\002\013Autoglm::V1b\006proto3"
+      "del\030\001 \001(\0132\021.autoglm.v1.ModelR\005model\"\350\002\n\007" +
+      "Adapter\022\022\n\004name\030\001 \001(\tR\004name\022\024\n\005model\030\002 \001" +
+      "(\tR\005model\022\030\n\007version\030\003 \001(\tR\007version\022\026\n\006s" +
+      "ource\030\004 \001(\tR\006source\022\022\n\004kind\030\005 \001(\tR\004kind\022" +
+      "\022\n\004rank\030\006 \001(\rR\004rank\022%\n\016target_modules\030\007 " +
+      "\003(\tR\rtargetModules\022\032\n\010resident\030\010 \001(\010R\010re" +
+      "sident\022\033\n\tin_flight\030\t \001(\rR\010inFlight\022\032\n\010r" +
+      "equests\030\n \001(\004R\010requests\022)\n\020generated_tok" +
+      "ens\030\013 \001(\004R\017generatedTokens\022\024\n\005loads\030\014 \001(" +
+      "\rR\005loads\022\034\n\tevictions\030\r \001(\rR\tevictions\"V" +
+      "\n\022LoadAdapterRequest\022\024\n\005model\030\001 \001(\tR\005mod" +
+      "el\022\022\n\004name\030\002 \001(\tR\004name\022\026\n\006source\030\003 \001(\tR\006" +
+      "source\"D\n\023LoadAdapterResponse\022-\n\007adapter" +
+      "\030\001 \001(\0132\023.autoglm.v1.AdapterR\007adapter\"+\n\023" +
+      "ListAdaptersRequest\022\024\n\005model\030\001 \001(\tR\005mode" +
+      "l\"G\n\024ListAdaptersResponse\022/\n\010adapters\030\001 " +
+      "\003(\0132\023.autoglm.v1.AdapterR\010adapters\"j\n\024Un" +
+      "loadAdapterRequest\022\024\n\005model\030\001 \001(\tR\005model" +
+      "\022\022\n\004name\030\002 \001(\tR\004name\022(\n\020drain_timeout_ms" +
+      "\030\003 \001(\rR\016drainTimeoutMs\"<\n\025UnloadAdapterR" +
+      "esponse\022#\n\rdrained_calls\030\001 \001(\rR\014drainedC" +
+      "alls*\213\001\n\nModelState\022\033\n\027MODEL_STATE_UNSPE" +
+      "CIFIED\020\000\022\027\n\023MODEL_STATE_LOADING\020\001\022\025\n\021MOD" +
+      "EL_STATE_READY\020\002\022\026\n\022MODEL_STATE_FAILED\020\003" +
+      "\022\030\n\024MODEL_STATE_DRAINING\020\0042\344\006\n\014ModelServ" +
+      "ice\022K\n\nListModels\022\035.autoglm.v1.ListModel" +
+      "sRequest\032\036.autoglm.v1.ListModelsResponse" +
+      "\022E\n\010GetModel\022\033.autoglm.v1.GetModelReques" +
+      "t\032\034.autoglm.v1.GetModelResponse\022H\n\tLoadM" +
+      "odel\022\034.autoglm.v1.LoadModelRequest\032\035.aut" +
+      "oglm.v1.LoadModelResponse\022N\n\013UnloadModel" +
+      "\022\036.autoglm.v1.UnloadModelRequest\032\037.autog" +
+      "lm.v1.UnloadModelResponse\022Z\n\017SetTrafficS" +
+      "plit\022\".autoglm.v1.SetTrafficSplitRequest" +
+      "\032#.autoglm.v1.SetTrafficSplitResponse\022f\n" +
+      "\023PromoteModelVersion\022&.autoglm.v1.Promot" +
+      "eModelVersionRequest\032\'.autoglm.v1.Promot" +
+      "eModelVersionResponse\022i\n\024RollbackTraffic" +
+      "Split\022\'.autoglm.v1.RollbackTrafficSplitR" +
+      "equest\032(.autoglm.v1.RollbackTrafficSplit" +
+      "Response\022N\n\013LoadAdapter\022\036.autoglm.v1.Loa" +
+      "dAdapterRequest\032\037.autoglm.v1.LoadAdapter" +
+      "Response\022Q\n\014ListAdapters\022\037.autoglm.v1.Li" +
+      "stAdaptersRequest\032 .autoglm.v1.ListAdapt" +
+      "ersResponse\022T\n\rUnloadAdapter\022 .autoglm.v" +
+      "1.UnloadAdapterRequest\032!.autoglm.v1.Unlo" +
+      "adAdapterResponseBi\n\022org.openautoglm.v1B" +
+      "\nModelProtoP\001\242\002\003AXX\252\002\nAutoglm.V1\312\002\nAutog" +
+      "lm\\V1\342\002\026Autoglm\\V1\\GPBMetadata\352\002\013Autoglm" +
+      "::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -309,6 +371,48 @@ public final class ModelProto {
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_autoglm_v1_RollbackTrafficSplitResponse_descriptor,
         new java.lang.String[] { "Model", });
+    internal_static_autoglm_v1_Adapter_descriptor =
+      getDescriptor().getMessageTypes().get(16);
+    internal_static_autoglm_v1_Adapter_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_autoglm_v1_Adapter_descriptor,
+        new java.lang.String[] { "Name", "Model", "Version", "Source", "Kind", "Rank", "TargetModules", "Resident", "InFlight", "Requests", "GeneratedTokens", "Loads", "Evictions", });
+    internal_static_autoglm_v1_LoadAdapterRequest_descriptor =
+      getDescriptor().getMessageTypes().get(17);
+    internal_static_autoglm_v1_LoadAdapterRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_autoglm_v1_LoadAdapterRequest_descriptor,
+        new java.lang.String[] { "Model", "Name", "Source", });
+    internal_static_autoglm_v1_LoadAdapterResponse_descriptor =
+      getDescriptor().getMessageTypes().get(18);
+    internal_static_autoglm_v1_LoadAdapterResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_autoglm_v1_LoadAdapterResponse_descriptor,
+        new java.lang.String[] { "Adapter", });
+    internal_static_autoglm_v1_ListAdaptersRequest_descriptor =
+      getDescriptor().getMessageTypes().get(19);
+    internal_static_autoglm_v1_ListAdaptersRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_autoglm_v1_ListAdaptersRequest_descriptor,
+        new java.lang.String[] { "Model", });
+    internal_static_autoglm_v1_ListAdaptersResponse_descriptor =
+      getDescriptor().getMessageTypes().get(20);
+    internal_static_autoglm_v1_ListAdaptersResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_autoglm_v1_ListAdaptersResponse_descriptor,
+        new java.lang.String[] { "Adapters", });
+    internal_static_autoglm_v1_UnloadAdapterRequest_descriptor =
+      getDescriptor().getMessageTypes().get(21);
+    internal_static_autoglm_v1_UnloadAdapterRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_autoglm_v1_UnloadAdapterRequest_descriptor,
+        new java.lang.String[] { "Model", "Name", "DrainTimeoutMs", });
+    internal_static_autoglm_v1_UnloadAdapterResponse_descriptor =
+      getDescriptor().getMessageTypes().get(22);
+    internal_static_autoglm_v1_UnloadAdapterResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_autoglm_v1_UnloadAdapterResponse_descriptor,
+        new java.lang.String[] { "DrainedCalls", });
     org.openautoglm.v1.GenerationProto.getDescriptor();
   }
 

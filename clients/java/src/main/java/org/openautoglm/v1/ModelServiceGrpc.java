@@ -235,6 +235,99 @@ public final class ModelServiceGrpc {
     return getRollbackTrafficSplitMethod;
   }
 
+  private static volatile io.grpc.MethodDescriptor<org.openautoglm.v1.LoadAdapterRequest,
+      org.openautoglm.v1.LoadAdapterResponse> getLoadAdapterMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "LoadAdapter",
+      requestType = org.openautoglm.v1.LoadAdapterRequest.class,
+      responseType = org.openautoglm.v1.LoadAdapterResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<org.openautoglm.v1.LoadAdapterRequest,
+      org.openautoglm.v1.LoadAdapterResponse> getLoadAdapterMethod() {
+    io.grpc.MethodDescriptor<org.openautoglm.v1.LoadAdapterRequest, org.openautoglm.v1.LoadAdapterResponse> getLoadAdapterMethod;
+    if ((getLoadAdapterMethod = ModelServiceGrpc.getLoadAdapterMethod) == null) {
+      synchronized (ModelServiceGrpc.class) {
+        if ((getLoadAdapterMethod = ModelServiceGrpc.getLoadAdapterMethod) == null) {
+          ModelServiceGrpc.getLoadAdapterMethod = getLoadAdapterMethod =
+              io.grpc.MethodDescriptor.<org.openautoglm.v1.LoadAdapterRequest, org.openautoglm.v1.LoadAdapterResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "LoadAdapter"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.openautoglm.v1.LoadAdapterRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.openautoglm.v1.LoadAdapterResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new ModelServiceMethodDescriptorSupplier("LoadAdapter"))
+              .build();
+        }
+      }
+    }
+    return getLoadAdapterMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<org.openautoglm.v1.ListAdaptersRequest,
+      org.openautoglm.v1.ListAdaptersResponse> getListAdaptersMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "ListAdapters",
+      requestType = org.openautoglm.v1.ListAdaptersRequest.class,
+      responseType = org.openautoglm.v1.ListAdaptersResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<org.openautoglm.v1.ListAdaptersRequest,
+      org.openautoglm.v1.ListAdaptersResponse> getListAdaptersMethod() {
+    io.grpc.MethodDescriptor<org.openautoglm.v1.ListAdaptersRequest, org.openautoglm.v1.ListAdaptersResponse> getListAdaptersMethod;
+    if ((getListAdaptersMethod = ModelServiceGrpc.getListAdaptersMethod) == null) {
+      synchronized (ModelServiceGrpc.class) {
+        if ((getListAdaptersMethod = ModelServiceGrpc.getListAdaptersMethod) == null) {
+          ModelServiceGrpc.getListAdaptersMethod = getListAdaptersMethod =
+              io.grpc.MethodDescriptor.<org.openautoglm.v1.ListAdaptersRequest, org.openautoglm.v1.ListAdaptersResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "ListAdapters"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.openautoglm.v1.ListAdaptersRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.openautoglm.v1.ListAdaptersResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new ModelServiceMethodDescriptorSupplier("ListAdapters"))
+              .build();
+        }
+      }
+    }
+    return getListAdaptersMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<org.openautoglm.v1.UnloadAdapterRequest,
+      org.openautoglm.v1.UnloadAdapterResponse> getUnloadAdapterMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "UnloadAdapter",
+      requestType = org.openautoglm.v1.UnloadAdapterRequest.class,
+      responseType = org.openautoglm.v1.UnloadAdapterResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<org.openautoglm.v1.UnloadAdapterRequest,
+      org.openautoglm.v1.UnloadAdapterResponse> getUnloadAdapterMethod() {
+    io.grpc.MethodDescriptor<org.openautoglm.v1.UnloadAdapterRequest, org.openautoglm.v1.UnloadAdapterResponse> getUnloadAdapterMethod;
+    if ((getUnloadAdapterMethod = ModelServiceGrpc.getUnloadAdapterMethod) == null) {
+      synchronized (ModelServiceGrpc.class) {
+        if ((getUnloadAdapterMethod = ModelServiceGrpc.getUnloadAdapterMethod) == null) {
+          ModelServiceGrpc.getUnloadAdapterMethod = getUnloadAdapterMethod =
+              io.grpc.MethodDescriptor.<org.openautoglm.v1.UnloadAdapterRequest, org.openautoglm.v1.UnloadAdapterResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "UnloadAdapter"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.openautoglm.v1.UnloadAdapterRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.openautoglm.v1.UnloadAdapterResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new ModelServiceMethodDescriptorSupplier("UnloadAdapter"))
+              .build();
+        }
+      }
+    }
+    return getUnloadAdapterMethod;
+  }
+
   /**
    * Creates a new async stub that supports all call types for the service
    */
@@ -356,6 +449,37 @@ public final class ModelServiceGrpc {
       io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getRollbackTrafficSplitMethod(), responseObserver);
     }
 
+    /**
+     * <pre>
+     * Loads an adapter (LoRA in peft's format, or a bottleneck adapter) onto a loaded model version
+     * from a local directory.
+     * </pre>
+     */
+    public void loadAdapter(org.openautoglm.v1.LoadAdapterRequest request,
+        io.grpc.stub.StreamObserver<org.openautoglm.v1.LoadAdapterResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getLoadAdapterMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Lists the adapters loaded on a model's versions.
+     * </pre>
+     */
+    public void listAdapters(org.openautoglm.v1.ListAdaptersRequest request,
+        io.grpc.stub.StreamObserver<org.openautoglm.v1.ListAdaptersResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getListAdaptersMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Unloads an adapter after its in-flight calls finish.
+     * </pre>
+     */
+    public void unloadAdapter(org.openautoglm.v1.UnloadAdapterRequest request,
+        io.grpc.stub.StreamObserver<org.openautoglm.v1.UnloadAdapterResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getUnloadAdapterMethod(), responseObserver);
+    }
+
     @java.lang.Override public final io.grpc.ServerServiceDefinition bindService() {
       return io.grpc.ServerServiceDefinition.builder(getServiceDescriptor())
           .addMethod(
@@ -407,6 +531,27 @@ public final class ModelServiceGrpc {
                 org.openautoglm.v1.RollbackTrafficSplitRequest,
                 org.openautoglm.v1.RollbackTrafficSplitResponse>(
                   this, METHODID_ROLLBACK_TRAFFIC_SPLIT)))
+          .addMethod(
+            getLoadAdapterMethod(),
+            io.grpc.stub.ServerCalls.asyncUnaryCall(
+              new MethodHandlers<
+                org.openautoglm.v1.LoadAdapterRequest,
+                org.openautoglm.v1.LoadAdapterResponse>(
+                  this, METHODID_LOAD_ADAPTER)))
+          .addMethod(
+            getListAdaptersMethod(),
+            io.grpc.stub.ServerCalls.asyncUnaryCall(
+              new MethodHandlers<
+                org.openautoglm.v1.ListAdaptersRequest,
+                org.openautoglm.v1.ListAdaptersResponse>(
+                  this, METHODID_LIST_ADAPTERS)))
+          .addMethod(
+            getUnloadAdapterMethod(),
+            io.grpc.stub.ServerCalls.asyncUnaryCall(
+              new MethodHandlers<
+                org.openautoglm.v1.UnloadAdapterRequest,
+                org.openautoglm.v1.UnloadAdapterResponse>(
+                  this, METHODID_UNLOAD_ADAPTER)))
           .build();
     }
   }
@@ -504,6 +649,40 @@ public final class ModelServiceGrpc {
       io.grpc.stub.ClientCalls.asyncUnaryCall(
           getChannel().newCall(getRollbackTrafficSplitMethod(), getCallOptions()), request, responseObserver);
     }
+
+    /**
+     * <pre>
+     * Loads an adapter (LoRA in peft's format, or a bottleneck adapter) onto a loaded model version
+     * from a local directory.
+     * </pre>
+     */
+    public void loadAdapter(org.openautoglm.v1.LoadAdapterRequest request,
+        io.grpc.stub.StreamObserver<org.openautoglm.v1.LoadAdapterResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getLoadAdapterMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Lists the adapters loaded on a model's versions.
+     * </pre>
+     */
+    public void listAdapters(org.openautoglm.v1.ListAdaptersRequest request,
+        io.grpc.stub.StreamObserver<org.openautoglm.v1.ListAdaptersResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getListAdaptersMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Unloads an adapter after its in-flight calls finish.
+     * </pre>
+     */
+    public void unloadAdapter(org.openautoglm.v1.UnloadAdapterRequest request,
+        io.grpc.stub.StreamObserver<org.openautoglm.v1.UnloadAdapterResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getUnloadAdapterMethod(), getCallOptions()), request, responseObserver);
+    }
   }
 
   /**
@@ -591,6 +770,37 @@ public final class ModelServiceGrpc {
     public org.openautoglm.v1.RollbackTrafficSplitResponse rollbackTrafficSplit(org.openautoglm.v1.RollbackTrafficSplitRequest request) {
       return io.grpc.stub.ClientCalls.blockingUnaryCall(
           getChannel(), getRollbackTrafficSplitMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Loads an adapter (LoRA in peft's format, or a bottleneck adapter) onto a loaded model version
+     * from a local directory.
+     * </pre>
+     */
+    public org.openautoglm.v1.LoadAdapterResponse loadAdapter(org.openautoglm.v1.LoadAdapterRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getLoadAdapterMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Lists the adapters loaded on a model's versions.
+     * </pre>
+     */
+    public org.openautoglm.v1.ListAdaptersResponse listAdapters(org.openautoglm.v1.ListAdaptersRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getListAdaptersMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Unloads an adapter after its in-flight calls finish.
+     * </pre>
+     */
+    public org.openautoglm.v1.UnloadAdapterResponse unloadAdapter(org.openautoglm.v1.UnloadAdapterRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getUnloadAdapterMethod(), getCallOptions(), request);
     }
   }
 
@@ -687,6 +897,40 @@ public final class ModelServiceGrpc {
       return io.grpc.stub.ClientCalls.futureUnaryCall(
           getChannel().newCall(getRollbackTrafficSplitMethod(), getCallOptions()), request);
     }
+
+    /**
+     * <pre>
+     * Loads an adapter (LoRA in peft's format, or a bottleneck adapter) onto a loaded model version
+     * from a local directory.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<org.openautoglm.v1.LoadAdapterResponse> loadAdapter(
+        org.openautoglm.v1.LoadAdapterRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getLoadAdapterMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * Lists the adapters loaded on a model's versions.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<org.openautoglm.v1.ListAdaptersResponse> listAdapters(
+        org.openautoglm.v1.ListAdaptersRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getListAdaptersMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * Unloads an adapter after its in-flight calls finish.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<org.openautoglm.v1.UnloadAdapterResponse> unloadAdapter(
+        org.openautoglm.v1.UnloadAdapterRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getUnloadAdapterMethod(), getCallOptions()), request);
+    }
   }
 
   private static final int METHODID_LIST_MODELS = 0;
@@ -696,6 +940,9 @@ public final class ModelServiceGrpc {
   private static final int METHODID_SET_TRAFFIC_SPLIT = 4;
   private static final int METHODID_PROMOTE_MODEL_VERSION = 5;
   private static final int METHODID_ROLLBACK_TRAFFIC_SPLIT = 6;
+  private static final int METHODID_LOAD_ADAPTER = 7;
+  private static final int METHODID_LIST_ADAPTERS = 8;
+  private static final int METHODID_UNLOAD_ADAPTER = 9;
 
   private static final class MethodHandlers<Req, Resp> implements
       io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
@@ -741,6 +988,18 @@ public final class ModelServiceGrpc {
         case METHODID_ROLLBACK_TRAFFIC_SPLIT:
           serviceImpl.rollbackTrafficSplit((org.openautoglm.v1.RollbackTrafficSplitRequest) request,
               (io.grpc.stub.StreamObserver<org.openautoglm.v1.RollbackTrafficSplitResponse>) responseObserver);
+          break;
+        case METHODID_LOAD_ADAPTER:
+          serviceImpl.loadAdapter((org.openautoglm.v1.LoadAdapterRequest) request,
+              (io.grpc.stub.StreamObserver<org.openautoglm.v1.LoadAdapterResponse>) responseObserver);
+          break;
+        case METHODID_LIST_ADAPTERS:
+          serviceImpl.listAdapters((org.openautoglm.v1.ListAdaptersRequest) request,
+              (io.grpc.stub.StreamObserver<org.openautoglm.v1.ListAdaptersResponse>) responseObserver);
+          break;
+        case METHODID_UNLOAD_ADAPTER:
+          serviceImpl.unloadAdapter((org.openautoglm.v1.UnloadAdapterRequest) request,
+              (io.grpc.stub.StreamObserver<org.openautoglm.v1.UnloadAdapterResponse>) responseObserver);
           break;
         default:
           throw new AssertionError();
@@ -810,6 +1069,9 @@ public final class ModelServiceGrpc {
               .addMethod(getSetTrafficSplitMethod())
               .addMethod(getPromoteModelVersionMethod())
               .addMethod(getRollbackTrafficSplitMethod())
+              .addMethod(getLoadAdapterMethod())
+              .addMethod(getListAdaptersMethod())
+              .addMethod(getUnloadAdapterMethod())
               .build();
         }
       }

@@ -1,0 +1,1 @@
+"""Adapters of a loaded base model: LoRA in peft's format, validated at load, kept in a bounded LRU."""
