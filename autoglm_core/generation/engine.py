@@ -19,6 +19,7 @@ from typing import Any
 from opentelemetry import trace
 
 from autoglm_core.backends.base import Backend, BackendRequest, ModelInfo, SamplingConfig, TokenChunk
+from autoglm_core.cache import ResponseCache
 from autoglm_core.errors import BackendFailure, FieldViolation, InvalidArgument, NotReady
 from autoglm_core.generation.conversation import Conversation, ConversationBuilder, Recalled
 from autoglm_core.generation.decoding import TurnDecoder
@@ -130,6 +131,7 @@ class Engine:
         tools: ToolBox | None = None,
         conversation: ConversationBuilder | None = None,
         structured: GrammarCompiler | None = None,
+        cache: ResponseCache | None = None,
     ) -> None:
         self.registry = registry
         # Prompt templates, session history and knowledge; the default passes messages through.
@@ -142,6 +144,8 @@ class Engine:
         self._heads: dict[tuple[int, bool, tuple[str, ...], str], list[int]] = {}
         # Compiles response formats once per (format, tokenizer), off the event loop.
         self.structured = structured or GrammarCompiler()
+        # Answers of deterministic requests (issue 23); the default stores nothing.
+        self.cache = cache or ResponseCache(enabled=False)
 
     async def generate(self, params: GenerationParams) -> GenerationResult:
         text: list[str] = []
@@ -198,6 +202,12 @@ class Engine:
         prepared = await offload(self._prepare, params, recalled, backend)
         prepared.response = await self._compile_format(params, prepared)
         prepared.tool_calls = await self._compile_tool_calls(prepared)
+        # Response cache: a deterministic repeat replays the stored events; a miss records its own.
+        cached = self.cache.lookup(params, prepared)
+        if cached.hit is not None:
+            async for event in cached.replay(started):
+                yield event
+            return
         # From here the chosen version counts this call as in flight: an unload waits for it.
         with self.monitor.request(prepared.backend, params.call_id, started) as watch:
             async with aclosing(self._run(params, prepared, started)) as events:
@@ -208,6 +218,7 @@ class Engine:
                     elif isinstance(event, Finished):
                         event = await self._end_turn(params, prepared, "".join(answer), event)
                     self.monitor.saw(watch, event)
+                    cached.record(event)
                     yield event
 
     async def _end_turn(

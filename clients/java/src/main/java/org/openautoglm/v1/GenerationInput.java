@@ -601,6 +601,44 @@ private static final long serialVersionUID = 0L;
     return responseFormat_ == null ? org.openautoglm.v1.ResponseFormat.getDefaultInstance() : responseFormat_;
   }
 
+  public static final int CACHE_FIELD_NUMBER = 14;
+  private org.openautoglm.v1.CacheOptions cache_;
+  /**
+   * <pre>
+   * The response cache for this request; unset means the server's setting, keyed by the caller.
+   * </pre>
+   *
+   * <code>.autoglm.v1.CacheOptions cache = 14 [json_name = "cache"];</code>
+   * @return Whether the cache field is set.
+   */
+  @java.lang.Override
+  public boolean hasCache() {
+    return cache_ != null;
+  }
+  /**
+   * <pre>
+   * The response cache for this request; unset means the server's setting, keyed by the caller.
+   * </pre>
+   *
+   * <code>.autoglm.v1.CacheOptions cache = 14 [json_name = "cache"];</code>
+   * @return The cache.
+   */
+  @java.lang.Override
+  public org.openautoglm.v1.CacheOptions getCache() {
+    return cache_ == null ? org.openautoglm.v1.CacheOptions.getDefaultInstance() : cache_;
+  }
+  /**
+   * <pre>
+   * The response cache for this request; unset means the server's setting, keyed by the caller.
+   * </pre>
+   *
+   * <code>.autoglm.v1.CacheOptions cache = 14 [json_name = "cache"];</code>
+   */
+  @java.lang.Override
+  public org.openautoglm.v1.CacheOptionsOrBuilder getCacheOrBuilder() {
+    return cache_ == null ? org.openautoglm.v1.CacheOptions.getDefaultInstance() : cache_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -650,6 +688,9 @@ private static final long serialVersionUID = 0L;
     }
     if (responseFormat_ != null) {
       output.writeMessage(12, getResponseFormat());
+    }
+    if (cache_ != null) {
+      output.writeMessage(14, getCache());
     }
     getUnknownFields().writeTo(output);
   }
@@ -708,6 +749,10 @@ private static final long serialVersionUID = 0L;
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(12, getResponseFormat());
     }
+    if (cache_ != null) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(14, getCache());
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -760,6 +805,11 @@ private static final long serialVersionUID = 0L;
     if (hasResponseFormat()) {
       if (!getResponseFormat()
           .equals(other.getResponseFormat())) return false;
+    }
+    if (hasCache() != other.hasCache()) return false;
+    if (hasCache()) {
+      if (!getCache()
+          .equals(other.getCache())) return false;
     }
     if (!getInputCase().equals(other.getInputCase())) return false;
     switch (inputCase_) {
@@ -818,6 +868,10 @@ private static final long serialVersionUID = 0L;
     if (hasResponseFormat()) {
       hash = (37 * hash) + RESPONSE_FORMAT_FIELD_NUMBER;
       hash = (53 * hash) + getResponseFormat().hashCode();
+    }
+    if (hasCache()) {
+      hash = (37 * hash) + CACHE_FIELD_NUMBER;
+      hash = (53 * hash) + getCache().hashCode();
     }
     switch (inputCase_) {
       case 1:
@@ -994,6 +1048,11 @@ private static final long serialVersionUID = 0L;
         responseFormatBuilder_.dispose();
         responseFormatBuilder_ = null;
       }
+      cache_ = null;
+      if (cacheBuilder_ != null) {
+        cacheBuilder_.dispose();
+        cacheBuilder_ = null;
+      }
       inputCase_ = 0;
       input_ = null;
       return this;
@@ -1076,6 +1135,11 @@ private static final long serialVersionUID = 0L;
         result.responseFormat_ = responseFormatBuilder_ == null
             ? responseFormat_
             : responseFormatBuilder_.build();
+      }
+      if (((from_bitField0_ & 0x00001000) != 0)) {
+        result.cache_ = cacheBuilder_ == null
+            ? cache_
+            : cacheBuilder_.build();
       }
       result.bitField0_ |= to_bitField0_;
     }
@@ -1175,6 +1239,9 @@ private static final long serialVersionUID = 0L;
       }
       if (other.hasResponseFormat()) {
         mergeResponseFormat(other.getResponseFormat());
+      }
+      if (other.hasCache()) {
+        mergeCache(other.getCache());
       }
       switch (other.getInputCase()) {
         case PROMPT: {
@@ -1289,6 +1356,13 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000800;
               break;
             } // case 98
+            case 114: {
+              input.readMessage(
+                  getCacheFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00001000;
+              break;
+            } // case 114
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2766,6 +2840,161 @@ private static final long serialVersionUID = 0L;
         responseFormat_ = null;
       }
       return responseFormatBuilder_;
+    }
+
+    private org.openautoglm.v1.CacheOptions cache_;
+    private com.google.protobuf.SingleFieldBuilderV3<
+        org.openautoglm.v1.CacheOptions, org.openautoglm.v1.CacheOptions.Builder, org.openautoglm.v1.CacheOptionsOrBuilder> cacheBuilder_;
+    /**
+     * <pre>
+     * The response cache for this request; unset means the server's setting, keyed by the caller.
+     * </pre>
+     *
+     * <code>.autoglm.v1.CacheOptions cache = 14 [json_name = "cache"];</code>
+     * @return Whether the cache field is set.
+     */
+    public boolean hasCache() {
+      return ((bitField0_ & 0x00001000) != 0);
+    }
+    /**
+     * <pre>
+     * The response cache for this request; unset means the server's setting, keyed by the caller.
+     * </pre>
+     *
+     * <code>.autoglm.v1.CacheOptions cache = 14 [json_name = "cache"];</code>
+     * @return The cache.
+     */
+    public org.openautoglm.v1.CacheOptions getCache() {
+      if (cacheBuilder_ == null) {
+        return cache_ == null ? org.openautoglm.v1.CacheOptions.getDefaultInstance() : cache_;
+      } else {
+        return cacheBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * The response cache for this request; unset means the server's setting, keyed by the caller.
+     * </pre>
+     *
+     * <code>.autoglm.v1.CacheOptions cache = 14 [json_name = "cache"];</code>
+     */
+    public Builder setCache(org.openautoglm.v1.CacheOptions value) {
+      if (cacheBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        cache_ = value;
+      } else {
+        cacheBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00001000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The response cache for this request; unset means the server's setting, keyed by the caller.
+     * </pre>
+     *
+     * <code>.autoglm.v1.CacheOptions cache = 14 [json_name = "cache"];</code>
+     */
+    public Builder setCache(
+        org.openautoglm.v1.CacheOptions.Builder builderForValue) {
+      if (cacheBuilder_ == null) {
+        cache_ = builderForValue.build();
+      } else {
+        cacheBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00001000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The response cache for this request; unset means the server's setting, keyed by the caller.
+     * </pre>
+     *
+     * <code>.autoglm.v1.CacheOptions cache = 14 [json_name = "cache"];</code>
+     */
+    public Builder mergeCache(org.openautoglm.v1.CacheOptions value) {
+      if (cacheBuilder_ == null) {
+        if (((bitField0_ & 0x00001000) != 0) &&
+          cache_ != null &&
+          cache_ != org.openautoglm.v1.CacheOptions.getDefaultInstance()) {
+          getCacheBuilder().mergeFrom(value);
+        } else {
+          cache_ = value;
+        }
+      } else {
+        cacheBuilder_.mergeFrom(value);
+      }
+      bitField0_ |= 0x00001000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The response cache for this request; unset means the server's setting, keyed by the caller.
+     * </pre>
+     *
+     * <code>.autoglm.v1.CacheOptions cache = 14 [json_name = "cache"];</code>
+     */
+    public Builder clearCache() {
+      bitField0_ = (bitField0_ & ~0x00001000);
+      cache_ = null;
+      if (cacheBuilder_ != null) {
+        cacheBuilder_.dispose();
+        cacheBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The response cache for this request; unset means the server's setting, keyed by the caller.
+     * </pre>
+     *
+     * <code>.autoglm.v1.CacheOptions cache = 14 [json_name = "cache"];</code>
+     */
+    public org.openautoglm.v1.CacheOptions.Builder getCacheBuilder() {
+      bitField0_ |= 0x00001000;
+      onChanged();
+      return getCacheFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * The response cache for this request; unset means the server's setting, keyed by the caller.
+     * </pre>
+     *
+     * <code>.autoglm.v1.CacheOptions cache = 14 [json_name = "cache"];</code>
+     */
+    public org.openautoglm.v1.CacheOptionsOrBuilder getCacheOrBuilder() {
+      if (cacheBuilder_ != null) {
+        return cacheBuilder_.getMessageOrBuilder();
+      } else {
+        return cache_ == null ?
+            org.openautoglm.v1.CacheOptions.getDefaultInstance() : cache_;
+      }
+    }
+    /**
+     * <pre>
+     * The response cache for this request; unset means the server's setting, keyed by the caller.
+     * </pre>
+     *
+     * <code>.autoglm.v1.CacheOptions cache = 14 [json_name = "cache"];</code>
+     */
+    private com.google.protobuf.SingleFieldBuilderV3<
+        org.openautoglm.v1.CacheOptions, org.openautoglm.v1.CacheOptions.Builder, org.openautoglm.v1.CacheOptionsOrBuilder> 
+        getCacheFieldBuilder() {
+      if (cacheBuilder_ == null) {
+        cacheBuilder_ = new com.google.protobuf.SingleFieldBuilderV3<
+            org.openautoglm.v1.CacheOptions, org.openautoglm.v1.CacheOptions.Builder, org.openautoglm.v1.CacheOptionsOrBuilder>(
+                getCache(),
+                getParentForChildren(),
+                isClean());
+        cache_ = null;
+      }
+      return cacheBuilder_;
     }
     @java.lang.Override
     public final Builder setUnknownFields(

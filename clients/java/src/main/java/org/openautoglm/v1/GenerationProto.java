@@ -35,6 +35,11 @@ public final class GenerationProto {
     com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
       internal_static_autoglm_v1_GenerationInput_fieldAccessorTable;
   static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_autoglm_v1_CacheOptions_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_autoglm_v1_CacheOptions_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
     internal_static_autoglm_v1_ResponseFormat_descriptor;
   static final 
     com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
@@ -153,7 +158,7 @@ public final class GenerationProto {
       "ions\022\030\n\007enabled\030\001 \001(\010R\007enabled\022(\n\rbudget" +
       "_tokens\030\002 \001(\rH\000R\014budgetTokens\210\001\001B\020\n\016_bud" +
       "get_tokens\"<\n\017ResponseOptions\022)\n\020include" +
-      "_logprobs\030\001 \001(\010R\017includeLogprobs\"\317\004\n\017Gen" +
+      "_logprobs\030\001 \001(\010R\017includeLogprobs\"\377\004\n\017Gen" +
       "erationInput\022\030\n\006prompt\030\001 \001(\tH\000R\006prompt\022>" +
       "\n\014conversation\030\002 \001(\0132\030.autoglm.v1.Conver" +
       "sationH\000R\014conversation\022\024\n\005model\030\003 \001(\tR\005m" +
@@ -167,95 +172,98 @@ public final class GenerationProto {
       "ime_limit_ms\030\n \001(\rH\002R\013timeLimitMs\210\001\001\022\'\n\017" +
       "prompt_template\030\013 \001(\tR\016promptTemplate\022C\n" +
       "\017response_format\030\014 \001(\0132\032.autoglm.v1.Resp" +
-      "onseFormatR\016responseFormatB\007\n\005inputB\013\n\t_" +
-      "priorityB\020\n\016_time_limit_ms\"\346\002\n\016ResponseF" +
-      "ormat\022,\n\004text\030\001 \001(\0132\026.autoglm.v1.TextFor" +
-      "matH\000R\004text\022?\n\013json_object\030\002 \001(\0132\034.autog" +
-      "lm.v1.JsonObjectFormatH\000R\njsonObject\022?\n\013" +
-      "json_schema\030\003 \001(\0132\034.autoglm.v1.JsonSchem" +
-      "aFormatH\000R\njsonSchema\022/\n\005regex\030\004 \001(\0132\027.a" +
-      "utoglm.v1.RegexFormatH\000R\005regex\0222\n\006choice" +
-      "\030\005 \001(\0132\030.autoglm.v1.ChoiceFormatH\000R\006choi" +
-      "ce\0225\n\007grammar\030\006 \001(\0132\031.autoglm.v1.Grammar" +
-      "FormatH\000R\007grammarB\010\n\006format\"\014\n\nTextForma" +
-      "t\"\022\n\020JsonObjectFormat\"R\n\020JsonSchemaForma" +
-      "t\022\026\n\006schema\030\001 \001(\tR\006schema\022\033\n\006strict\030\002 \001(" +
-      "\010H\000R\006strict\210\001\001B\t\n\007_strict\"\'\n\013RegexFormat" +
-      "\022\030\n\007pattern\030\001 \001(\tR\007pattern\"(\n\014ChoiceForm" +
-      "at\022\030\n\007choices\030\001 \003(\tR\007choices\"V\n\rGrammarF" +
-      "ormat\022\022\n\004text\030\001 \001(\tR\004text\0221\n\006syntax\030\002 \001(" +
-      "\0162\031.autoglm.v1.GrammarSyntaxR\006syntax\"D\n\017" +
-      "GenerateRequest\0221\n\005input\030\001 \001(\0132\033.autoglm" +
-      ".v1.GenerationInputR\005input\"Y\n\014TokenLogpr" +
-      "ob\022\031\n\010token_id\030\001 \001(\rR\007tokenId\022\024\n\005token\030\002" +
-      " \001(\tR\005token\022\030\n\007logprob\030\003 \001(\002R\007logprob\"\373\004" +
-      "\n\020GenerateResponse\022\035\n\nrequest_id\030\001 \001(\tR\t" +
-      "requestId\022\022\n\004text\030\002 \001(\tR\004text\022\034\n\treasoni" +
-      "ng\030\003 \001(\tR\treasoning\022\'\n\017reasoning_steps\030\004" +
-      " \003(\tR\016reasoningSteps\0223\n\ntool_calls\030\005 \003(\013" +
-      "2\024.autoglm.v1.ToolCallR\ttoolCalls\022=\n\rfin" +
-      "ish_reason\030\006 \001(\0162\030.autoglm.v1.FinishReas" +
-      "onR\014finishReason\022#\n\rstop_sequence\030\007 \001(\tR" +
-      "\014stopSequence\022\'\n\005usage\030\010 \001(\0132\021.autoglm.v" +
-      "1.UsageR\005usage\022*\n\005model\030\t \001(\0132\024.autoglm." +
-      "v1.ModelRefR\005model\022-\n\007timings\030\n \001(\0132\023.au" +
-      "toglm.v1.TimingsR\007timings\022\022\n\004seed\030\013 \001(\004R" +
-      "\004seed\0224\n\010logprobs\030\014 \003(\0132\030.autoglm.v1.Tok" +
-      "enLogprobR\010logprobs\022\'\n\017prompt_template\030\r" +
-      " \001(\tR\016promptTemplate\022\036\n\nincomplete\030\016 \001(\010" +
-      "R\nincomplete\022=\n\rthinking_mode\030\017 \001(\0162\030.au" +
-      "toglm.v1.ThinkingModeR\014thinkingMode\"J\n\025G" +
-      "enerateStreamRequest\0221\n\005input\030\001 \001(\0132\033.au" +
-      "toglm.v1.GenerationInputR\005input\"$\n\016Reaso" +
-      "ningDelta\022\022\n\004text\030\001 \001(\tR\004text\"X\n\014Content" +
-      "Delta\022\022\n\004text\030\001 \001(\tR\004text\0224\n\010logprobs\030\002 " +
-      "\003(\0132\030.autoglm.v1.TokenLogprobR\010logprobs\"" +
-      "\\\n\017ToolCallStarted\022\016\n\002id\030\001 \001(\tR\002id\022\022\n\004na" +
-      "me\030\002 \001(\tR\004name\022%\n\016arguments_json\030\003 \001(\tR\r" +
-      "argumentsJson\"<\n\020ToolCallFinished\022(\n\004cal" +
-      "l\030\001 \001(\0132\024.autoglm.v1.ToolCallR\004call\"\224\003\n\016" +
-      "StreamFinished\022=\n\rfinish_reason\030\001 \001(\0162\030." +
-      "autoglm.v1.FinishReasonR\014finishReason\022#\n" +
-      "\rstop_sequence\030\002 \001(\tR\014stopSequence\022\'\n\005us" +
-      "age\030\003 \001(\0132\021.autoglm.v1.UsageR\005usage\022*\n\005m" +
-      "odel\030\004 \001(\0132\024.autoglm.v1.ModelRefR\005model\022" +
-      "-\n\007timings\030\005 \001(\0132\023.autoglm.v1.TimingsR\007t" +
-      "imings\022\022\n\004seed\030\006 \001(\004R\004seed\022\'\n\017prompt_tem" +
-      "plate\030\007 \001(\tR\016promptTemplate\022\036\n\nincomplet" +
-      "e\030\010 \001(\010R\nincomplete\022=\n\rthinking_mode\030\t \001" +
-      "(\0162\030.autoglm.v1.ThinkingModeR\014thinkingMo" +
-      "de\"\233\003\n\026GenerateStreamResponse\022\035\n\nrequest" +
-      "_id\030\001 \001(\tR\trequestId\022E\n\017reasoning_delta\030" +
-      "\002 \001(\0132\032.autoglm.v1.ReasoningDeltaH\000R\016rea" +
-      "soningDelta\022?\n\rcontent_delta\030\003 \001(\0132\030.aut" +
-      "oglm.v1.ContentDeltaH\000R\014contentDelta\022I\n\021" +
-      "tool_call_started\030\004 \001(\0132\033.autoglm.v1.Too" +
-      "lCallStartedH\000R\017toolCallStarted\022L\n\022tool_" +
-      "call_finished\030\005 \001(\0132\034.autoglm.v1.ToolCal" +
-      "lFinishedH\000R\020toolCallFinished\0228\n\010finishe" +
-      "d\030\006 \001(\0132\032.autoglm.v1.StreamFinishedH\000R\010f" +
-      "inishedB\007\n\005event\"\206\001\n\017TokenizeRequest\022\024\n\005" +
-      "model\030\001 \001(\tR\005model\022\024\n\004text\030\002 \001(\tH\000R\004text" +
-      "\022>\n\014conversation\030\003 \001(\0132\030.autoglm.v1.Conv" +
-      "ersationH\000R\014conversationB\007\n\005input\"G\n\020Tok" +
-      "enizeResponse\022\033\n\ttoken_ids\030\001 \003(\rR\010tokenI" +
-      "ds\022\026\n\006tokens\030\002 \003(\tR\006tokens*\231\001\n\014ThinkingM" +
-      "ode\022\035\n\031THINKING_MODE_UNSPECIFIED\020\000\022\025\n\021TH" +
-      "INKING_MODE_OFF\020\001\022\030\n\024THINKING_MODE_NATIV" +
-      "E\020\002\022\032\n\026THINKING_MODE_PROMPTED\020\003\022\035\n\031THINK" +
-      "ING_MODE_UNSUPPORTED\020\004*a\n\rGrammarSyntax\022" +
-      "\036\n\032GRAMMAR_SYNTAX_UNSPECIFIED\020\000\022\027\n\023GRAMM" +
-      "AR_SYNTAX_LARK\020\001\022\027\n\023GRAMMAR_SYNTAX_GBNF\020" +
-      "\0022\374\001\n\021GenerationService\022E\n\010Generate\022\033.au" +
-      "toglm.v1.GenerateRequest\032\034.autoglm.v1.Ge" +
-      "nerateResponse\022Y\n\016GenerateStream\022!.autog" +
-      "lm.v1.GenerateStreamRequest\032\".autoglm.v1" +
-      ".GenerateStreamResponse0\001\022E\n\010Tokenize\022\033." +
-      "autoglm.v1.TokenizeRequest\032\034.autoglm.v1." +
-      "TokenizeResponseBn\n\022org.openautoglm.v1B\017" +
-      "GenerationProtoP\001\242\002\003AXX\252\002\nAutoglm.V1\312\002\nA" +
-      "utoglm\\V1\342\002\026Autoglm\\V1\\GPBMetadata\352\002\013Aut" +
-      "oglm::V1b\006proto3"
+      "onseFormatR\016responseFormat\022.\n\005cache\030\016 \001(" +
+      "\0132\030.autoglm.v1.CacheOptionsR\005cacheB\007\n\005in" +
+      "putB\013\n\t_priorityB\020\n\016_time_limit_ms\"Q\n\014Ca" +
+      "cheOptions\022\035\n\007enabled\030\001 \001(\010H\000R\007enabled\210\001" +
+      "\001\022\026\n\006public\030\002 \001(\010R\006publicB\n\n\010_enabled\"\346\002" +
+      "\n\016ResponseFormat\022,\n\004text\030\001 \001(\0132\026.autoglm" +
+      ".v1.TextFormatH\000R\004text\022?\n\013json_object\030\002 " +
+      "\001(\0132\034.autoglm.v1.JsonObjectFormatH\000R\njso" +
+      "nObject\022?\n\013json_schema\030\003 \001(\0132\034.autoglm.v" +
+      "1.JsonSchemaFormatH\000R\njsonSchema\022/\n\005rege" +
+      "x\030\004 \001(\0132\027.autoglm.v1.RegexFormatH\000R\005rege" +
+      "x\0222\n\006choice\030\005 \001(\0132\030.autoglm.v1.ChoiceFor" +
+      "matH\000R\006choice\0225\n\007grammar\030\006 \001(\0132\031.autoglm" +
+      ".v1.GrammarFormatH\000R\007grammarB\010\n\006format\"\014" +
+      "\n\nTextFormat\"\022\n\020JsonObjectFormat\"R\n\020Json" +
+      "SchemaFormat\022\026\n\006schema\030\001 \001(\tR\006schema\022\033\n\006" +
+      "strict\030\002 \001(\010H\000R\006strict\210\001\001B\t\n\007_strict\"\'\n\013" +
+      "RegexFormat\022\030\n\007pattern\030\001 \001(\tR\007pattern\"(\n" +
+      "\014ChoiceFormat\022\030\n\007choices\030\001 \003(\tR\007choices\"" +
+      "V\n\rGrammarFormat\022\022\n\004text\030\001 \001(\tR\004text\0221\n\006" +
+      "syntax\030\002 \001(\0162\031.autoglm.v1.GrammarSyntaxR" +
+      "\006syntax\"D\n\017GenerateRequest\0221\n\005input\030\001 \001(" +
+      "\0132\033.autoglm.v1.GenerationInputR\005input\"Y\n" +
+      "\014TokenLogprob\022\031\n\010token_id\030\001 \001(\rR\007tokenId" +
+      "\022\024\n\005token\030\002 \001(\tR\005token\022\030\n\007logprob\030\003 \001(\002R" +
+      "\007logprob\"\373\004\n\020GenerateResponse\022\035\n\nrequest" +
+      "_id\030\001 \001(\tR\trequestId\022\022\n\004text\030\002 \001(\tR\004text" +
+      "\022\034\n\treasoning\030\003 \001(\tR\treasoning\022\'\n\017reason" +
+      "ing_steps\030\004 \003(\tR\016reasoningSteps\0223\n\ntool_" +
+      "calls\030\005 \003(\0132\024.autoglm.v1.ToolCallR\ttoolC" +
+      "alls\022=\n\rfinish_reason\030\006 \001(\0162\030.autoglm.v1" +
+      ".FinishReasonR\014finishReason\022#\n\rstop_sequ" +
+      "ence\030\007 \001(\tR\014stopSequence\022\'\n\005usage\030\010 \001(\0132" +
+      "\021.autoglm.v1.UsageR\005usage\022*\n\005model\030\t \001(\013" +
+      "2\024.autoglm.v1.ModelRefR\005model\022-\n\007timings" +
+      "\030\n \001(\0132\023.autoglm.v1.TimingsR\007timings\022\022\n\004" +
+      "seed\030\013 \001(\004R\004seed\0224\n\010logprobs\030\014 \003(\0132\030.aut" +
+      "oglm.v1.TokenLogprobR\010logprobs\022\'\n\017prompt" +
+      "_template\030\r \001(\tR\016promptTemplate\022\036\n\nincom" +
+      "plete\030\016 \001(\010R\nincomplete\022=\n\rthinking_mode" +
+      "\030\017 \001(\0162\030.autoglm.v1.ThinkingModeR\014thinki" +
+      "ngMode\"J\n\025GenerateStreamRequest\0221\n\005input" +
+      "\030\001 \001(\0132\033.autoglm.v1.GenerationInputR\005inp" +
+      "ut\"$\n\016ReasoningDelta\022\022\n\004text\030\001 \001(\tR\004text" +
+      "\"X\n\014ContentDelta\022\022\n\004text\030\001 \001(\tR\004text\0224\n\010" +
+      "logprobs\030\002 \003(\0132\030.autoglm.v1.TokenLogprob" +
+      "R\010logprobs\"\\\n\017ToolCallStarted\022\016\n\002id\030\001 \001(" +
+      "\tR\002id\022\022\n\004name\030\002 \001(\tR\004name\022%\n\016arguments_j" +
+      "son\030\003 \001(\tR\rargumentsJson\"<\n\020ToolCallFini" +
+      "shed\022(\n\004call\030\001 \001(\0132\024.autoglm.v1.ToolCall" +
+      "R\004call\"\224\003\n\016StreamFinished\022=\n\rfinish_reas" +
+      "on\030\001 \001(\0162\030.autoglm.v1.FinishReasonR\014fini" +
+      "shReason\022#\n\rstop_sequence\030\002 \001(\tR\014stopSeq" +
+      "uence\022\'\n\005usage\030\003 \001(\0132\021.autoglm.v1.UsageR" +
+      "\005usage\022*\n\005model\030\004 \001(\0132\024.autoglm.v1.Model" +
+      "RefR\005model\022-\n\007timings\030\005 \001(\0132\023.autoglm.v1" +
+      ".TimingsR\007timings\022\022\n\004seed\030\006 \001(\004R\004seed\022\'\n" +
+      "\017prompt_template\030\007 \001(\tR\016promptTemplate\022\036" +
+      "\n\nincomplete\030\010 \001(\010R\nincomplete\022=\n\rthinki" +
+      "ng_mode\030\t \001(\0162\030.autoglm.v1.ThinkingModeR" +
+      "\014thinkingMode\"\233\003\n\026GenerateStreamResponse" +
+      "\022\035\n\nrequest_id\030\001 \001(\tR\trequestId\022E\n\017reaso" +
+      "ning_delta\030\002 \001(\0132\032.autoglm.v1.ReasoningD" +
+      "eltaH\000R\016reasoningDelta\022?\n\rcontent_delta\030" +
+      "\003 \001(\0132\030.autoglm.v1.ContentDeltaH\000R\014conte" +
+      "ntDelta\022I\n\021tool_call_started\030\004 \001(\0132\033.aut" +
+      "oglm.v1.ToolCallStartedH\000R\017toolCallStart" +
+      "ed\022L\n\022tool_call_finished\030\005 \001(\0132\034.autoglm" +
+      ".v1.ToolCallFinishedH\000R\020toolCallFinished" +
+      "\0228\n\010finished\030\006 \001(\0132\032.autoglm.v1.StreamFi" +
+      "nishedH\000R\010finishedB\007\n\005event\"\206\001\n\017Tokenize" +
+      "Request\022\024\n\005model\030\001 \001(\tR\005model\022\024\n\004text\030\002 " +
+      "\001(\tH\000R\004text\022>\n\014conversation\030\003 \001(\0132\030.auto" +
+      "glm.v1.ConversationH\000R\014conversationB\007\n\005i" +
+      "nput\"G\n\020TokenizeResponse\022\033\n\ttoken_ids\030\001 " +
+      "\003(\rR\010tokenIds\022\026\n\006tokens\030\002 \003(\tR\006tokens*\231\001" +
+      "\n\014ThinkingMode\022\035\n\031THINKING_MODE_UNSPECIF" +
+      "IED\020\000\022\025\n\021THINKING_MODE_OFF\020\001\022\030\n\024THINKING" +
+      "_MODE_NATIVE\020\002\022\032\n\026THINKING_MODE_PROMPTED" +
+      "\020\003\022\035\n\031THINKING_MODE_UNSUPPORTED\020\004*a\n\rGra" +
+      "mmarSyntax\022\036\n\032GRAMMAR_SYNTAX_UNSPECIFIED" +
+      "\020\000\022\027\n\023GRAMMAR_SYNTAX_LARK\020\001\022\027\n\023GRAMMAR_S" +
+      "YNTAX_GBNF\020\0022\374\001\n\021GenerationService\022E\n\010Ge" +
+      "nerate\022\033.autoglm.v1.GenerateRequest\032\034.au" +
+      "toglm.v1.GenerateResponse\022Y\n\016GenerateStr" +
+      "eam\022!.autoglm.v1.GenerateStreamRequest\032\"" +
+      ".autoglm.v1.GenerateStreamResponse0\001\022E\n\010" +
+      "Tokenize\022\033.autoglm.v1.TokenizeRequest\032\034." +
+      "autoglm.v1.TokenizeResponseBn\n\022org.opena" +
+      "utoglm.v1B\017GenerationProtoP\001\242\002\003AXX\252\002\nAut" +
+      "oglm.V1\312\002\nAutoglm\\V1\342\002\026Autoglm\\V1\\GPBMet" +
+      "adata\352\002\013Autoglm::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -285,117 +293,123 @@ public final class GenerationProto {
     internal_static_autoglm_v1_GenerationInput_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_autoglm_v1_GenerationInput_descriptor,
-        new java.lang.String[] { "Prompt", "Conversation", "Model", "Sampling", "Thinking", "AllowedTools", "SessionId", "Priority", "Response", "TimeLimitMs", "PromptTemplate", "ResponseFormat", "Input", "Priority", "TimeLimitMs", });
-    internal_static_autoglm_v1_ResponseFormat_descriptor =
+        new java.lang.String[] { "Prompt", "Conversation", "Model", "Sampling", "Thinking", "AllowedTools", "SessionId", "Priority", "Response", "TimeLimitMs", "PromptTemplate", "ResponseFormat", "Cache", "Input", "Priority", "TimeLimitMs", });
+    internal_static_autoglm_v1_CacheOptions_descriptor =
       getDescriptor().getMessageTypes().get(4);
+    internal_static_autoglm_v1_CacheOptions_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_autoglm_v1_CacheOptions_descriptor,
+        new java.lang.String[] { "Enabled", "Public", "Enabled", });
+    internal_static_autoglm_v1_ResponseFormat_descriptor =
+      getDescriptor().getMessageTypes().get(5);
     internal_static_autoglm_v1_ResponseFormat_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_autoglm_v1_ResponseFormat_descriptor,
         new java.lang.String[] { "Text", "JsonObject", "JsonSchema", "Regex", "Choice", "Grammar", "Format", });
     internal_static_autoglm_v1_TextFormat_descriptor =
-      getDescriptor().getMessageTypes().get(5);
+      getDescriptor().getMessageTypes().get(6);
     internal_static_autoglm_v1_TextFormat_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_autoglm_v1_TextFormat_descriptor,
         new java.lang.String[] { });
     internal_static_autoglm_v1_JsonObjectFormat_descriptor =
-      getDescriptor().getMessageTypes().get(6);
+      getDescriptor().getMessageTypes().get(7);
     internal_static_autoglm_v1_JsonObjectFormat_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_autoglm_v1_JsonObjectFormat_descriptor,
         new java.lang.String[] { });
     internal_static_autoglm_v1_JsonSchemaFormat_descriptor =
-      getDescriptor().getMessageTypes().get(7);
+      getDescriptor().getMessageTypes().get(8);
     internal_static_autoglm_v1_JsonSchemaFormat_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_autoglm_v1_JsonSchemaFormat_descriptor,
         new java.lang.String[] { "Schema", "Strict", "Strict", });
     internal_static_autoglm_v1_RegexFormat_descriptor =
-      getDescriptor().getMessageTypes().get(8);
+      getDescriptor().getMessageTypes().get(9);
     internal_static_autoglm_v1_RegexFormat_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_autoglm_v1_RegexFormat_descriptor,
         new java.lang.String[] { "Pattern", });
     internal_static_autoglm_v1_ChoiceFormat_descriptor =
-      getDescriptor().getMessageTypes().get(9);
+      getDescriptor().getMessageTypes().get(10);
     internal_static_autoglm_v1_ChoiceFormat_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_autoglm_v1_ChoiceFormat_descriptor,
         new java.lang.String[] { "Choices", });
     internal_static_autoglm_v1_GrammarFormat_descriptor =
-      getDescriptor().getMessageTypes().get(10);
+      getDescriptor().getMessageTypes().get(11);
     internal_static_autoglm_v1_GrammarFormat_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_autoglm_v1_GrammarFormat_descriptor,
         new java.lang.String[] { "Text", "Syntax", });
     internal_static_autoglm_v1_GenerateRequest_descriptor =
-      getDescriptor().getMessageTypes().get(11);
+      getDescriptor().getMessageTypes().get(12);
     internal_static_autoglm_v1_GenerateRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_autoglm_v1_GenerateRequest_descriptor,
         new java.lang.String[] { "Input", });
     internal_static_autoglm_v1_TokenLogprob_descriptor =
-      getDescriptor().getMessageTypes().get(12);
+      getDescriptor().getMessageTypes().get(13);
     internal_static_autoglm_v1_TokenLogprob_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_autoglm_v1_TokenLogprob_descriptor,
         new java.lang.String[] { "TokenId", "Token", "Logprob", });
     internal_static_autoglm_v1_GenerateResponse_descriptor =
-      getDescriptor().getMessageTypes().get(13);
+      getDescriptor().getMessageTypes().get(14);
     internal_static_autoglm_v1_GenerateResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_autoglm_v1_GenerateResponse_descriptor,
         new java.lang.String[] { "RequestId", "Text", "Reasoning", "ReasoningSteps", "ToolCalls", "FinishReason", "StopSequence", "Usage", "Model", "Timings", "Seed", "Logprobs", "PromptTemplate", "Incomplete", "ThinkingMode", });
     internal_static_autoglm_v1_GenerateStreamRequest_descriptor =
-      getDescriptor().getMessageTypes().get(14);
+      getDescriptor().getMessageTypes().get(15);
     internal_static_autoglm_v1_GenerateStreamRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_autoglm_v1_GenerateStreamRequest_descriptor,
         new java.lang.String[] { "Input", });
     internal_static_autoglm_v1_ReasoningDelta_descriptor =
-      getDescriptor().getMessageTypes().get(15);
+      getDescriptor().getMessageTypes().get(16);
     internal_static_autoglm_v1_ReasoningDelta_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_autoglm_v1_ReasoningDelta_descriptor,
         new java.lang.String[] { "Text", });
     internal_static_autoglm_v1_ContentDelta_descriptor =
-      getDescriptor().getMessageTypes().get(16);
+      getDescriptor().getMessageTypes().get(17);
     internal_static_autoglm_v1_ContentDelta_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_autoglm_v1_ContentDelta_descriptor,
         new java.lang.String[] { "Text", "Logprobs", });
     internal_static_autoglm_v1_ToolCallStarted_descriptor =
-      getDescriptor().getMessageTypes().get(17);
+      getDescriptor().getMessageTypes().get(18);
     internal_static_autoglm_v1_ToolCallStarted_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_autoglm_v1_ToolCallStarted_descriptor,
         new java.lang.String[] { "Id", "Name", "ArgumentsJson", });
     internal_static_autoglm_v1_ToolCallFinished_descriptor =
-      getDescriptor().getMessageTypes().get(18);
+      getDescriptor().getMessageTypes().get(19);
     internal_static_autoglm_v1_ToolCallFinished_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_autoglm_v1_ToolCallFinished_descriptor,
         new java.lang.String[] { "Call", });
     internal_static_autoglm_v1_StreamFinished_descriptor =
-      getDescriptor().getMessageTypes().get(19);
+      getDescriptor().getMessageTypes().get(20);
     internal_static_autoglm_v1_StreamFinished_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_autoglm_v1_StreamFinished_descriptor,
         new java.lang.String[] { "FinishReason", "StopSequence", "Usage", "Model", "Timings", "Seed", "PromptTemplate", "Incomplete", "ThinkingMode", });
     internal_static_autoglm_v1_GenerateStreamResponse_descriptor =
-      getDescriptor().getMessageTypes().get(20);
+      getDescriptor().getMessageTypes().get(21);
     internal_static_autoglm_v1_GenerateStreamResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_autoglm_v1_GenerateStreamResponse_descriptor,
         new java.lang.String[] { "RequestId", "ReasoningDelta", "ContentDelta", "ToolCallStarted", "ToolCallFinished", "Finished", "Event", });
     internal_static_autoglm_v1_TokenizeRequest_descriptor =
-      getDescriptor().getMessageTypes().get(21);
+      getDescriptor().getMessageTypes().get(22);
     internal_static_autoglm_v1_TokenizeRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_autoglm_v1_TokenizeRequest_descriptor,
         new java.lang.String[] { "Model", "Text", "Conversation", "Input", });
     internal_static_autoglm_v1_TokenizeResponse_descriptor =
-      getDescriptor().getMessageTypes().get(22);
+      getDescriptor().getMessageTypes().get(23);
     internal_static_autoglm_v1_TokenizeResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_autoglm_v1_TokenizeResponse_descriptor,
