@@ -38,6 +38,7 @@ SPAN_DECODE = "autoglm.decode"
 SPAN_TOOL_CALL = "autoglm.tool_call"
 SPAN_MEMORY_RETRIEVAL = "autoglm.memory_retrieval"
 SPAN_TEMPLATE = "autoglm.template"
+SPAN_CACHE = "autoglm.cache"
 
 # Attribute keys; `gen_ai.*` follow the OpenTelemetry GenAI semantic conventions.
 ATTR_MODEL_NAME = "gen_ai.request.model"
@@ -53,6 +54,9 @@ ATTR_QUEUE_DEPTH = "autoglm.queue_depth"
 ATTR_TOOL_NAME = "gen_ai.tool.name"
 ATTR_MCP_SERVER = "autoglm.mcp.server"  # the MCP server a tool call went to
 ATTR_TEMPLATE = "autoglm.template"
+# The response cache: "hit", "miss" or "bypass", and why it was bypassed.
+ATTR_CACHE_RESULT = "autoglm.cache.result"
+ATTR_CACHE_BYPASS = "autoglm.cache.bypass_reason"
 
 
 async def traced_stream(name: str, events: AsyncGenerator[T, None]) -> AsyncGenerator[T, None]:

@@ -3,7 +3,8 @@
 A request passes through a pipeline, each stage a function with explicit input and output:
 
     validate (validation.py) -> resolve the model and admit (the registry, the backend's queue)
-    -> recall memory (conversation.py) -> prepare the prompt (prepare.py) -> run the agent loop
+    -> recall memory (conversation.py) -> prepare the prompt (prepare.py) -> answer from the
+    response cache (cache/) when a deterministic request repeats, else run the agent loop
     (agent_loop.py, one turn at a time through turn.py) -> remember the turn in the session.
 
 Unary generation collects the stream, so the two can never disagree.
@@ -21,6 +22,7 @@ from typing import Any
 
 from opentelemetry import trace
 
+from autoglm_core.cache import ResponseCache
 from autoglm_core.generation.agent_loop import AgentLoop
 from autoglm_core.generation.conversation import ConversationBuilder
 from autoglm_core.generation.offload import offload
@@ -54,6 +56,7 @@ class Engine:
         tools: ToolBox | None = None,
         conversation: ConversationBuilder | None = None,
         structured: GrammarCompiler | None = None,
+        cache: ResponseCache | None = None,
     ) -> None:
         self.registry = registry
         # Prompt templates, session history and knowledge; the default passes messages through.
@@ -64,6 +67,8 @@ class Engine:
         self.monitor = monitor or GenerationMonitor()
         # Compiles response formats once per (format, tokenizer), off the event loop.
         self.structured = structured or GrammarCompiler()
+        # Answers of deterministic requests; the default stores nothing.
+        self.cache = cache or ResponseCache(enabled=False)
         self.preparer = Preparer(self.conversation, tools, self.structured)
         self.agent = AgentLoop(tools, self.preparer, TurnRunner(registry, self.monitor))
 
@@ -121,6 +126,12 @@ class Engine:
         backend.admit()  # a full queue refuses before memory is searched or a prompt is built
         recalled = await self.conversation.recall(params)
         prepared = await self.preparer.prepare(params, recalled, backend, adapter)
+        # Response cache: a deterministic repeat replays the stored events; a miss records its own.
+        cached = self.cache.lookup(params, prepared)
+        if cached.hit is not None:
+            async for event in cached.replay(started):
+                yield event
+            return
         # From here the chosen version counts this call as in flight: an unload waits for it.
         with self.monitor.request(prepared.backend, params.call_id, started) as watch:
             async with aclosing(self.agent.run(params, prepared, started)) as events:
@@ -131,6 +142,7 @@ class Engine:
                     elif isinstance(event, Finished):
                         event = await self._end_turn(params, prepared, "".join(answer), event)
                     self.monitor.saw(watch, event)
+                    cached.record(event)
                     yield event
 
     async def _end_turn(

@@ -61,6 +61,10 @@ class GenerationParams:
     deadline: float | None = None
     # The shape the answer must have (JSON Schema, regex, ...); None or TEXT: free text.
     response_format: ResponseFormat | None = None
+    # The response cache (deterministic requests only): False bypasses it; public shares the entry
+    # with every user instead of keeping it under user_id.
+    cache: bool = True
+    cache_public: bool = False
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,8 @@ class Usage:
     completion_tokens: int = 0
     reasoning_tokens: int = 0
     cached_tokens: int = 0
+    # Of completion_tokens, those replayed from the response cache (all of them on a hit).
+    cached_completion_tokens: int = 0
 
 
 @dataclass(frozen=True)

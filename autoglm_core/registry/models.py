@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from autoglm_core.backends.base import Backend
@@ -22,6 +23,9 @@ from autoglm_core.registry.versions import VersionMeta, VersionState, check_semv
 
 # How many earlier splits a model remembers for rollback.
 _HISTORY = 20
+
+# Told (model name, version or None for all its versions) when what serves that name changes.
+ChangeListener = Callable[[str, str | None], None]
 
 
 @dataclass
@@ -79,6 +83,13 @@ class ModelRegistry:
         self._models: dict[str, ModelEntry] = {}
         self._aliases: dict[str, str] = {}
         self.default_model = ""
+        # Called on load, unload, traffic changes, promote and rollback (the response cache's
+        # invalidation listens here).
+        self.listeners: list[ChangeListener] = []
+
+    def _changed(self, name: str, version: str | None = None) -> None:
+        for listener in self.listeners:
+            listener(name, version)
 
     def add(
         self,
@@ -100,6 +111,7 @@ class ModelRegistry:
             self._aliases[alias] = info.name
         if not self.default_model:
             self.default_model = info.name
+        self._changed(info.name, info.version)
 
     def remove(self, name: str, version: str) -> Backend:
         entry = self.entry(name)
@@ -114,6 +126,7 @@ class ModelRegistry:
                 self._aliases.pop(alias, None)
             if self.default_model == entry.name:
                 self.default_model = next(iter(sorted(self._models)), "")
+        self._changed(entry.name, version)
         return backend
 
     def replace(self, name: str, version: str, backend: Backend) -> None:
@@ -203,6 +216,7 @@ class ModelRegistry:
         entry.weights = {**{v: 0 for v in entry.versions}, **weights}
         if sticky is not None:
             entry.sticky = sticky
+        self._changed(entry.name)
         return entry
 
     def promote(self, name: str, version: str) -> ModelEntry:
@@ -220,6 +234,7 @@ class ModelRegistry:
             weights = {v: w for v, w in previous.items() if version_of(v) in entry.versions}
             if sum(weights.values()) == 100:
                 entry.weights = {**{v: 0 for v in entry.versions}, **weights}
+                self._changed(entry.name)
                 return entry
         raise FailedPrecondition(f"model {entry.name!r} has no earlier traffic split to restore")
 
@@ -233,6 +248,7 @@ class ModelRegistry:
         target = max(others, key=lambda v: (entry.weights.get(v, 0), semver_key(v)))
         entry.record_split()
         entry.weights = {**entry.weights, version: 0, target: entry.weights.get(target, 0) + share}
+        self._changed(entry.name)
         return entry
 
     def backends(self) -> list[Backend]:

@@ -12,6 +12,7 @@ from dependency_injector import containers, providers
 
 from autoglm_core.backends.base import Backend
 from autoglm_core.backends.mock import MockBackend, MockBehaviour
+from autoglm_core.cache import ResponseCache
 from autoglm_core.errors import InvalidArgument
 from autoglm_core.generation.conversation import ConversationBuilder
 from autoglm_core.generation.engine import Engine
@@ -63,6 +64,13 @@ def _transformers_backend(
         prefix_cache_mb=prefix_cache_mb,
         max_resident_adapters=max_resident_adapters,
     )
+
+
+def _response_cache(registry: ModelRegistry, enabled: bool, size_mb: int, ttl_s: float) -> ResponseCache:
+    """The response cache, told by the registry when a model's versions or traffic change."""
+    cache = ResponseCache(enabled=enabled, max_bytes=size_mb << 20, ttl_s=ttl_s)
+    registry.listeners.append(cache.invalidate)
+    return cache
 
 
 def _backend_factory(
@@ -176,12 +184,20 @@ class Container(containers.DeclarativeContainer):
         knowledge_top_k=config.knowledge_top_k,
         history_limit=config.session_history_limit,
     )
+    response_cache = providers.Singleton(
+        _response_cache,
+        registry=registry,
+        enabled=config.response_cache,
+        size_mb=config.response_cache_mb,
+        ttl_s=config.response_cache_ttl_s,
+    )
     engine = providers.Singleton(
         Engine,
         registry=registry,
         monitor=monitor,
         tools=tools,
         conversation=conversation,
+        cache=response_cache,
     )
     backend_factory = providers.Singleton(
         _backend_factory,

@@ -167,6 +167,19 @@ class Settings(BaseSettings):
     session_history_limit: int = Field(
         256, ge=1, description="Most session messages loaded per request (then trimmed to the context)."
     )
+    # The response cache (issue 23).
+    response_cache: bool = Field(
+        True,
+        description="Answer a repeated deterministic request (greedy, or sampling with a seed; no "
+        "session, no server-run tools) from an LZ4-compressed in-memory cache instead of the model. "
+        "Entries are kept per user unless a request marks itself public.",
+    )
+    response_cache_mb: int = Field(
+        64, ge=0, le=1 << 20, description="Memory for the response cache's compressed answers, MiB; 0 = off."
+    )
+    response_cache_ttl_s: float = Field(
+        600.0, gt=0, description="Seconds a cached answer is served before the model is asked again."
+    )
     default_prompt_template: str = Field(
         "profile",
         description="Prompt template of requests that name none: profile (the model family's profile: "

@@ -71,6 +71,8 @@ def params_from_proto(
         time_limit_s=given.time_limit_ms / 1000 if given.HasField("time_limit_ms") else None,
         prompt_template=given.prompt_template,
         response_format=response_format_from_proto(given.response_format),
+        cache=given.cache.enabled if given.cache.HasField("enabled") else True,
+        cache_public=given.cache.public,
         request_id=request_id,
         deadline=time.monotonic() + time_remaining if time_remaining is not None else None,
     )
@@ -127,6 +129,7 @@ def finished_to_proto(finished: types.Finished) -> generation_pb2.StreamFinished
             completion_tokens=u.completion_tokens,
             reasoning_tokens=u.reasoning_tokens,
             cached_tokens=u.cached_tokens,
+            cached_completion_tokens=u.cached_completion_tokens,
         ),
         model=common_pb2.ModelRef(name=finished.model_name, version=finished.model_version),
         timings=common_pb2.Timings(

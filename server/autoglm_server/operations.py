@@ -17,6 +17,7 @@ from grpc_health.v1.health import aio as health_aio
 from autoglm.v1 import generation_pb2
 from autoglm_core.health.watchdog import Watchdog, WatchdogConfig
 from autoglm_core.wiring.container import Container
+from autoglm_server.observability.cache_metrics import ResponseCacheCollector
 from autoglm_server.observability.metrics import Metrics
 from autoglm_server.observability.tracing import (
     setup_tracing,
@@ -82,6 +83,7 @@ class Operations:
     def start(self) -> None:
         """Subscribes metrics to the engine and serves /metrics (before the model loads)."""
         self.metrics.watch(self.container.monitor(), self.container.registry())
+        self.metrics.registry.register(ResponseCacheCollector(self.container.response_cache()))
         if self.settings.metrics_port:
             host, port = self.settings.host, self.settings.metrics_port
             try:

@@ -52,7 +52,8 @@ def test_response_format_returns_the_parsed_object(tmp_path: Path) -> None:
         name: str
         population: int
 
-    with AutoGLM(backend="mock", data_dir=tmp_path, embedder="lexical") as model:
+    # The script answers the same request differently each time: no response cache in front of it.
+    with AutoGLM(backend="mock", data_dir=tmp_path, embedder="lexical", response_cache=False) as model:
         backend = model.engine.registry.resolve("")
         backend.behaviour.script = [  # type: ignore[attr-defined]
             '{"name": "Beijing", "population": 21893095}',

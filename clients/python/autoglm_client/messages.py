@@ -57,11 +57,15 @@ def build_input(
     logprobs: bool = False,
     time_limit_ms: int | None = None,
     response_format: ResponseFormatLike | None = None,
+    cache: bool | None = None,
+    cache_public: bool = False,
     **sampling: Any,
 ) -> generation_pb2.GenerationInput:
     """A GenerationInput from keyword arguments; sampling keys: temperature, top_p, top_k,
     max_new_tokens, min_new_tokens, seed, repetition_penalty. `response_format`: see
-    build_response_format (a JSON Schema dict, a pydantic model class, {"type": "regex", ...})."""
+    build_response_format (a JSON Schema dict, a pydantic model class, {"type": "regex", ...}).
+    `cache=False` bypasses the server's response cache; `cache_public=True` shares the entry with
+    every user (only for answers anyone may see)."""
     unknown = set(sampling) - set(_SAMPLING_FIELDS)
     if unknown:
         raise TypeError(f"unknown options: {', '.join(sorted(unknown))}")
@@ -77,6 +81,7 @@ def build_input(
         allowed_tools=list(allowed_tools),
         response=generation_pb2.ResponseOptions(include_logprobs=logprobs),
         time_limit_ms=time_limit_ms,
+        cache=generation_pb2.CacheOptions(enabled=cache, public=cache_public),
     )
     if response_format is not None:
         given.response_format.CopyFrom(build_response_format(response_format))

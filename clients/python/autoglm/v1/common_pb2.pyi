@@ -159,6 +159,7 @@ class Usage(_message.Message):
     COMPLETION_TOKENS_FIELD_NUMBER: _builtins.int
     REASONING_TOKENS_FIELD_NUMBER: _builtins.int
     CACHED_TOKENS_FIELD_NUMBER: _builtins.int
+    CACHED_COMPLETION_TOKENS_FIELD_NUMBER: _builtins.int
     prompt_tokens: _builtins.int
     """Tokens in the prompt after the chat template was applied."""
     completion_tokens: _builtins.int
@@ -167,6 +168,10 @@ class Usage(_message.Message):
     """Of completion_tokens, how many were reasoning."""
     cached_tokens: _builtins.int
     """Prompt tokens served from a cache instead of being computed."""
+    cached_completion_tokens: _builtins.int
+    """Of completion_tokens, how many were replayed from the response cache instead of generated
+    (all of them on a hit, where cached_tokens is then the whole prompt).
+    """
     def __init__(
         self,
         *,
@@ -174,10 +179,11 @@ class Usage(_message.Message):
         completion_tokens: _builtins.int = ...,
         reasoning_tokens: _builtins.int = ...,
         cached_tokens: _builtins.int = ...,
+        cached_completion_tokens: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["cached_tokens", b"cached_tokens", "completion_tokens", b"completion_tokens", "prompt_tokens", b"prompt_tokens", "reasoning_tokens", b"reasoning_tokens"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cached_completion_tokens", b"cached_completion_tokens", "cached_tokens", b"cached_tokens", "completion_tokens", b"completion_tokens", "prompt_tokens", b"prompt_tokens", "reasoning_tokens", b"reasoning_tokens"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

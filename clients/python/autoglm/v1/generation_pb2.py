@@ -25,17 +25,17 @@ _sym_db = _symbol_database.Default()
 from autoglm.v1 import common_pb2 as autoglm_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x61utoglm/v1/generation.proto\x12\nautoglm.v1\x1a\x17\x61utoglm/v1/common.proto\"\xb8\x02\n\x0eSamplingParams\x12\x18\n\x0btemperature\x18\x01 \x01(\x02H\x00\x88\x01\x01\x12\x12\n\x05top_p\x18\x02 \x01(\x02H\x01\x88\x01\x01\x12\x12\n\x05top_k\x18\x03 \x01(\rH\x02\x88\x01\x01\x12\x1b\n\x0emax_new_tokens\x18\x04 \x01(\rH\x03\x88\x01\x01\x12\x0c\n\x04stop\x18\x05 \x03(\t\x12\x11\n\x04seed\x18\x06 \x01(\x04H\x04\x88\x01\x01\x12\x1f\n\x12repetition_penalty\x18\x07 \x01(\x02H\x05\x88\x01\x01\x12\x1b\n\x0emin_new_tokens\x18\x08 \x01(\rH\x06\x88\x01\x01\x42\x0e\n\x0c_temperatureB\x08\n\x06_top_pB\x08\n\x06_top_kB\x11\n\x0f_max_new_tokensB\x07\n\x05_seedB\x15\n\x13_repetition_penaltyB\x11\n\x0f_min_new_tokens\"P\n\x0fThinkingOptions\x12\x0f\n\x07\x65nabled\x18\x01 \x01(\x08\x12\x1a\n\rbudget_tokens\x18\x02 \x01(\rH\x00\x88\x01\x01\x42\x10\n\x0e_budget_tokens\"+\n\x0fResponseOptions\x12\x18\n\x10include_logprobs\x18\x01 \x01(\x08\"\xd5\x03\n\x0fGenerationInput\x12\x10\n\x06prompt\x18\x01 \x01(\tH\x00\x12\x30\n\x0c\x63onversation\x18\x02 \x01(\x0b\x32\x18.autoglm.v1.ConversationH\x00\x12\r\n\x05model\x18\x03 \x01(\t\x12,\n\x08sampling\x18\x04 \x01(\x0b\x32\x1a.autoglm.v1.SamplingParams\x12-\n\x08thinking\x18\x05 \x01(\x0b\x32\x1b.autoglm.v1.ThinkingOptions\x12\x15\n\rallowed_tools\x18\x06 \x03(\t\x12\x12\n\nsession_id\x18\x07 \x01(\t\x12\x15\n\x08priority\x18\x08 \x01(\rH\x01\x88\x01\x01\x12-\n\x08response\x18\t \x01(\x0b\x32\x1b.autoglm.v1.ResponseOptions\x12\x1a\n\rtime_limit_ms\x18\n \x01(\rH\x02\x88\x01\x01\x12\x17\n\x0fprompt_template\x18\x0b \x01(\t\x12\x33\n\x0fresponse_format\x18\x0c \x01(\x0b\x32\x1a.autoglm.v1.ResponseFormat\x12\x0f\n\x07\x61\x64\x61pter\x18\r \x01(\tB\x07\n\x05inputB\x0b\n\t_priorityB\x10\n\x0e_time_limit_ms\"\xb0\x02\n\x0eResponseFormat\x12&\n\x04text\x18\x01 \x01(\x0b\x32\x16.autoglm.v1.TextFormatH\x00\x12\x33\n\x0bjson_object\x18\x02 \x01(\x0b\x32\x1c.autoglm.v1.JsonObjectFormatH\x00\x12\x33\n\x0bjson_schema\x18\x03 \x01(\x0b\x32\x1c.autoglm.v1.JsonSchemaFormatH\x00\x12(\n\x05regex\x18\x04 \x01(\x0b\x32\x17.autoglm.v1.RegexFormatH\x00\x12*\n\x06\x63hoice\x18\x05 \x01(\x0b\x32\x18.autoglm.v1.ChoiceFormatH\x00\x12,\n\x07grammar\x18\x06 \x01(\x0b\x32\x19.autoglm.v1.GrammarFormatH\x00\x42\x08\n\x06\x66ormat\"\x0c\n\nTextFormat\"\x12\n\x10JsonObjectFormat\"B\n\x10JsonSchemaFormat\x12\x0e\n\x06schema\x18\x01 \x01(\t\x12\x13\n\x06strict\x18\x02 \x01(\x08H\x00\x88\x01\x01\x42\t\n\x07_strict\"\x1e\n\x0bRegexFormat\x12\x0f\n\x07pattern\x18\x01 \x01(\t\"\x1f\n\x0c\x43hoiceFormat\x12\x0f\n\x07\x63hoices\x18\x01 \x03(\t\"H\n\rGrammarFormat\x12\x0c\n\x04text\x18\x01 \x01(\t\x12)\n\x06syntax\x18\x02 \x01(\x0e\x32\x19.autoglm.v1.GrammarSyntax\"=\n\x0fGenerateRequest\x12*\n\x05input\x18\x01 \x01(\x0b\x32\x1b.autoglm.v1.GenerationInput\"@\n\x0cTokenLogprob\x12\x10\n\x08token_id\x18\x01 \x01(\r\x12\r\n\x05token\x18\x02 \x01(\t\x12\x0f\n\x07logprob\x18\x03 \x01(\x02\"\xd7\x03\n\x10GenerateResponse\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\x11\n\treasoning\x18\x03 \x01(\t\x12\x17\n\x0freasoning_steps\x18\x04 \x03(\t\x12(\n\ntool_calls\x18\x05 \x03(\x0b\x32\x14.autoglm.v1.ToolCall\x12/\n\rfinish_reason\x18\x06 \x01(\x0e\x32\x18.autoglm.v1.FinishReason\x12\x15\n\rstop_sequence\x18\x07 \x01(\t\x12 \n\x05usage\x18\x08 \x01(\x0b\x32\x11.autoglm.v1.Usage\x12#\n\x05model\x18\t \x01(\x0b\x32\x14.autoglm.v1.ModelRef\x12$\n\x07timings\x18\n \x01(\x0b\x32\x13.autoglm.v1.Timings\x12\x0c\n\x04seed\x18\x0b \x01(\x04\x12*\n\x08logprobs\x18\x0c \x03(\x0b\x32\x18.autoglm.v1.TokenLogprob\x12\x17\n\x0fprompt_template\x18\r \x01(\t\x12\x12\n\nincomplete\x18\x0e \x01(\x08\x12/\n\rthinking_mode\x18\x0f \x01(\x0e\x32\x18.autoglm.v1.ThinkingMode\"C\n\x15GenerateStreamRequest\x12*\n\x05input\x18\x01 \x01(\x0b\x32\x1b.autoglm.v1.GenerationInput\"\x1e\n\x0eReasoningDelta\x12\x0c\n\x04text\x18\x01 \x01(\t\"H\n\x0c\x43ontentDelta\x12\x0c\n\x04text\x18\x01 \x01(\t\x12*\n\x08logprobs\x18\x02 \x03(\x0b\x32\x18.autoglm.v1.TokenLogprob\"C\n\x0fToolCallStarted\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x16\n\x0e\x61rguments_json\x18\x03 \x01(\t\"6\n\x10ToolCallFinished\x12\"\n\x04\x63\x61ll\x18\x01 \x01(\x0b\x32\x14.autoglm.v1.ToolCall\"\xb1\x02\n\x0eStreamFinished\x12/\n\rfinish_reason\x18\x01 \x01(\x0e\x32\x18.autoglm.v1.FinishReason\x12\x15\n\rstop_sequence\x18\x02 \x01(\t\x12 \n\x05usage\x18\x03 \x01(\x0b\x32\x11.autoglm.v1.Usage\x12#\n\x05model\x18\x04 \x01(\x0b\x32\x14.autoglm.v1.ModelRef\x12$\n\x07timings\x18\x05 \x01(\x0b\x32\x13.autoglm.v1.Timings\x12\x0c\n\x04seed\x18\x06 \x01(\x04\x12\x17\n\x0fprompt_template\x18\x07 \x01(\t\x12\x12\n\nincomplete\x18\x08 \x01(\x08\x12/\n\rthinking_mode\x18\t \x01(\x0e\x32\x18.autoglm.v1.ThinkingMode\"\xc5\x02\n\x16GenerateStreamResponse\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x35\n\x0freasoning_delta\x18\x02 \x01(\x0b\x32\x1a.autoglm.v1.ReasoningDeltaH\x00\x12\x31\n\rcontent_delta\x18\x03 \x01(\x0b\x32\x18.autoglm.v1.ContentDeltaH\x00\x12\x38\n\x11tool_call_started\x18\x04 \x01(\x0b\x32\x1b.autoglm.v1.ToolCallStartedH\x00\x12:\n\x12tool_call_finished\x18\x05 \x01(\x0b\x32\x1c.autoglm.v1.ToolCallFinishedH\x00\x12.\n\x08\x66inished\x18\x06 \x01(\x0b\x32\x1a.autoglm.v1.StreamFinishedH\x00\x42\x07\n\x05\x65vent\"k\n\x0fTokenizeRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x0e\n\x04text\x18\x02 \x01(\tH\x00\x12\x30\n\x0c\x63onversation\x18\x03 \x01(\x0b\x32\x18.autoglm.v1.ConversationH\x00\x42\x07\n\x05input\"5\n\x10TokenizeResponse\x12\x11\n\ttoken_ids\x18\x01 \x03(\r\x12\x0e\n\x06tokens\x18\x02 \x03(\t*\x99\x01\n\x0cThinkingMode\x12\x1d\n\x19THINKING_MODE_UNSPECIFIED\x10\x00\x12\x15\n\x11THINKING_MODE_OFF\x10\x01\x12\x18\n\x14THINKING_MODE_NATIVE\x10\x02\x12\x1a\n\x16THINKING_MODE_PROMPTED\x10\x03\x12\x1d\n\x19THINKING_MODE_UNSUPPORTED\x10\x04*a\n\rGrammarSyntax\x12\x1e\n\x1aGRAMMAR_SYNTAX_UNSPECIFIED\x10\x00\x12\x17\n\x13GRAMMAR_SYNTAX_LARK\x10\x01\x12\x17\n\x13GRAMMAR_SYNTAX_GBNF\x10\x02\x32\xfc\x01\n\x11GenerationService\x12\x45\n\x08Generate\x12\x1b.autoglm.v1.GenerateRequest\x1a\x1c.autoglm.v1.GenerateResponse\x12Y\n\x0eGenerateStream\x12!.autoglm.v1.GenerateStreamRequest\x1a\".autoglm.v1.GenerateStreamResponse0\x01\x12\x45\n\x08Tokenize\x12\x1b.autoglm.v1.TokenizeRequest\x1a\x1c.autoglm.v1.TokenizeResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x61utoglm/v1/generation.proto\x12\nautoglm.v1\x1a\x17\x61utoglm/v1/common.proto\"\xb8\x02\n\x0eSamplingParams\x12\x18\n\x0btemperature\x18\x01 \x01(\x02H\x00\x88\x01\x01\x12\x12\n\x05top_p\x18\x02 \x01(\x02H\x01\x88\x01\x01\x12\x12\n\x05top_k\x18\x03 \x01(\rH\x02\x88\x01\x01\x12\x1b\n\x0emax_new_tokens\x18\x04 \x01(\rH\x03\x88\x01\x01\x12\x0c\n\x04stop\x18\x05 \x03(\t\x12\x11\n\x04seed\x18\x06 \x01(\x04H\x04\x88\x01\x01\x12\x1f\n\x12repetition_penalty\x18\x07 \x01(\x02H\x05\x88\x01\x01\x12\x1b\n\x0emin_new_tokens\x18\x08 \x01(\rH\x06\x88\x01\x01\x42\x0e\n\x0c_temperatureB\x08\n\x06_top_pB\x08\n\x06_top_kB\x11\n\x0f_max_new_tokensB\x07\n\x05_seedB\x15\n\x13_repetition_penaltyB\x11\n\x0f_min_new_tokens\"P\n\x0fThinkingOptions\x12\x0f\n\x07\x65nabled\x18\x01 \x01(\x08\x12\x1a\n\rbudget_tokens\x18\x02 \x01(\rH\x00\x88\x01\x01\x42\x10\n\x0e_budget_tokens\"+\n\x0fResponseOptions\x12\x18\n\x10include_logprobs\x18\x01 \x01(\x08\"\xfe\x03\n\x0fGenerationInput\x12\x10\n\x06prompt\x18\x01 \x01(\tH\x00\x12\x30\n\x0c\x63onversation\x18\x02 \x01(\x0b\x32\x18.autoglm.v1.ConversationH\x00\x12\r\n\x05model\x18\x03 \x01(\t\x12,\n\x08sampling\x18\x04 \x01(\x0b\x32\x1a.autoglm.v1.SamplingParams\x12-\n\x08thinking\x18\x05 \x01(\x0b\x32\x1b.autoglm.v1.ThinkingOptions\x12\x15\n\rallowed_tools\x18\x06 \x03(\t\x12\x12\n\nsession_id\x18\x07 \x01(\t\x12\x15\n\x08priority\x18\x08 \x01(\rH\x01\x88\x01\x01\x12-\n\x08response\x18\t \x01(\x0b\x32\x1b.autoglm.v1.ResponseOptions\x12\x1a\n\rtime_limit_ms\x18\n \x01(\rH\x02\x88\x01\x01\x12\x17\n\x0fprompt_template\x18\x0b \x01(\t\x12\x33\n\x0fresponse_format\x18\x0c \x01(\x0b\x32\x1a.autoglm.v1.ResponseFormat\x12\x0f\n\x07\x61\x64\x61pter\x18\r \x01(\t\x12\'\n\x05\x63\x61\x63he\x18\x0e \x01(\x0b\x32\x18.autoglm.v1.CacheOptionsB\x07\n\x05inputB\x0b\n\t_priorityB\x10\n\x0e_time_limit_ms\"@\n\x0c\x43\x61\x63heOptions\x12\x14\n\x07\x65nabled\x18\x01 \x01(\x08H\x00\x88\x01\x01\x12\x0e\n\x06public\x18\x02 \x01(\x08\x42\n\n\x08_enabled\"\xb0\x02\n\x0eResponseFormat\x12&\n\x04text\x18\x01 \x01(\x0b\x32\x16.autoglm.v1.TextFormatH\x00\x12\x33\n\x0bjson_object\x18\x02 \x01(\x0b\x32\x1c.autoglm.v1.JsonObjectFormatH\x00\x12\x33\n\x0bjson_schema\x18\x03 \x01(\x0b\x32\x1c.autoglm.v1.JsonSchemaFormatH\x00\x12(\n\x05regex\x18\x04 \x01(\x0b\x32\x17.autoglm.v1.RegexFormatH\x00\x12*\n\x06\x63hoice\x18\x05 \x01(\x0b\x32\x18.autoglm.v1.ChoiceFormatH\x00\x12,\n\x07grammar\x18\x06 \x01(\x0b\x32\x19.autoglm.v1.GrammarFormatH\x00\x42\x08\n\x06\x66ormat\"\x0c\n\nTextFormat\"\x12\n\x10JsonObjectFormat\"B\n\x10JsonSchemaFormat\x12\x0e\n\x06schema\x18\x01 \x01(\t\x12\x13\n\x06strict\x18\x02 \x01(\x08H\x00\x88\x01\x01\x42\t\n\x07_strict\"\x1e\n\x0bRegexFormat\x12\x0f\n\x07pattern\x18\x01 \x01(\t\"\x1f\n\x0c\x43hoiceFormat\x12\x0f\n\x07\x63hoices\x18\x01 \x03(\t\"H\n\rGrammarFormat\x12\x0c\n\x04text\x18\x01 \x01(\t\x12)\n\x06syntax\x18\x02 \x01(\x0e\x32\x19.autoglm.v1.GrammarSyntax\"=\n\x0fGenerateRequest\x12*\n\x05input\x18\x01 \x01(\x0b\x32\x1b.autoglm.v1.GenerationInput\"@\n\x0cTokenLogprob\x12\x10\n\x08token_id\x18\x01 \x01(\r\x12\r\n\x05token\x18\x02 \x01(\t\x12\x0f\n\x07logprob\x18\x03 \x01(\x02\"\xd7\x03\n\x10GenerateResponse\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\x11\n\treasoning\x18\x03 \x01(\t\x12\x17\n\x0freasoning_steps\x18\x04 \x03(\t\x12(\n\ntool_calls\x18\x05 \x03(\x0b\x32\x14.autoglm.v1.ToolCall\x12/\n\rfinish_reason\x18\x06 \x01(\x0e\x32\x18.autoglm.v1.FinishReason\x12\x15\n\rstop_sequence\x18\x07 \x01(\t\x12 \n\x05usage\x18\x08 \x01(\x0b\x32\x11.autoglm.v1.Usage\x12#\n\x05model\x18\t \x01(\x0b\x32\x14.autoglm.v1.ModelRef\x12$\n\x07timings\x18\n \x01(\x0b\x32\x13.autoglm.v1.Timings\x12\x0c\n\x04seed\x18\x0b \x01(\x04\x12*\n\x08logprobs\x18\x0c \x03(\x0b\x32\x18.autoglm.v1.TokenLogprob\x12\x17\n\x0fprompt_template\x18\r \x01(\t\x12\x12\n\nincomplete\x18\x0e \x01(\x08\x12/\n\rthinking_mode\x18\x0f \x01(\x0e\x32\x18.autoglm.v1.ThinkingMode\"C\n\x15GenerateStreamRequest\x12*\n\x05input\x18\x01 \x01(\x0b\x32\x1b.autoglm.v1.GenerationInput\"\x1e\n\x0eReasoningDelta\x12\x0c\n\x04text\x18\x01 \x01(\t\"H\n\x0c\x43ontentDelta\x12\x0c\n\x04text\x18\x01 \x01(\t\x12*\n\x08logprobs\x18\x02 \x03(\x0b\x32\x18.autoglm.v1.TokenLogprob\"C\n\x0fToolCallStarted\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x16\n\x0e\x61rguments_json\x18\x03 \x01(\t\"6\n\x10ToolCallFinished\x12\"\n\x04\x63\x61ll\x18\x01 \x01(\x0b\x32\x14.autoglm.v1.ToolCall\"\xb1\x02\n\x0eStreamFinished\x12/\n\rfinish_reason\x18\x01 \x01(\x0e\x32\x18.autoglm.v1.FinishReason\x12\x15\n\rstop_sequence\x18\x02 \x01(\t\x12 \n\x05usage\x18\x03 \x01(\x0b\x32\x11.autoglm.v1.Usage\x12#\n\x05model\x18\x04 \x01(\x0b\x32\x14.autoglm.v1.ModelRef\x12$\n\x07timings\x18\x05 \x01(\x0b\x32\x13.autoglm.v1.Timings\x12\x0c\n\x04seed\x18\x06 \x01(\x04\x12\x17\n\x0fprompt_template\x18\x07 \x01(\t\x12\x12\n\nincomplete\x18\x08 \x01(\x08\x12/\n\rthinking_mode\x18\t \x01(\x0e\x32\x18.autoglm.v1.ThinkingMode\"\xc5\x02\n\x16GenerateStreamResponse\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x35\n\x0freasoning_delta\x18\x02 \x01(\x0b\x32\x1a.autoglm.v1.ReasoningDeltaH\x00\x12\x31\n\rcontent_delta\x18\x03 \x01(\x0b\x32\x18.autoglm.v1.ContentDeltaH\x00\x12\x38\n\x11tool_call_started\x18\x04 \x01(\x0b\x32\x1b.autoglm.v1.ToolCallStartedH\x00\x12:\n\x12tool_call_finished\x18\x05 \x01(\x0b\x32\x1c.autoglm.v1.ToolCallFinishedH\x00\x12.\n\x08\x66inished\x18\x06 \x01(\x0b\x32\x1a.autoglm.v1.StreamFinishedH\x00\x42\x07\n\x05\x65vent\"k\n\x0fTokenizeRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x0e\n\x04text\x18\x02 \x01(\tH\x00\x12\x30\n\x0c\x63onversation\x18\x03 \x01(\x0b\x32\x18.autoglm.v1.ConversationH\x00\x42\x07\n\x05input\"5\n\x10TokenizeResponse\x12\x11\n\ttoken_ids\x18\x01 \x03(\r\x12\x0e\n\x06tokens\x18\x02 \x03(\t*\x99\x01\n\x0cThinkingMode\x12\x1d\n\x19THINKING_MODE_UNSPECIFIED\x10\x00\x12\x15\n\x11THINKING_MODE_OFF\x10\x01\x12\x18\n\x14THINKING_MODE_NATIVE\x10\x02\x12\x1a\n\x16THINKING_MODE_PROMPTED\x10\x03\x12\x1d\n\x19THINKING_MODE_UNSUPPORTED\x10\x04*a\n\rGrammarSyntax\x12\x1e\n\x1aGRAMMAR_SYNTAX_UNSPECIFIED\x10\x00\x12\x17\n\x13GRAMMAR_SYNTAX_LARK\x10\x01\x12\x17\n\x13GRAMMAR_SYNTAX_GBNF\x10\x02\x32\xfc\x01\n\x11GenerationService\x12\x45\n\x08Generate\x12\x1b.autoglm.v1.GenerateRequest\x1a\x1c.autoglm.v1.GenerateResponse\x12Y\n\x0eGenerateStream\x12!.autoglm.v1.GenerateStreamRequest\x1a\".autoglm.v1.GenerateStreamResponse0\x01\x12\x45\n\x08Tokenize\x12\x1b.autoglm.v1.TokenizeRequest\x1a\x1c.autoglm.v1.TokenizeResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'autoglm.v1.generation_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_THINKINGMODE']._serialized_start=3234
-  _globals['_THINKINGMODE']._serialized_end=3387
-  _globals['_GRAMMARSYNTAX']._serialized_start=3389
-  _globals['_GRAMMARSYNTAX']._serialized_end=3486
+  _globals['_THINKINGMODE']._serialized_start=3341
+  _globals['_THINKINGMODE']._serialized_end=3494
+  _globals['_GRAMMARSYNTAX']._serialized_start=3496
+  _globals['_GRAMMARSYNTAX']._serialized_end=3593
   _globals['_SAMPLINGPARAMS']._serialized_start=69
   _globals['_SAMPLINGPARAMS']._serialized_end=381
   _globals['_THINKINGOPTIONS']._serialized_start=383
@@ -43,45 +43,47 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RESPONSEOPTIONS']._serialized_start=465
   _globals['_RESPONSEOPTIONS']._serialized_end=508
   _globals['_GENERATIONINPUT']._serialized_start=511
-  _globals['_GENERATIONINPUT']._serialized_end=980
-  _globals['_RESPONSEFORMAT']._serialized_start=983
-  _globals['_RESPONSEFORMAT']._serialized_end=1287
-  _globals['_TEXTFORMAT']._serialized_start=1289
-  _globals['_TEXTFORMAT']._serialized_end=1301
-  _globals['_JSONOBJECTFORMAT']._serialized_start=1303
-  _globals['_JSONOBJECTFORMAT']._serialized_end=1321
-  _globals['_JSONSCHEMAFORMAT']._serialized_start=1323
-  _globals['_JSONSCHEMAFORMAT']._serialized_end=1389
-  _globals['_REGEXFORMAT']._serialized_start=1391
-  _globals['_REGEXFORMAT']._serialized_end=1421
-  _globals['_CHOICEFORMAT']._serialized_start=1423
-  _globals['_CHOICEFORMAT']._serialized_end=1454
-  _globals['_GRAMMARFORMAT']._serialized_start=1456
-  _globals['_GRAMMARFORMAT']._serialized_end=1528
-  _globals['_GENERATEREQUEST']._serialized_start=1530
-  _globals['_GENERATEREQUEST']._serialized_end=1591
-  _globals['_TOKENLOGPROB']._serialized_start=1593
-  _globals['_TOKENLOGPROB']._serialized_end=1657
-  _globals['_GENERATERESPONSE']._serialized_start=1660
-  _globals['_GENERATERESPONSE']._serialized_end=2131
-  _globals['_GENERATESTREAMREQUEST']._serialized_start=2133
-  _globals['_GENERATESTREAMREQUEST']._serialized_end=2200
-  _globals['_REASONINGDELTA']._serialized_start=2202
-  _globals['_REASONINGDELTA']._serialized_end=2232
-  _globals['_CONTENTDELTA']._serialized_start=2234
-  _globals['_CONTENTDELTA']._serialized_end=2306
-  _globals['_TOOLCALLSTARTED']._serialized_start=2308
-  _globals['_TOOLCALLSTARTED']._serialized_end=2375
-  _globals['_TOOLCALLFINISHED']._serialized_start=2377
-  _globals['_TOOLCALLFINISHED']._serialized_end=2431
-  _globals['_STREAMFINISHED']._serialized_start=2434
-  _globals['_STREAMFINISHED']._serialized_end=2739
-  _globals['_GENERATESTREAMRESPONSE']._serialized_start=2742
-  _globals['_GENERATESTREAMRESPONSE']._serialized_end=3067
-  _globals['_TOKENIZEREQUEST']._serialized_start=3069
-  _globals['_TOKENIZEREQUEST']._serialized_end=3176
-  _globals['_TOKENIZERESPONSE']._serialized_start=3178
-  _globals['_TOKENIZERESPONSE']._serialized_end=3231
-  _globals['_GENERATIONSERVICE']._serialized_start=3489
-  _globals['_GENERATIONSERVICE']._serialized_end=3741
+  _globals['_GENERATIONINPUT']._serialized_end=1021
+  _globals['_CACHEOPTIONS']._serialized_start=1023
+  _globals['_CACHEOPTIONS']._serialized_end=1087
+  _globals['_RESPONSEFORMAT']._serialized_start=1090
+  _globals['_RESPONSEFORMAT']._serialized_end=1394
+  _globals['_TEXTFORMAT']._serialized_start=1396
+  _globals['_TEXTFORMAT']._serialized_end=1408
+  _globals['_JSONOBJECTFORMAT']._serialized_start=1410
+  _globals['_JSONOBJECTFORMAT']._serialized_end=1428
+  _globals['_JSONSCHEMAFORMAT']._serialized_start=1430
+  _globals['_JSONSCHEMAFORMAT']._serialized_end=1496
+  _globals['_REGEXFORMAT']._serialized_start=1498
+  _globals['_REGEXFORMAT']._serialized_end=1528
+  _globals['_CHOICEFORMAT']._serialized_start=1530
+  _globals['_CHOICEFORMAT']._serialized_end=1561
+  _globals['_GRAMMARFORMAT']._serialized_start=1563
+  _globals['_GRAMMARFORMAT']._serialized_end=1635
+  _globals['_GENERATEREQUEST']._serialized_start=1637
+  _globals['_GENERATEREQUEST']._serialized_end=1698
+  _globals['_TOKENLOGPROB']._serialized_start=1700
+  _globals['_TOKENLOGPROB']._serialized_end=1764
+  _globals['_GENERATERESPONSE']._serialized_start=1767
+  _globals['_GENERATERESPONSE']._serialized_end=2238
+  _globals['_GENERATESTREAMREQUEST']._serialized_start=2240
+  _globals['_GENERATESTREAMREQUEST']._serialized_end=2307
+  _globals['_REASONINGDELTA']._serialized_start=2309
+  _globals['_REASONINGDELTA']._serialized_end=2339
+  _globals['_CONTENTDELTA']._serialized_start=2341
+  _globals['_CONTENTDELTA']._serialized_end=2413
+  _globals['_TOOLCALLSTARTED']._serialized_start=2415
+  _globals['_TOOLCALLSTARTED']._serialized_end=2482
+  _globals['_TOOLCALLFINISHED']._serialized_start=2484
+  _globals['_TOOLCALLFINISHED']._serialized_end=2538
+  _globals['_STREAMFINISHED']._serialized_start=2541
+  _globals['_STREAMFINISHED']._serialized_end=2846
+  _globals['_GENERATESTREAMRESPONSE']._serialized_start=2849
+  _globals['_GENERATESTREAMRESPONSE']._serialized_end=3174
+  _globals['_TOKENIZEREQUEST']._serialized_start=3176
+  _globals['_TOKENIZEREQUEST']._serialized_end=3283
+  _globals['_TOKENIZERESPONSE']._serialized_start=3285
+  _globals['_TOKENIZERESPONSE']._serialized_end=3338
+  _globals['_GENERATIONSERVICE']._serialized_start=3596
+  _globals['_GENERATIONSERVICE']._serialized_end=3848
 # @@protoc_insertion_point(module_scope)

@@ -226,6 +226,7 @@ class GenerationInput(_message.Message):
     PROMPT_TEMPLATE_FIELD_NUMBER: _builtins.int
     RESPONSE_FORMAT_FIELD_NUMBER: _builtins.int
     ADAPTER_FIELD_NUMBER: _builtins.int
+    CACHE_FIELD_NUMBER: _builtins.int
     prompt: _builtins.str
     """A single user prompt; the chat template is applied to it."""
     model: _builtins.str
@@ -269,6 +270,10 @@ class GenerationInput(_message.Message):
     def response_format(self) -> Global___ResponseFormat:
         """The shape the answer must have (JSON, a regular expression, ...); unset means plain text."""
 
+    @_builtins.property
+    def cache(self) -> Global___CacheOptions:
+        """The response cache for this request; unset means the server's setting, keyed by the caller."""
+
     def __init__(
         self,
         *,
@@ -285,10 +290,11 @@ class GenerationInput(_message.Message):
         prompt_template: _builtins.str = ...,
         response_format: Global___ResponseFormat | None = ...,
         adapter: _builtins.str = ...,
+        cache: Global___CacheOptions | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_priority", b"_priority", "_time_limit_ms", b"_time_limit_ms", "conversation", b"conversation", "input", b"input", "priority", b"priority", "prompt", b"prompt", "response", b"response", "response_format", b"response_format", "sampling", b"sampling", "thinking", b"thinking", "time_limit_ms", b"time_limit_ms"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_priority", b"_priority", "_time_limit_ms", b"_time_limit_ms", "cache", b"cache", "conversation", b"conversation", "input", b"input", "priority", b"priority", "prompt", b"prompt", "response", b"response", "response_format", b"response_format", "sampling", b"sampling", "thinking", b"thinking", "time_limit_ms", b"time_limit_ms"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_priority", b"_priority", "_time_limit_ms", b"_time_limit_ms", "adapter", b"adapter", "allowed_tools", b"allowed_tools", "conversation", b"conversation", "input", b"input", "model", b"model", "priority", b"priority", "prompt", b"prompt", "prompt_template", b"prompt_template", "response", b"response", "response_format", b"response_format", "sampling", b"sampling", "session_id", b"session_id", "thinking", b"thinking", "time_limit_ms", b"time_limit_ms"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_priority", b"_priority", "_time_limit_ms", b"_time_limit_ms", "adapter", b"adapter", "allowed_tools", b"allowed_tools", "cache", b"cache", "conversation", b"conversation", "input", b"input", "model", b"model", "priority", b"priority", "prompt", b"prompt", "prompt_template", b"prompt_template", "response", b"response", "response_format", b"response_format", "sampling", b"sampling", "session_id", b"session_id", "thinking", b"thinking", "time_limit_ms", b"time_limit_ms"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__priority: _TypeAlias = _typing.Literal["priority"]  # noqa: Y015
     _WhichOneofArgType__priority: _TypeAlias = _typing.Literal["_priority", b"_priority"]  # noqa: Y015
@@ -304,6 +310,38 @@ class GenerationInput(_message.Message):
     def WhichOneof(self, oneof_group: _WhichOneofArgType_input) -> _WhichOneofReturnType_input | None: ...
 
 Global___GenerationInput: _TypeAlias = GenerationInput  # noqa: Y015
+
+@_typing.final
+class CacheOptions(_message.Message):
+    """How a request uses the server's response cache. Only deterministic requests are cached (greedy,
+    or sampling with a seed), and never those with a session or tools the server runs.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENABLED_FIELD_NUMBER: _builtins.int
+    PUBLIC_FIELD_NUMBER: _builtins.int
+    enabled: _builtins.bool
+    """False: neither answered from the cache nor stored in it. Unset means true."""
+    public: _builtins.bool
+    """True: the entry is shared by every caller, not kept under the caller's user; only for requests
+    whose answer may be seen by anyone (a hit's timing tells that someone asked it before).
+    """
+    def __init__(
+        self,
+        *,
+        enabled: _builtins.bool | None = ...,
+        public: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_enabled", b"_enabled", "enabled", b"enabled"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_enabled", b"_enabled", "enabled", b"enabled", "public", b"public"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__enabled: _TypeAlias = _typing.Literal["enabled"]  # noqa: Y015
+    _WhichOneofArgType__enabled: _TypeAlias = _typing.Literal["_enabled", b"_enabled"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__enabled) -> _WhichOneofReturnType__enabled | None: ...
+
+Global___CacheOptions: _TypeAlias = CacheOptions  # noqa: Y015
 
 @_typing.final
 class ResponseFormat(_message.Message):

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file autoglm/v1/generation.proto.
  */
 export const file_autoglm_v1_generation: GenFile = /*@__PURE__*/
-  fileDesc("ChthdXRvZ2xtL3YxL2dlbmVyYXRpb24ucHJvdG8SCmF1dG9nbG0udjEiuAIKDlNhbXBsaW5nUGFyYW1zEhgKC3RlbXBlcmF0dXJlGAEgASgCSACIAQESEgoFdG9wX3AYAiABKAJIAYgBARISCgV0b3BfaxgDIAEoDUgCiAEBEhsKDm1heF9uZXdfdG9rZW5zGAQgASgNSAOIAQESDAoEc3RvcBgFIAMoCRIRCgRzZWVkGAYgASgESASIAQESHwoScmVwZXRpdGlvbl9wZW5hbHR5GAcgASgCSAWIAQESGwoObWluX25ld190b2tlbnMYCCABKA1IBogBAUIOCgxfdGVtcGVyYXR1cmVCCAoGX3RvcF9wQggKBl90b3Bfa0IRCg9fbWF4X25ld190b2tlbnNCBwoFX3NlZWRCFQoTX3JlcGV0aXRpb25fcGVuYWx0eUIRCg9fbWluX25ld190b2tlbnMiUAoPVGhpbmtpbmdPcHRpb25zEg8KB2VuYWJsZWQYASABKAgSGgoNYnVkZ2V0X3Rva2VucxgCIAEoDUgAiAEBQhAKDl9idWRnZXRfdG9rZW5zIisKD1Jlc3BvbnNlT3B0aW9ucxIYChBpbmNsdWRlX2xvZ3Byb2JzGAEgASgIItUDCg9HZW5lcmF0aW9uSW5wdXQSEAoGcHJvbXB0GAEgASgJSAASMAoMY29udmVyc2F0aW9uGAIgASgLMhguYXV0b2dsbS52MS5Db252ZXJzYXRpb25IABINCgVtb2RlbBgDIAEoCRIsCghzYW1wbGluZxgEIAEoCzIaLmF1dG9nbG0udjEuU2FtcGxpbmdQYXJhbXMSLQoIdGhpbmtpbmcYBSABKAsyGy5hdXRvZ2xtLnYxLlRoaW5raW5nT3B0aW9ucxIVCg1hbGxvd2VkX3Rvb2xzGAYgAygJEhIKCnNlc3Npb25faWQYByABKAkSFQoIcHJpb3JpdHkYCCABKA1IAYgBARItCghyZXNwb25zZRgJIAEoCzIbLmF1dG9nbG0udjEuUmVzcG9uc2VPcHRpb25zEhoKDXRpbWVfbGltaXRfbXMYCiABKA1IAogBARIXCg9wcm9tcHRfdGVtcGxhdGUYCyABKAkSMwoPcmVzcG9uc2VfZm9ybWF0GAwgASgLMhouYXV0b2dsbS52MS5SZXNwb25zZUZvcm1hdBIPCgdhZGFwdGVyGA0gASgJQgcKBWlucHV0QgsKCV9wcmlvcml0eUIQCg5fdGltZV9saW1pdF9tcyKwAgoOUmVzcG9uc2VGb3JtYXQSJgoEdGV4dBgBIAEoCzIWLmF1dG9nbG0udjEuVGV4dEZvcm1hdEgAEjMKC2pzb25fb2JqZWN0GAIgASgLMhwuYXV0b2dsbS52MS5Kc29uT2JqZWN0Rm9ybWF0SAASMwoLanNvbl9zY2hlbWEYAyABKAsyHC5hdXRvZ2xtLnYxLkpzb25TY2hlbWFGb3JtYXRIABIoCgVyZWdleBgEIAEoCzIXLmF1dG9nbG0udjEuUmVnZXhGb3JtYXRIABIqCgZjaG9pY2UYBSABKAsyGC5hdXRvZ2xtLnYxLkNob2ljZUZvcm1hdEgAEiwKB2dyYW1tYXIYBiABKAsyGS5hdXRvZ2xtLnYxLkdyYW1tYXJGb3JtYXRIAEIICgZmb3JtYXQiDAoKVGV4dEZvcm1hdCISChBKc29uT2JqZWN0Rm9ybWF0IkIKEEpzb25TY2hlbWFGb3JtYXQSDgoGc2NoZW1hGAEgASgJEhMKBnN0cmljdBgCIAEoCEgAiAEBQgkKB19zdHJpY3QiHgoLUmVnZXhGb3JtYXQSDwoHcGF0dGVybhgBIAEoCSIfCgxDaG9pY2VGb3JtYXQSDwoHY2hvaWNlcxgBIAMoCSJICg1HcmFtbWFyRm9ybWF0EgwKBHRleHQYASABKAkSKQoGc3ludGF4GAIgASgOMhkuYXV0b2dsbS52MS5HcmFtbWFyU3ludGF4Ij0KD0dlbmVyYXRlUmVxdWVzdBIqCgVpbnB1dBgBIAEoCzIbLmF1dG9nbG0udjEuR2VuZXJhdGlvbklucHV0IkAKDFRva2VuTG9ncHJvYhIQCgh0b2tlbl9pZBgBIAEoDRINCgV0b2tlbhgCIAEoCRIPCgdsb2dwcm9iGAMgASgCItcDChBHZW5lcmF0ZVJlc3BvbnNlEhIKCnJlcXVlc3RfaWQYASABKAkSDAoEdGV4dBgCIAEoCRIRCglyZWFzb25pbmcYAyABKAkSFwoPcmVhc29uaW5nX3N0ZXBzGAQgAygJEigKCnRvb2xfY2FsbHMYBSADKAsyFC5hdXRvZ2xtLnYxLlRvb2xDYWxsEi8KDWZpbmlzaF9yZWFzb24YBiABKA4yGC5hdXRvZ2xtLnYxLkZpbmlzaFJlYXNvbhIVCg1zdG9wX3NlcXVlbmNlGAcgASgJEiAKBXVzYWdlGAggASgLMhEuYXV0b2dsbS52MS5Vc2FnZRIjCgVtb2RlbBgJIAEoCzIULmF1dG9nbG0udjEuTW9kZWxSZWYSJAoHdGltaW5ncxgKIAEoCzITLmF1dG9nbG0udjEuVGltaW5ncxIMCgRzZWVkGAsgASgEEioKCGxvZ3Byb2JzGAwgAygLMhguYXV0b2dsbS52MS5Ub2tlbkxvZ3Byb2ISFwoPcHJvbXB0X3RlbXBsYXRlGA0gASgJEhIKCmluY29tcGxldGUYDiABKAgSLwoNdGhpbmtpbmdfbW9kZRgPIAEoDjIYLmF1dG9nbG0udjEuVGhpbmtpbmdNb2RlIkMKFUdlbmVyYXRlU3RyZWFtUmVxdWVzdBIqCgVpbnB1dBgBIAEoCzIbLmF1dG9nbG0udjEuR2VuZXJhdGlvbklucHV0Ih4KDlJlYXNvbmluZ0RlbHRhEgwKBHRleHQYASABKAkiSAoMQ29udGVudERlbHRhEgwKBHRleHQYASABKAkSKgoIbG9ncHJvYnMYAiADKAsyGC5hdXRvZ2xtLnYxLlRva2VuTG9ncHJvYiJDCg9Ub29sQ2FsbFN0YXJ0ZWQSCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIWCg5hcmd1bWVudHNfanNvbhgDIAEoCSI2ChBUb29sQ2FsbEZpbmlzaGVkEiIKBGNhbGwYASABKAsyFC5hdXRvZ2xtLnYxLlRvb2xDYWxsIrECCg5TdHJlYW1GaW5pc2hlZBIvCg1maW5pc2hfcmVhc29uGAEgASgOMhguYXV0b2dsbS52MS5GaW5pc2hSZWFzb24SFQoNc3RvcF9zZXF1ZW5jZRgCIAEoCRIgCgV1c2FnZRgDIAEoCzIRLmF1dG9nbG0udjEuVXNhZ2USIwoFbW9kZWwYBCABKAsyFC5hdXRvZ2xtLnYxLk1vZGVsUmVmEiQKB3RpbWluZ3MYBSABKAsyEy5hdXRvZ2xtLnYxLlRpbWluZ3MSDAoEc2VlZBgGIAEoBBIXCg9wcm9tcHRfdGVtcGxhdGUYByABKAkSEgoKaW5jb21wbGV0ZRgIIAEoCBIvCg10aGlua2luZ19tb2RlGAkgASgOMhguYXV0b2dsbS52MS5UaGlua2luZ01vZGUixQIKFkdlbmVyYXRlU3RyZWFtUmVzcG9uc2USEgoKcmVxdWVzdF9pZBgBIAEoCRI1Cg9yZWFzb25pbmdfZGVsdGEYAiABKAsyGi5hdXRvZ2xtLnYxLlJlYXNvbmluZ0RlbHRhSAASMQoNY29udGVudF9kZWx0YRgDIAEoCzIYLmF1dG9nbG0udjEuQ29udGVudERlbHRhSAASOAoRdG9vbF9jYWxsX3N0YXJ0ZWQYBCABKAsyGy5hdXRvZ2xtLnYxLlRvb2xDYWxsU3RhcnRlZEgAEjoKEnRvb2xfY2FsbF9maW5pc2hlZBgFIAEoCzIcLmF1dG9nbG0udjEuVG9vbENhbGxGaW5pc2hlZEgAEi4KCGZpbmlzaGVkGAYgASgLMhouYXV0b2dsbS52MS5TdHJlYW1GaW5pc2hlZEgAQgcKBWV2ZW50ImsKD1Rva2VuaXplUmVxdWVzdBINCgVtb2RlbBgBIAEoCRIOCgR0ZXh0GAIgASgJSAASMAoMY29udmVyc2F0aW9uGAMgASgLMhguYXV0b2dsbS52MS5Db252ZXJzYXRpb25IAEIHCgVpbnB1dCI1ChBUb2tlbml6ZVJlc3BvbnNlEhEKCXRva2VuX2lkcxgBIAMoDRIOCgZ0b2tlbnMYAiADKAkqmQEKDFRoaW5raW5nTW9kZRIdChlUSElOS0lOR19NT0RFX1VOU1BFQ0lGSUVEEAASFQoRVEhJTktJTkdfTU9ERV9PRkYQARIYChRUSElOS0lOR19NT0RFX05BVElWRRACEhoKFlRISU5LSU5HX01PREVfUFJPTVBURUQQAxIdChlUSElOS0lOR19NT0RFX1VOU1VQUE9SVEVEEAQqYQoNR3JhbW1hclN5bnRheBIeChpHUkFNTUFSX1NZTlRBWF9VTlNQRUNJRklFRBAAEhcKE0dSQU1NQVJfU1lOVEFYX0xBUksQARIXChNHUkFNTUFSX1NZTlRBWF9HQk5GEAIy/AEKEUdlbmVyYXRpb25TZXJ2aWNlEkUKCEdlbmVyYXRlEhsuYXV0b2dsbS52MS5HZW5lcmF0ZVJlcXVlc3QaHC5hdXRvZ2xtLnYxLkdlbmVyYXRlUmVzcG9uc2USWQoOR2VuZXJhdGVTdHJlYW0SIS5hdXRvZ2xtLnYxLkdlbmVyYXRlU3RyZWFtUmVxdWVzdBoiLmF1dG9nbG0udjEuR2VuZXJhdGVTdHJlYW1SZXNwb25zZTABEkUKCFRva2VuaXplEhsuYXV0b2dsbS52MS5Ub2tlbml6ZVJlcXVlc3QaHC5hdXRvZ2xtLnYxLlRva2VuaXplUmVzcG9uc2ViBnByb3RvMw", [file_autoglm_v1_common]);
+  fileDesc("ChthdXRvZ2xtL3YxL2dlbmVyYXRpb24ucHJvdG8SCmF1dG9nbG0udjEiuAIKDlNhbXBsaW5nUGFyYW1zEhgKC3RlbXBlcmF0dXJlGAEgASgCSACIAQESEgoFdG9wX3AYAiABKAJIAYgBARISCgV0b3BfaxgDIAEoDUgCiAEBEhsKDm1heF9uZXdfdG9rZW5zGAQgASgNSAOIAQESDAoEc3RvcBgFIAMoCRIRCgRzZWVkGAYgASgESASIAQESHwoScmVwZXRpdGlvbl9wZW5hbHR5GAcgASgCSAWIAQESGwoObWluX25ld190b2tlbnMYCCABKA1IBogBAUIOCgxfdGVtcGVyYXR1cmVCCAoGX3RvcF9wQggKBl90b3Bfa0IRCg9fbWF4X25ld190b2tlbnNCBwoFX3NlZWRCFQoTX3JlcGV0aXRpb25fcGVuYWx0eUIRCg9fbWluX25ld190b2tlbnMiUAoPVGhpbmtpbmdPcHRpb25zEg8KB2VuYWJsZWQYASABKAgSGgoNYnVkZ2V0X3Rva2VucxgCIAEoDUgAiAEBQhAKDl9idWRnZXRfdG9rZW5zIisKD1Jlc3BvbnNlT3B0aW9ucxIYChBpbmNsdWRlX2xvZ3Byb2JzGAEgASgIIv4DCg9HZW5lcmF0aW9uSW5wdXQSEAoGcHJvbXB0GAEgASgJSAASMAoMY29udmVyc2F0aW9uGAIgASgLMhguYXV0b2dsbS52MS5Db252ZXJzYXRpb25IABINCgVtb2RlbBgDIAEoCRIsCghzYW1wbGluZxgEIAEoCzIaLmF1dG9nbG0udjEuU2FtcGxpbmdQYXJhbXMSLQoIdGhpbmtpbmcYBSABKAsyGy5hdXRvZ2xtLnYxLlRoaW5raW5nT3B0aW9ucxIVCg1hbGxvd2VkX3Rvb2xzGAYgAygJEhIKCnNlc3Npb25faWQYByABKAkSFQoIcHJpb3JpdHkYCCABKA1IAYgBARItCghyZXNwb25zZRgJIAEoCzIbLmF1dG9nbG0udjEuUmVzcG9uc2VPcHRpb25zEhoKDXRpbWVfbGltaXRfbXMYCiABKA1IAogBARIXCg9wcm9tcHRfdGVtcGxhdGUYCyABKAkSMwoPcmVzcG9uc2VfZm9ybWF0GAwgASgLMhouYXV0b2dsbS52MS5SZXNwb25zZUZvcm1hdBIPCgdhZGFwdGVyGA0gASgJEicKBWNhY2hlGA4gASgLMhguYXV0b2dsbS52MS5DYWNoZU9wdGlvbnNCBwoFaW5wdXRCCwoJX3ByaW9yaXR5QhAKDl90aW1lX2xpbWl0X21zIkAKDENhY2hlT3B0aW9ucxIUCgdlbmFibGVkGAEgASgISACIAQESDgoGcHVibGljGAIgASgIQgoKCF9lbmFibGVkIrACCg5SZXNwb25zZUZvcm1hdBImCgR0ZXh0GAEgASgLMhYuYXV0b2dsbS52MS5UZXh0Rm9ybWF0SAASMwoLanNvbl9vYmplY3QYAiABKAsyHC5hdXRvZ2xtLnYxLkpzb25PYmplY3RGb3JtYXRIABIzCgtqc29uX3NjaGVtYRgDIAEoCzIcLmF1dG9nbG0udjEuSnNvblNjaGVtYUZvcm1hdEgAEigKBXJlZ2V4GAQgASgLMhcuYXV0b2dsbS52MS5SZWdleEZvcm1hdEgAEioKBmNob2ljZRgFIAEoCzIYLmF1dG9nbG0udjEuQ2hvaWNlRm9ybWF0SAASLAoHZ3JhbW1hchgGIAEoCzIZLmF1dG9nbG0udjEuR3JhbW1hckZvcm1hdEgAQggKBmZvcm1hdCIMCgpUZXh0Rm9ybWF0IhIKEEpzb25PYmplY3RGb3JtYXQiQgoQSnNvblNjaGVtYUZvcm1hdBIOCgZzY2hlbWEYASABKAkSEwoGc3RyaWN0GAIgASgISACIAQFCCQoHX3N0cmljdCIeCgtSZWdleEZvcm1hdBIPCgdwYXR0ZXJuGAEgASgJIh8KDENob2ljZUZvcm1hdBIPCgdjaG9pY2VzGAEgAygJIkgKDUdyYW1tYXJGb3JtYXQSDAoEdGV4dBgBIAEoCRIpCgZzeW50YXgYAiABKA4yGS5hdXRvZ2xtLnYxLkdyYW1tYXJTeW50YXgiPQoPR2VuZXJhdGVSZXF1ZXN0EioKBWlucHV0GAEgASgLMhsuYXV0b2dsbS52MS5HZW5lcmF0aW9uSW5wdXQiQAoMVG9rZW5Mb2dwcm9iEhAKCHRva2VuX2lkGAEgASgNEg0KBXRva2VuGAIgASgJEg8KB2xvZ3Byb2IYAyABKAIi1wMKEEdlbmVyYXRlUmVzcG9uc2USEgoKcmVxdWVzdF9pZBgBIAEoCRIMCgR0ZXh0GAIgASgJEhEKCXJlYXNvbmluZxgDIAEoCRIXCg9yZWFzb25pbmdfc3RlcHMYBCADKAkSKAoKdG9vbF9jYWxscxgFIAMoCzIULmF1dG9nbG0udjEuVG9vbENhbGwSLwoNZmluaXNoX3JlYXNvbhgGIAEoDjIYLmF1dG9nbG0udjEuRmluaXNoUmVhc29uEhUKDXN0b3Bfc2VxdWVuY2UYByABKAkSIAoFdXNhZ2UYCCABKAsyES5hdXRvZ2xtLnYxLlVzYWdlEiMKBW1vZGVsGAkgASgLMhQuYXV0b2dsbS52MS5Nb2RlbFJlZhIkCgd0aW1pbmdzGAogASgLMhMuYXV0b2dsbS52MS5UaW1pbmdzEgwKBHNlZWQYCyABKAQSKgoIbG9ncHJvYnMYDCADKAsyGC5hdXRvZ2xtLnYxLlRva2VuTG9ncHJvYhIXCg9wcm9tcHRfdGVtcGxhdGUYDSABKAkSEgoKaW5jb21wbGV0ZRgOIAEoCBIvCg10aGlua2luZ19tb2RlGA8gASgOMhguYXV0b2dsbS52MS5UaGlua2luZ01vZGUiQwoVR2VuZXJhdGVTdHJlYW1SZXF1ZXN0EioKBWlucHV0GAEgASgLMhsuYXV0b2dsbS52MS5HZW5lcmF0aW9uSW5wdXQiHgoOUmVhc29uaW5nRGVsdGESDAoEdGV4dBgBIAEoCSJICgxDb250ZW50RGVsdGESDAoEdGV4dBgBIAEoCRIqCghsb2dwcm9icxgCIAMoCzIYLmF1dG9nbG0udjEuVG9rZW5Mb2dwcm9iIkMKD1Rvb2xDYWxsU3RhcnRlZBIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEhYKDmFyZ3VtZW50c19qc29uGAMgASgJIjYKEFRvb2xDYWxsRmluaXNoZWQSIgoEY2FsbBgBIAEoCzIULmF1dG9nbG0udjEuVG9vbENhbGwisQIKDlN0cmVhbUZpbmlzaGVkEi8KDWZpbmlzaF9yZWFzb24YASABKA4yGC5hdXRvZ2xtLnYxLkZpbmlzaFJlYXNvbhIVCg1zdG9wX3NlcXVlbmNlGAIgASgJEiAKBXVzYWdlGAMgASgLMhEuYXV0b2dsbS52MS5Vc2FnZRIjCgVtb2RlbBgEIAEoCzIULmF1dG9nbG0udjEuTW9kZWxSZWYSJAoHdGltaW5ncxgFIAEoCzITLmF1dG9nbG0udjEuVGltaW5ncxIMCgRzZWVkGAYgASgEEhcKD3Byb21wdF90ZW1wbGF0ZRgHIAEoCRISCgppbmNvbXBsZXRlGAggASgIEi8KDXRoaW5raW5nX21vZGUYCSABKA4yGC5hdXRvZ2xtLnYxLlRoaW5raW5nTW9kZSLFAgoWR2VuZXJhdGVTdHJlYW1SZXNwb25zZRISCgpyZXF1ZXN0X2lkGAEgASgJEjUKD3JlYXNvbmluZ19kZWx0YRgCIAEoCzIaLmF1dG9nbG0udjEuUmVhc29uaW5nRGVsdGFIABIxCg1jb250ZW50X2RlbHRhGAMgASgLMhguYXV0b2dsbS52MS5Db250ZW50RGVsdGFIABI4ChF0b29sX2NhbGxfc3RhcnRlZBgEIAEoCzIbLmF1dG9nbG0udjEuVG9vbENhbGxTdGFydGVkSAASOgoSdG9vbF9jYWxsX2ZpbmlzaGVkGAUgASgLMhwuYXV0b2dsbS52MS5Ub29sQ2FsbEZpbmlzaGVkSAASLgoIZmluaXNoZWQYBiABKAsyGi5hdXRvZ2xtLnYxLlN0cmVhbUZpbmlzaGVkSABCBwoFZXZlbnQiawoPVG9rZW5pemVSZXF1ZXN0Eg0KBW1vZGVsGAEgASgJEg4KBHRleHQYAiABKAlIABIwCgxjb252ZXJzYXRpb24YAyABKAsyGC5hdXRvZ2xtLnYxLkNvbnZlcnNhdGlvbkgAQgcKBWlucHV0IjUKEFRva2VuaXplUmVzcG9uc2USEQoJdG9rZW5faWRzGAEgAygNEg4KBnRva2VucxgCIAMoCSqZAQoMVGhpbmtpbmdNb2RlEh0KGVRISU5LSU5HX01PREVfVU5TUEVDSUZJRUQQABIVChFUSElOS0lOR19NT0RFX09GRhABEhgKFFRISU5LSU5HX01PREVfTkFUSVZFEAISGgoWVEhJTktJTkdfTU9ERV9QUk9NUFRFRBADEh0KGVRISU5LSU5HX01PREVfVU5TVVBQT1JURUQQBCphCg1HcmFtbWFyU3ludGF4Eh4KGkdSQU1NQVJfU1lOVEFYX1VOU1BFQ0lGSUVEEAASFwoTR1JBTU1BUl9TWU5UQVhfTEFSSxABEhcKE0dSQU1NQVJfU1lOVEFYX0dCTkYQAjL8AQoRR2VuZXJhdGlvblNlcnZpY2USRQoIR2VuZXJhdGUSGy5hdXRvZ2xtLnYxLkdlbmVyYXRlUmVxdWVzdBocLmF1dG9nbG0udjEuR2VuZXJhdGVSZXNwb25zZRJZCg5HZW5lcmF0ZVN0cmVhbRIhLmF1dG9nbG0udjEuR2VuZXJhdGVTdHJlYW1SZXF1ZXN0GiIuYXV0b2dsbS52MS5HZW5lcmF0ZVN0cmVhbVJlc3BvbnNlMAESRQoIVG9rZW5pemUSGy5hdXRvZ2xtLnYxLlRva2VuaXplUmVxdWVzdBocLmF1dG9nbG0udjEuVG9rZW5pemVSZXNwb25zZWIGcHJvdG8z", [file_autoglm_v1_common]);
 
 /**
  * Sampling parameters. Unset fields take the model's defaults.
@@ -242,6 +242,13 @@ export type GenerationInput = Message<"autoglm.v1.GenerationInput"> & {
    * @generated from field: string adapter = 13;
    */
   adapter: string;
+
+  /**
+   * The response cache for this request; unset means the server's setting, keyed by the caller.
+   *
+   * @generated from field: autoglm.v1.CacheOptions cache = 14;
+   */
+  cache?: CacheOptions | undefined;
 };
 
 /**
@@ -250,6 +257,36 @@ export type GenerationInput = Message<"autoglm.v1.GenerationInput"> & {
  */
 export const GenerationInputSchema: GenMessage<GenerationInput> = /*@__PURE__*/
   messageDesc(file_autoglm_v1_generation, 3);
+
+/**
+ * How a request uses the server's response cache. Only deterministic requests are cached (greedy,
+ * or sampling with a seed), and never those with a session or tools the server runs.
+ *
+ * @generated from message autoglm.v1.CacheOptions
+ */
+export type CacheOptions = Message<"autoglm.v1.CacheOptions"> & {
+  /**
+   * False: neither answered from the cache nor stored in it. Unset means true.
+   *
+   * @generated from field: optional bool enabled = 1;
+   */
+  enabled?: boolean | undefined;
+
+  /**
+   * True: the entry is shared by every caller, not kept under the caller's user; only for requests
+   * whose answer may be seen by anyone (a hit's timing tells that someone asked it before).
+   *
+   * @generated from field: bool public = 2;
+   */
+  public: boolean;
+};
+
+/**
+ * Describes the message autoglm.v1.CacheOptions.
+ * Use `create(CacheOptionsSchema)` to create a new message.
+ */
+export const CacheOptionsSchema: GenMessage<CacheOptions> = /*@__PURE__*/
+  messageDesc(file_autoglm_v1_generation, 4);
 
 /**
  * The shape the answer must have. While the model writes the answer, every token it may pick is
@@ -320,7 +357,7 @@ export type ResponseFormat = Message<"autoglm.v1.ResponseFormat"> & {
  * Use `create(ResponseFormatSchema)` to create a new message.
  */
 export const ResponseFormatSchema: GenMessage<ResponseFormat> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_generation, 4);
+  messageDesc(file_autoglm_v1_generation, 5);
 
 /**
  * Plain text, unconstrained.
@@ -335,7 +372,7 @@ export type TextFormat = Message<"autoglm.v1.TextFormat"> & {
  * Use `create(TextFormatSchema)` to create a new message.
  */
 export const TextFormatSchema: GenMessage<TextFormat> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_generation, 5);
+  messageDesc(file_autoglm_v1_generation, 6);
 
 /**
  * Any JSON object, written compactly (", " and ": " between items).
@@ -350,7 +387,7 @@ export type JsonObjectFormat = Message<"autoglm.v1.JsonObjectFormat"> & {
  * Use `create(JsonObjectFormatSchema)` to create a new message.
  */
 export const JsonObjectFormatSchema: GenMessage<JsonObjectFormat> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_generation, 6);
+  messageDesc(file_autoglm_v1_generation, 7);
 
 /**
  * A JSON value valid under a JSON Schema (draft 2020-12 keywords; llguidance's subset).
@@ -379,7 +416,7 @@ export type JsonSchemaFormat = Message<"autoglm.v1.JsonSchemaFormat"> & {
  * Use `create(JsonSchemaFormatSchema)` to create a new message.
  */
 export const JsonSchemaFormatSchema: GenMessage<JsonSchemaFormat> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_generation, 7);
+  messageDesc(file_autoglm_v1_generation, 8);
 
 /**
  * Text matched as a whole by a regular expression (Rust regex syntax, no look-around or backrefs).
@@ -400,7 +437,7 @@ export type RegexFormat = Message<"autoglm.v1.RegexFormat"> & {
  * Use `create(RegexFormatSchema)` to create a new message.
  */
 export const RegexFormatSchema: GenMessage<RegexFormat> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_generation, 8);
+  messageDesc(file_autoglm_v1_generation, 9);
 
 /**
  * Exactly one of a list of strings.
@@ -421,7 +458,7 @@ export type ChoiceFormat = Message<"autoglm.v1.ChoiceFormat"> & {
  * Use `create(ChoiceFormatSchema)` to create a new message.
  */
 export const ChoiceFormatSchema: GenMessage<ChoiceFormat> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_generation, 9);
+  messageDesc(file_autoglm_v1_generation, 10);
 
 /**
  * Text in the language of a context-free grammar.
@@ -449,7 +486,7 @@ export type GrammarFormat = Message<"autoglm.v1.GrammarFormat"> & {
  * Use `create(GrammarFormatSchema)` to create a new message.
  */
 export const GrammarFormatSchema: GenMessage<GrammarFormat> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_generation, 10);
+  messageDesc(file_autoglm_v1_generation, 11);
 
 /**
  * Request of GenerationService.Generate.
@@ -470,7 +507,7 @@ export type GenerateRequest = Message<"autoglm.v1.GenerateRequest"> & {
  * Use `create(GenerateRequestSchema)` to create a new message.
  */
 export const GenerateRequestSchema: GenMessage<GenerateRequest> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_generation, 11);
+  messageDesc(file_autoglm_v1_generation, 12);
 
 /**
  * The log-probability of one generated token.
@@ -505,7 +542,7 @@ export type TokenLogprob = Message<"autoglm.v1.TokenLogprob"> & {
  * Use `create(TokenLogprobSchema)` to create a new message.
  */
 export const TokenLogprobSchema: GenMessage<TokenLogprob> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_generation, 12);
+  messageDesc(file_autoglm_v1_generation, 13);
 
 /**
  * Response of GenerationService.Generate.
@@ -625,7 +662,7 @@ export type GenerateResponse = Message<"autoglm.v1.GenerateResponse"> & {
  * Use `create(GenerateResponseSchema)` to create a new message.
  */
 export const GenerateResponseSchema: GenMessage<GenerateResponse> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_generation, 13);
+  messageDesc(file_autoglm_v1_generation, 14);
 
 /**
  * Request of GenerationService.GenerateStream.
@@ -646,7 +683,7 @@ export type GenerateStreamRequest = Message<"autoglm.v1.GenerateStreamRequest"> 
  * Use `create(GenerateStreamRequestSchema)` to create a new message.
  */
 export const GenerateStreamRequestSchema: GenMessage<GenerateStreamRequest> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_generation, 14);
+  messageDesc(file_autoglm_v1_generation, 15);
 
 /**
  * A piece of reasoning text.
@@ -667,7 +704,7 @@ export type ReasoningDelta = Message<"autoglm.v1.ReasoningDelta"> & {
  * Use `create(ReasoningDeltaSchema)` to create a new message.
  */
 export const ReasoningDeltaSchema: GenMessage<ReasoningDelta> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_generation, 15);
+  messageDesc(file_autoglm_v1_generation, 16);
 
 /**
  * A piece of the final answer.
@@ -695,7 +732,7 @@ export type ContentDelta = Message<"autoglm.v1.ContentDelta"> & {
  * Use `create(ContentDeltaSchema)` to create a new message.
  */
 export const ContentDeltaSchema: GenMessage<ContentDelta> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_generation, 16);
+  messageDesc(file_autoglm_v1_generation, 17);
 
 /**
  * The agent loop started a tool call.
@@ -730,7 +767,7 @@ export type ToolCallStarted = Message<"autoglm.v1.ToolCallStarted"> & {
  * Use `create(ToolCallStartedSchema)` to create a new message.
  */
 export const ToolCallStartedSchema: GenMessage<ToolCallStarted> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_generation, 17);
+  messageDesc(file_autoglm_v1_generation, 18);
 
 /**
  * The agent loop finished a tool call.
@@ -751,7 +788,7 @@ export type ToolCallFinished = Message<"autoglm.v1.ToolCallFinished"> & {
  * Use `create(ToolCallFinishedSchema)` to create a new message.
  */
 export const ToolCallFinishedSchema: GenMessage<ToolCallFinished> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_generation, 18);
+  messageDesc(file_autoglm_v1_generation, 19);
 
 /**
  * The last event of a stream.
@@ -829,7 +866,7 @@ export type StreamFinished = Message<"autoglm.v1.StreamFinished"> & {
  * Use `create(StreamFinishedSchema)` to create a new message.
  */
 export const StreamFinishedSchema: GenMessage<StreamFinished> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_generation, 19);
+  messageDesc(file_autoglm_v1_generation, 20);
 
 /**
  * One event of GenerationService.GenerateStream.
@@ -897,7 +934,7 @@ export type GenerateStreamResponse = Message<"autoglm.v1.GenerateStreamResponse"
  * Use `create(GenerateStreamResponseSchema)` to create a new message.
  */
 export const GenerateStreamResponseSchema: GenMessage<GenerateStreamResponse> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_generation, 20);
+  messageDesc(file_autoglm_v1_generation, 21);
 
 /**
  * Request of GenerationService.Tokenize.
@@ -941,7 +978,7 @@ export type TokenizeRequest = Message<"autoglm.v1.TokenizeRequest"> & {
  * Use `create(TokenizeRequestSchema)` to create a new message.
  */
 export const TokenizeRequestSchema: GenMessage<TokenizeRequest> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_generation, 21);
+  messageDesc(file_autoglm_v1_generation, 22);
 
 /**
  * Response of GenerationService.Tokenize.
@@ -969,7 +1006,7 @@ export type TokenizeResponse = Message<"autoglm.v1.TokenizeResponse"> & {
  * Use `create(TokenizeResponseSchema)` to create a new message.
  */
 export const TokenizeResponseSchema: GenMessage<TokenizeResponse> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_generation, 22);
+  messageDesc(file_autoglm_v1_generation, 23);
 
 /**
  * How a response's thinking was served.

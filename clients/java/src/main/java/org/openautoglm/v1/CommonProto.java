@@ -64,32 +64,34 @@ public final class CommonProto {
       "\004name\030\003 \001(\tR\004name\022 \n\014tool_call_id\030\004 \001(\tR" +
       "\ntoolCallId\"C\n\014Conversation\0223\n\010messages\030" +
       "\001 \003(\0132\027.autoglm.v1.ChatMessageR\010messages" +
-      "\"\251\001\n\005Usage\022#\n\rprompt_tokens\030\001 \001(\rR\014promp" +
+      "\"\343\001\n\005Usage\022#\n\rprompt_tokens\030\001 \001(\rR\014promp" +
       "tTokens\022+\n\021completion_tokens\030\002 \001(\rR\020comp" +
       "letionTokens\022)\n\020reasoning_tokens\030\003 \001(\rR\017" +
       "reasoningTokens\022#\n\rcached_tokens\030\004 \001(\rR\014" +
-      "cachedTokens\"8\n\010ModelRef\022\022\n\004name\030\001 \001(\tR\004" +
-      "name\022\030\n\007version\030\002 \001(\tR\007version\"s\n\007Timing" +
-      "s\022\031\n\010queue_ms\030\001 \001(\001R\007queueMs\0222\n\026time_to_" +
-      "first_token_ms\030\002 \001(\001R\022timeToFirstTokenMs" +
-      "\022\031\n\010total_ms\030\003 \001(\001R\007totalMs\"\255\001\n\010ToolCall" +
-      "\022\016\n\002id\030\001 \001(\tR\002id\022\022\n\004name\030\002 \001(\tR\004name\022%\n\016" +
-      "arguments_json\030\003 \001(\tR\rargumentsJson\022\037\n\013r" +
-      "esult_json\030\004 \001(\tR\nresultJson\022\024\n\005error\030\005 " +
-      "\001(\tR\005error\022\037\n\013duration_ms\030\006 \001(\001R\nduratio" +
-      "nMs\"I\n\013PageRequest\022\033\n\tpage_size\030\001 \001(\rR\010p" +
-      "ageSize\022\035\n\npage_token\030\002 \001(\tR\tpageToken*_" +
-      "\n\004Role\022\024\n\020ROLE_UNSPECIFIED\020\000\022\017\n\013ROLE_SYS" +
-      "TEM\020\001\022\r\n\tROLE_USER\020\002\022\022\n\016ROLE_ASSISTANT\020\003" +
-      "\022\r\n\tROLE_TOOL\020\004*\330\001\n\014FinishReason\022\035\n\031FINI" +
-      "SH_REASON_UNSPECIFIED\020\000\022\025\n\021FINISH_REASON" +
-      "_EOS\020\001\022\030\n\024FINISH_REASON_LENGTH\020\002\022\037\n\033FINI" +
-      "SH_REASON_STOP_SEQUENCE\020\003\022\034\n\030FINISH_REAS" +
-      "ON_TIME_LIMIT\020\004\022\033\n\027FINISH_REASON_CANCELL" +
-      "ED\020\005\022\034\n\030FINISH_REASON_TOOL_CALLS\020\006Bj\n\022or" +
-      "g.openautoglm.v1B\013CommonProtoP\001\242\002\003AXX\252\002\n" +
-      "Autoglm.V1\312\002\nAutoglm\\V1\342\002\026Autoglm\\V1\\GPB" +
-      "Metadata\352\002\013Autoglm::V1b\006proto3"
+      "cachedTokens\0228\n\030cached_completion_tokens" +
+      "\030\005 \001(\rR\026cachedCompletionTokens\"8\n\010ModelR" +
+      "ef\022\022\n\004name\030\001 \001(\tR\004name\022\030\n\007version\030\002 \001(\tR" +
+      "\007version\"s\n\007Timings\022\031\n\010queue_ms\030\001 \001(\001R\007q" +
+      "ueueMs\0222\n\026time_to_first_token_ms\030\002 \001(\001R\022" +
+      "timeToFirstTokenMs\022\031\n\010total_ms\030\003 \001(\001R\007to" +
+      "talMs\"\255\001\n\010ToolCall\022\016\n\002id\030\001 \001(\tR\002id\022\022\n\004na" +
+      "me\030\002 \001(\tR\004name\022%\n\016arguments_json\030\003 \001(\tR\r" +
+      "argumentsJson\022\037\n\013result_json\030\004 \001(\tR\nresu" +
+      "ltJson\022\024\n\005error\030\005 \001(\tR\005error\022\037\n\013duration" +
+      "_ms\030\006 \001(\001R\ndurationMs\"I\n\013PageRequest\022\033\n\t" +
+      "page_size\030\001 \001(\rR\010pageSize\022\035\n\npage_token\030" +
+      "\002 \001(\tR\tpageToken*_\n\004Role\022\024\n\020ROLE_UNSPECI" +
+      "FIED\020\000\022\017\n\013ROLE_SYSTEM\020\001\022\r\n\tROLE_USER\020\002\022\022" +
+      "\n\016ROLE_ASSISTANT\020\003\022\r\n\tROLE_TOOL\020\004*\330\001\n\014Fi" +
+      "nishReason\022\035\n\031FINISH_REASON_UNSPECIFIED\020" +
+      "\000\022\025\n\021FINISH_REASON_EOS\020\001\022\030\n\024FINISH_REASO" +
+      "N_LENGTH\020\002\022\037\n\033FINISH_REASON_STOP_SEQUENC" +
+      "E\020\003\022\034\n\030FINISH_REASON_TIME_LIMIT\020\004\022\033\n\027FIN" +
+      "ISH_REASON_CANCELLED\020\005\022\034\n\030FINISH_REASON_" +
+      "TOOL_CALLS\020\006Bj\n\022org.openautoglm.v1B\013Comm" +
+      "onProtoP\001\242\002\003AXX\252\002\nAutoglm.V1\312\002\nAutoglm\\V" +
+      "1\342\002\026Autoglm\\V1\\GPBMetadata\352\002\013Autoglm::V1" +
+      "b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -112,7 +114,7 @@ public final class CommonProto {
     internal_static_autoglm_v1_Usage_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_autoglm_v1_Usage_descriptor,
-        new java.lang.String[] { "PromptTokens", "CompletionTokens", "ReasoningTokens", "CachedTokens", });
+        new java.lang.String[] { "PromptTokens", "CompletionTokens", "ReasoningTokens", "CachedTokens", "CachedCompletionTokens", });
     internal_static_autoglm_v1_ModelRef_descriptor =
       getDescriptor().getMessageTypes().get(3);
     internal_static_autoglm_v1_ModelRef_fieldAccessorTable = new

@@ -653,6 +653,44 @@ private static final long serialVersionUID = 0L;
     }
   }
 
+  public static final int CACHE_FIELD_NUMBER = 14;
+  private org.openautoglm.v1.CacheOptions cache_;
+  /**
+   * <pre>
+   * The response cache for this request; unset means the server's setting, keyed by the caller.
+   * </pre>
+   *
+   * <code>.autoglm.v1.CacheOptions cache = 14 [json_name = "cache"];</code>
+   * @return Whether the cache field is set.
+   */
+  @java.lang.Override
+  public boolean hasCache() {
+    return cache_ != null;
+  }
+  /**
+   * <pre>
+   * The response cache for this request; unset means the server's setting, keyed by the caller.
+   * </pre>
+   *
+   * <code>.autoglm.v1.CacheOptions cache = 14 [json_name = "cache"];</code>
+   * @return The cache.
+   */
+  @java.lang.Override
+  public org.openautoglm.v1.CacheOptions getCache() {
+    return cache_ == null ? org.openautoglm.v1.CacheOptions.getDefaultInstance() : cache_;
+  }
+  /**
+   * <pre>
+   * The response cache for this request; unset means the server's setting, keyed by the caller.
+   * </pre>
+   *
+   * <code>.autoglm.v1.CacheOptions cache = 14 [json_name = "cache"];</code>
+   */
+  @java.lang.Override
+  public org.openautoglm.v1.CacheOptionsOrBuilder getCacheOrBuilder() {
+    return cache_ == null ? org.openautoglm.v1.CacheOptions.getDefaultInstance() : cache_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -705,6 +743,9 @@ private static final long serialVersionUID = 0L;
     }
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(adapter_)) {
       com.google.protobuf.GeneratedMessageV3.writeString(output, 13, adapter_);
+    }
+    if (cache_ != null) {
+      output.writeMessage(14, getCache());
     }
     getUnknownFields().writeTo(output);
   }
@@ -766,6 +807,10 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(adapter_)) {
       size += com.google.protobuf.GeneratedMessageV3.computeStringSize(13, adapter_);
     }
+    if (cache_ != null) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(14, getCache());
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -821,6 +866,11 @@ private static final long serialVersionUID = 0L;
     }
     if (!getAdapter()
         .equals(other.getAdapter())) return false;
+    if (hasCache() != other.hasCache()) return false;
+    if (hasCache()) {
+      if (!getCache()
+          .equals(other.getCache())) return false;
+    }
     if (!getInputCase().equals(other.getInputCase())) return false;
     switch (inputCase_) {
       case 1:
@@ -881,6 +931,10 @@ private static final long serialVersionUID = 0L;
     }
     hash = (37 * hash) + ADAPTER_FIELD_NUMBER;
     hash = (53 * hash) + getAdapter().hashCode();
+    if (hasCache()) {
+      hash = (37 * hash) + CACHE_FIELD_NUMBER;
+      hash = (53 * hash) + getCache().hashCode();
+    }
     switch (inputCase_) {
       case 1:
         hash = (37 * hash) + PROMPT_FIELD_NUMBER;
@@ -1057,6 +1111,11 @@ private static final long serialVersionUID = 0L;
         responseFormatBuilder_ = null;
       }
       adapter_ = "";
+      cache_ = null;
+      if (cacheBuilder_ != null) {
+        cacheBuilder_.dispose();
+        cacheBuilder_ = null;
+      }
       inputCase_ = 0;
       input_ = null;
       return this;
@@ -1142,6 +1201,11 @@ private static final long serialVersionUID = 0L;
       }
       if (((from_bitField0_ & 0x00001000) != 0)) {
         result.adapter_ = adapter_;
+      }
+      if (((from_bitField0_ & 0x00002000) != 0)) {
+        result.cache_ = cacheBuilder_ == null
+            ? cache_
+            : cacheBuilder_.build();
       }
       result.bitField0_ |= to_bitField0_;
     }
@@ -1246,6 +1310,9 @@ private static final long serialVersionUID = 0L;
         adapter_ = other.adapter_;
         bitField0_ |= 0x00001000;
         onChanged();
+      }
+      if (other.hasCache()) {
+        mergeCache(other.getCache());
       }
       switch (other.getInputCase()) {
         case PROMPT: {
@@ -1365,6 +1432,13 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00001000;
               break;
             } // case 106
+            case 114: {
+              input.readMessage(
+                  getCacheFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00002000;
+              break;
+            } // case 114
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2944,6 +3018,161 @@ private static final long serialVersionUID = 0L;
       bitField0_ |= 0x00001000;
       onChanged();
       return this;
+    }
+
+    private org.openautoglm.v1.CacheOptions cache_;
+    private com.google.protobuf.SingleFieldBuilderV3<
+        org.openautoglm.v1.CacheOptions, org.openautoglm.v1.CacheOptions.Builder, org.openautoglm.v1.CacheOptionsOrBuilder> cacheBuilder_;
+    /**
+     * <pre>
+     * The response cache for this request; unset means the server's setting, keyed by the caller.
+     * </pre>
+     *
+     * <code>.autoglm.v1.CacheOptions cache = 14 [json_name = "cache"];</code>
+     * @return Whether the cache field is set.
+     */
+    public boolean hasCache() {
+      return ((bitField0_ & 0x00002000) != 0);
+    }
+    /**
+     * <pre>
+     * The response cache for this request; unset means the server's setting, keyed by the caller.
+     * </pre>
+     *
+     * <code>.autoglm.v1.CacheOptions cache = 14 [json_name = "cache"];</code>
+     * @return The cache.
+     */
+    public org.openautoglm.v1.CacheOptions getCache() {
+      if (cacheBuilder_ == null) {
+        return cache_ == null ? org.openautoglm.v1.CacheOptions.getDefaultInstance() : cache_;
+      } else {
+        return cacheBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * The response cache for this request; unset means the server's setting, keyed by the caller.
+     * </pre>
+     *
+     * <code>.autoglm.v1.CacheOptions cache = 14 [json_name = "cache"];</code>
+     */
+    public Builder setCache(org.openautoglm.v1.CacheOptions value) {
+      if (cacheBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        cache_ = value;
+      } else {
+        cacheBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00002000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The response cache for this request; unset means the server's setting, keyed by the caller.
+     * </pre>
+     *
+     * <code>.autoglm.v1.CacheOptions cache = 14 [json_name = "cache"];</code>
+     */
+    public Builder setCache(
+        org.openautoglm.v1.CacheOptions.Builder builderForValue) {
+      if (cacheBuilder_ == null) {
+        cache_ = builderForValue.build();
+      } else {
+        cacheBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00002000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The response cache for this request; unset means the server's setting, keyed by the caller.
+     * </pre>
+     *
+     * <code>.autoglm.v1.CacheOptions cache = 14 [json_name = "cache"];</code>
+     */
+    public Builder mergeCache(org.openautoglm.v1.CacheOptions value) {
+      if (cacheBuilder_ == null) {
+        if (((bitField0_ & 0x00002000) != 0) &&
+          cache_ != null &&
+          cache_ != org.openautoglm.v1.CacheOptions.getDefaultInstance()) {
+          getCacheBuilder().mergeFrom(value);
+        } else {
+          cache_ = value;
+        }
+      } else {
+        cacheBuilder_.mergeFrom(value);
+      }
+      bitField0_ |= 0x00002000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The response cache for this request; unset means the server's setting, keyed by the caller.
+     * </pre>
+     *
+     * <code>.autoglm.v1.CacheOptions cache = 14 [json_name = "cache"];</code>
+     */
+    public Builder clearCache() {
+      bitField0_ = (bitField0_ & ~0x00002000);
+      cache_ = null;
+      if (cacheBuilder_ != null) {
+        cacheBuilder_.dispose();
+        cacheBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The response cache for this request; unset means the server's setting, keyed by the caller.
+     * </pre>
+     *
+     * <code>.autoglm.v1.CacheOptions cache = 14 [json_name = "cache"];</code>
+     */
+    public org.openautoglm.v1.CacheOptions.Builder getCacheBuilder() {
+      bitField0_ |= 0x00002000;
+      onChanged();
+      return getCacheFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * The response cache for this request; unset means the server's setting, keyed by the caller.
+     * </pre>
+     *
+     * <code>.autoglm.v1.CacheOptions cache = 14 [json_name = "cache"];</code>
+     */
+    public org.openautoglm.v1.CacheOptionsOrBuilder getCacheOrBuilder() {
+      if (cacheBuilder_ != null) {
+        return cacheBuilder_.getMessageOrBuilder();
+      } else {
+        return cache_ == null ?
+            org.openautoglm.v1.CacheOptions.getDefaultInstance() : cache_;
+      }
+    }
+    /**
+     * <pre>
+     * The response cache for this request; unset means the server's setting, keyed by the caller.
+     * </pre>
+     *
+     * <code>.autoglm.v1.CacheOptions cache = 14 [json_name = "cache"];</code>
+     */
+    private com.google.protobuf.SingleFieldBuilderV3<
+        org.openautoglm.v1.CacheOptions, org.openautoglm.v1.CacheOptions.Builder, org.openautoglm.v1.CacheOptionsOrBuilder> 
+        getCacheFieldBuilder() {
+      if (cacheBuilder_ == null) {
+        cacheBuilder_ = new com.google.protobuf.SingleFieldBuilderV3<
+            org.openautoglm.v1.CacheOptions, org.openautoglm.v1.CacheOptions.Builder, org.openautoglm.v1.CacheOptionsOrBuilder>(
+                getCache(),
+                getParentForChildren(),
+                isClean());
+        cache_ = null;
+      }
+      return cacheBuilder_;
     }
     @java.lang.Override
     public final Builder setUnknownFields(

@@ -336,5 +336,32 @@ public interface GenerationInputOrBuilder extends
   com.google.protobuf.ByteString
       getAdapterBytes();
 
+  /**
+   * <pre>
+   * The response cache for this request; unset means the server's setting, keyed by the caller.
+   * </pre>
+   *
+   * <code>.autoglm.v1.CacheOptions cache = 14 [json_name = "cache"];</code>
+   * @return Whether the cache field is set.
+   */
+  boolean hasCache();
+  /**
+   * <pre>
+   * The response cache for this request; unset means the server's setting, keyed by the caller.
+   * </pre>
+   *
+   * <code>.autoglm.v1.CacheOptions cache = 14 [json_name = "cache"];</code>
+   * @return The cache.
+   */
+  org.openautoglm.v1.CacheOptions getCache();
+  /**
+   * <pre>
+   * The response cache for this request; unset means the server's setting, keyed by the caller.
+   * </pre>
+   *
+   * <code>.autoglm.v1.CacheOptions cache = 14 [json_name = "cache"];</code>
+   */
+  org.openautoglm.v1.CacheOptionsOrBuilder getCacheOrBuilder();
+
   public org.openautoglm.v1.GenerationInput.InputCase getInputCase();
 }

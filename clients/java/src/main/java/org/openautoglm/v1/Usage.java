@@ -107,6 +107,22 @@ private static final long serialVersionUID = 0L;
     return cachedTokens_;
   }
 
+  public static final int CACHED_COMPLETION_TOKENS_FIELD_NUMBER = 5;
+  private int cachedCompletionTokens_ = 0;
+  /**
+   * <pre>
+   * Of completion_tokens, how many were replayed from the response cache instead of generated
+   * (all of them on a hit, where cached_tokens is then the whole prompt).
+   * </pre>
+   *
+   * <code>uint32 cached_completion_tokens = 5 [json_name = "cachedCompletionTokens"];</code>
+   * @return The cachedCompletionTokens.
+   */
+  @java.lang.Override
+  public int getCachedCompletionTokens() {
+    return cachedCompletionTokens_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -133,6 +149,9 @@ private static final long serialVersionUID = 0L;
     if (cachedTokens_ != 0) {
       output.writeUInt32(4, cachedTokens_);
     }
+    if (cachedCompletionTokens_ != 0) {
+      output.writeUInt32(5, cachedCompletionTokens_);
+    }
     getUnknownFields().writeTo(output);
   }
 
@@ -158,6 +177,10 @@ private static final long serialVersionUID = 0L;
       size += com.google.protobuf.CodedOutputStream
         .computeUInt32Size(4, cachedTokens_);
     }
+    if (cachedCompletionTokens_ != 0) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeUInt32Size(5, cachedCompletionTokens_);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -181,6 +204,8 @@ private static final long serialVersionUID = 0L;
         != other.getReasoningTokens()) return false;
     if (getCachedTokens()
         != other.getCachedTokens()) return false;
+    if (getCachedCompletionTokens()
+        != other.getCachedCompletionTokens()) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -200,6 +225,8 @@ private static final long serialVersionUID = 0L;
     hash = (53 * hash) + getReasoningTokens();
     hash = (37 * hash) + CACHED_TOKENS_FIELD_NUMBER;
     hash = (53 * hash) + getCachedTokens();
+    hash = (37 * hash) + CACHED_COMPLETION_TOKENS_FIELD_NUMBER;
+    hash = (53 * hash) + getCachedCompletionTokens();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -337,6 +364,7 @@ private static final long serialVersionUID = 0L;
       completionTokens_ = 0;
       reasoningTokens_ = 0;
       cachedTokens_ = 0;
+      cachedCompletionTokens_ = 0;
       return this;
     }
 
@@ -381,6 +409,9 @@ private static final long serialVersionUID = 0L;
       }
       if (((from_bitField0_ & 0x00000008) != 0)) {
         result.cachedTokens_ = cachedTokens_;
+      }
+      if (((from_bitField0_ & 0x00000010) != 0)) {
+        result.cachedCompletionTokens_ = cachedCompletionTokens_;
       }
     }
 
@@ -440,6 +471,9 @@ private static final long serialVersionUID = 0L;
       if (other.getCachedTokens() != 0) {
         setCachedTokens(other.getCachedTokens());
       }
+      if (other.getCachedCompletionTokens() != 0) {
+        setCachedCompletionTokens(other.getCachedCompletionTokens());
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -486,6 +520,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000008;
               break;
             } // case 32
+            case 40: {
+              cachedCompletionTokens_ = input.readUInt32();
+              bitField0_ |= 0x00000010;
+              break;
+            } // case 40
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -675,6 +714,53 @@ private static final long serialVersionUID = 0L;
     public Builder clearCachedTokens() {
       bitField0_ = (bitField0_ & ~0x00000008);
       cachedTokens_ = 0;
+      onChanged();
+      return this;
+    }
+
+    private int cachedCompletionTokens_ ;
+    /**
+     * <pre>
+     * Of completion_tokens, how many were replayed from the response cache instead of generated
+     * (all of them on a hit, where cached_tokens is then the whole prompt).
+     * </pre>
+     *
+     * <code>uint32 cached_completion_tokens = 5 [json_name = "cachedCompletionTokens"];</code>
+     * @return The cachedCompletionTokens.
+     */
+    @java.lang.Override
+    public int getCachedCompletionTokens() {
+      return cachedCompletionTokens_;
+    }
+    /**
+     * <pre>
+     * Of completion_tokens, how many were replayed from the response cache instead of generated
+     * (all of them on a hit, where cached_tokens is then the whole prompt).
+     * </pre>
+     *
+     * <code>uint32 cached_completion_tokens = 5 [json_name = "cachedCompletionTokens"];</code>
+     * @param value The cachedCompletionTokens to set.
+     * @return This builder for chaining.
+     */
+    public Builder setCachedCompletionTokens(int value) {
+      
+      cachedCompletionTokens_ = value;
+      bitField0_ |= 0x00000010;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Of completion_tokens, how many were replayed from the response cache instead of generated
+     * (all of them on a hit, where cached_tokens is then the whole prompt).
+     * </pre>
+     *
+     * <code>uint32 cached_completion_tokens = 5 [json_name = "cachedCompletionTokens"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearCachedCompletionTokens() {
+      bitField0_ = (bitField0_ & ~0x00000010);
+      cachedCompletionTokens_ = 0;
       onChanged();
       return this;
     }

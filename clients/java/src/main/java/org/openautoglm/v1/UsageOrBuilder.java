@@ -46,4 +46,15 @@ public interface UsageOrBuilder extends
    * @return The cachedTokens.
    */
   int getCachedTokens();
+
+  /**
+   * <pre>
+   * Of completion_tokens, how many were replayed from the response cache instead of generated
+   * (all of them on a hit, where cached_tokens is then the whole prompt).
+   * </pre>
+   *
+   * <code>uint32 cached_completion_tokens = 5 [json_name = "cachedCompletionTokens"];</code>
+   * @return The cachedCompletionTokens.
+   */
+  int getCachedCompletionTokens();
 }
