@@ -46,6 +46,7 @@ def _transformers_backend(
     kv_cache_mb: int,
     quantization: str,
     prefix_cache_mb: int,
+    runner: str = "auto",
 ) -> Backend:
     # Imported here so that a mock server starts without importing torch.
     from autoglm_core.backends.transformers_backend import TransformersBackend
@@ -60,6 +61,7 @@ def _transformers_backend(
         kv_cache_mb=kv_cache_mb,
         quantization=quantization,
         prefix_cache_mb=prefix_cache_mb,
+        runner=runner,
     )
 
 
@@ -71,6 +73,7 @@ def _backend_factory(
     quantization: str,
     prefix_cache_mb: int,
     mock_token_latency_ms: float,
+    runner: str = "auto",
 ) -> BackendFactory:
     """Builds further versions at run time (LoadModel) and fresh ones for the watchdog's restarts."""
 
@@ -91,6 +94,7 @@ def _backend_factory(
                 kv_cache_mb,
                 quantization,
                 prefix_cache_mb,
+                runner,
             )
         raise InvalidArgument.one("backend", f"unknown backend {kind!r}; use transformers or mock")
 
@@ -132,6 +136,7 @@ class Container(containers.DeclarativeContainer):
             kv_cache_mb=config.kv_cache_mb,
             quantization=config.quantization,
             prefix_cache_mb=config.prefix_cache_mb,
+            runner=config.runner,
         ),
     )
     registry = providers.Singleton(ModelRegistry)
@@ -185,6 +190,7 @@ class Container(containers.DeclarativeContainer):
         quantization=config.quantization,
         prefix_cache_mb=config.prefix_cache_mb,
         mock_token_latency_ms=config.mock_token_latency_ms,
+        runner=config.runner,
     )
     manager = providers.Singleton(
         ModelManager,

@@ -44,6 +44,12 @@ class Settings(BaseSettings):
         description="Memory for the keys and values of shared prompt prefixes (chat template, system "
         "message), so requests sharing them skip that part of the prefill; 0 turns it off.",
     )
+    runner: Literal["auto", "paged", "torch"] = Field(
+        "auto",
+        description="Model runner: auto = the paged runner (block KV cache, batched attention, CUDA "
+        "graphs) on a GPU and the CPU runners otherwise; paged = the paged runner on any device; "
+        "torch = the CPU runners (lean decoder or transformers' forward) on any device.",
+    )
     quantization: Literal["auto", "none", "int4"] = Field(
         "auto",
         description="CPU weights: auto = as a quantized GGUF file holds them (4-bit or 8-bit blocks, "
