@@ -17,6 +17,7 @@ depend on the batch: each row attends over its own blocks only (padding is maske
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,7 +35,6 @@ from autoglm_core.runtime.runners.paged.kv_pages import (
     StepTensors,
     step_tensors,
 )
-from autoglm_core.runtime.runners.torch_runner import cache_kwarg
 from autoglm_core.runtime.sampler import SamplerState, sample
 from autoglm_core.runtime.scheduler import PrefillChunk, RunnerOutput, StepPlan
 from autoglm_core.runtime.sequence import Sequence
@@ -64,6 +64,11 @@ def unsupported_reason(model: PreTrainedModel) -> str | None:
     if not hasattr(model, "lm_head") or not hasattr(model.base_model, "layers"):
         return "not a decoder-only causal LM with an lm_head"
     return None
+
+
+def cache_kwarg(module: torch.nn.Module) -> str:
+    """transformers 5.24 renamed forward's `past_key_values` to `cache` (the old name warns)."""
+    return "cache" if "cache" in inspect.signature(module.forward).parameters else "past_key_values"
 
 
 def kv_shape(model: PreTrainedModel) -> KVShape:
@@ -101,7 +106,7 @@ class PagedRunner:
         self.kv = PagedKV(kv_shape(model), num_blocks + 1, block_size, dtype, self.device)
         model.set_attn_implementation("sdpa")
         self._base = model.base_model
-        self._cache_kwarg = cache_kwarg(self._base)  # type: ignore[arg-type]
+        self._cache_kwarg = cache_kwarg(self._base)
         capture = self.device.type == "cuda" if cuda_graphs is None else cuda_graphs
         # Graph capture needs CUDA; `cuda_graphs=True` on CPU runs the same padded path eagerly.
         self.graphs = DecodeGraphs(
