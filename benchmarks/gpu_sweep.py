@@ -154,9 +154,10 @@ def measure(
     row["paged_runner"] = entry(seconds, out, cuda_graphs=runner.use_graphs, graphs=runner.graphs.captured)
     if concurrency == 1:
         first_greedy["paged_runner"] = out[0]
-    base = row.get("generate_batch", {}).get("tok_s") or row.get("generate", {}).get("tok_s")
-    if base:
-        row["paged_vs_transformers"] = round(row["paged_runner"]["tok_s"] / base, 2)
+    for baseline in ("generate", "generate_batch"):
+        base = row.get(baseline, {}).get("tok_s")
+        if base:
+            row[f"paged_vs_{baseline}"] = round(row["paged_runner"]["tok_s"] / base, 2)
     return row
 
 
@@ -166,7 +167,11 @@ def sweep(args: argparse.Namespace) -> dict[str, Any]:
     model = build_model(args.tiny, device, dtype)
     report: dict[str, Any] = {
         "model": "tiny Qwen3" if args.tiny else "Qwen3-0.6B shape, random weights",
-        "device": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor(),
+        "device": (
+            torch.cuda.get_device_name(device)
+            if device.type == "cuda"
+            else f"{platform.machine()} CPU, {torch.get_num_threads()} threads"
+        ),
         "dtype": args.dtype,
         "torch": torch.__version__,
         "transformers": transformers.__version__,
