@@ -4,7 +4,9 @@ Loading picks the runner: on CPU, Llama-family models (llama, mistral, qwen2) ru
 decoder (runtime/runners/llama_decoder.py), which computes with a quantized GGUF's own 4/8-bit blocks
 (`quantization="auto"`, the default; see kernels/linear_kernels.py); other models run through
 transformers' own forward with the ragged attention of ragged.py. Either path is checked against
-transformers' logits at load (runtime/load_check.py). The scheduler and step loop are the runtime's.
+transformers' logits at load (runtime/load_check.py). On CUDA (or with `runner="paged"`) models run
+through the paged runner (runtime/runners/paged/): one block pool for every sequence's keys and values,
+batched attention, decode steps replayed as CUDA graphs. The scheduler and step loop are the runtime's.
 
 Why not transformers' ContinuousBatchingManager: measured on this 2-core CPU with SmolLM2-135M and 64
 new tokens, `model.generate_batch` (its manager) gave 2.3-3.9 tok/s for one request and 27-29 tok/s
@@ -43,6 +45,9 @@ from autoglm_core.kernels.linear_kernels import QUANTIZATIONS, can_pack, pack_li
 from autoglm_core.runtime.kv_cache import KVCacheManager
 from autoglm_core.runtime.load_check import check_against_reference, logits_error, reference_logits
 from autoglm_core.runtime.runners.llama_decoder import LlamaDecoder, unsupported_reason
+from autoglm_core.runtime.runners.paged.check import check_paged
+from autoglm_core.runtime.runners.paged.runner import PagedRunner
+from autoglm_core.runtime.runners.paged.runner import unsupported_reason as paged_unsupported_reason
 from autoglm_core.runtime.runners.prefix_cache import PrefixCache
 from autoglm_core.runtime.runners.ragged import RAGGED_ATTENTION
 from autoglm_core.runtime.runners.torch_runner import TorchRunner
@@ -54,6 +59,9 @@ logger = logging.getLogger(__name__)
 BACKEND_NAME = "transformers"
 # Tokens per KV-cache block in the scheduler's accounting.
 KV_BLOCK_TOKENS = 16
+# "auto": the paged runner on CUDA, the CPU runners otherwise; "paged" forces it (tests on CPU);
+# "torch": the lean decoder or transformers' forward with ragged attention, whatever the device.
+RUNNERS = ("auto", "paged", "torch")
 
 
 class TransformersBackend:
@@ -75,7 +83,11 @@ class TransformersBackend:
         quantization: str = "auto",
         prefix_cache_mb: int = 0,
         max_resident_adapters: int = 8,
+        runner: str = "auto",
     ) -> None:
+        if runner not in RUNNERS:
+            raise InvalidArgument.one("runner", f"must be one of {', '.join(RUNNERS)}")
+        self.runner_choice = runner
         if quantization not in QUANTIZATIONS:
             raise InvalidArgument.one("quantization", f"must be one of {', '.join(QUANTIZATIONS)}")
         # "auto": the weights as a quantized GGUF holds them, where the native kernel can; "int4": 4-bit
@@ -100,7 +112,7 @@ class TransformersBackend:
         self._model: PreTrainedModel | None = None
         self._tokenizer: HFChatTokenizer | None = None
         self._info: ModelInfo | None = None
-        self._runner: TorchRunner | None = None
+        self._runner: TorchRunner | PagedRunner | None = None
         self._loop: StepLoop | None = None
         self._load_lock = asyncio.Lock()
         self._load_abandoned = False
@@ -108,10 +120,10 @@ class TransformersBackend:
     @property
     def prefix_cache(self) -> PrefixCache | None:
         """The cache of prompt prefixes (None when off or not loaded)."""
-        return self._runner.prefix_cache if self._runner is not None else None
+        return self._runner.prefix_cache if isinstance(self._runner, TorchRunner) else None
 
     @property
-    def runner(self) -> TorchRunner | None:
+    def runner(self) -> TorchRunner | PagedRunner | None:
         return self._runner
 
     @property
@@ -227,17 +239,22 @@ class TransformersBackend:
         tokenizer = HFChatTokenizer(hf_tokenizer)
         probe = (tokenizer.encode("The quick brown fox jumps over the lazy dog.") or [0, 1, 2, 3])[:8]
         reference = reference_logits(model, probe)
-        runner = self._lean_runner(model, probe, reference) if fast_kernels else None
+        runner: TorchRunner | PagedRunner | None = None
+        if self.runner_choice == "paged" or (self.runner_choice == "auto" and device.type == "cuda"):
+            runner = self._paged_runner(model, dtype, probe, reference)
+        elif fast_kernels:
+            runner = self._lean_runner(model, probe, reference)
         if runner is None:
             packed = pack_linears(model) if fast_kernels else 0
             model.set_attn_implementation(RAGGED_ATTENTION)
             runner = TorchRunner(model, num_threads=self.num_threads)
             check_against_reference(runner, probe, reference, 1e-3 if dtype == torch.float32 else 5e-2)
             logger.info("%s: transformers forward pass, %d packed linear layers", self.source, packed)
-        if self.prefix_cache_mb > 0:
+        if self.prefix_cache_mb > 0 and isinstance(runner, TorchRunner):
             runner.prefix_cache = PrefixCache(self.prefix_cache_mb << 20)
         adapters = None
-        if runner.decoder is not None:  # per-row LoRA deltas live in the lean decoder's pass
+        # Per-row LoRA deltas live in the lean decoder's pass (not in the paged runner's).
+        if isinstance(runner, TorchRunner) and runner.decoder is not None:
             label = f"{self.name}@{self.version}"
             adapters = AdapterStore(BaseShapes.of(model.config), self.max_resident_adapters, label)
             runner.adapters = adapters.weights
@@ -263,6 +280,38 @@ class TransformersBackend:
         loop = StepLoop(Scheduler(self.scheduler_config, kv), runner, name="autoglm-step")
         loop.start()
         self._runner, self._loop, self.adapters = runner, loop, adapters
+
+    def _paged_runner(
+        self, model: PreTrainedModel, dtype: torch.dtype, probe: list[int], reference: torch.Tensor
+    ) -> PagedRunner | None:
+        """The paged runner over as many blocks as the scheduler accounts, or None where it cannot serve
+        the model (forced with `runner="paged"`, that is an error). Prefix reuse shares the pool's blocks,
+        so it needs no budget of its own: `prefix_cache_mb` > 0 turns it on."""
+        reason = paged_unsupported_reason(model)
+        if reason is None:
+            runner = PagedRunner(
+                model,
+                _kv_blocks(model, dtype, self.kv_cache_mb),
+                KV_BLOCK_TOKENS,
+                prefix_reuse=self.prefix_cache_mb > 0,
+                num_threads=self.num_threads,
+            )
+            try:
+                error = check_paged(runner, probe, reference, 1e-3 if dtype == torch.float32 else 5e-2)
+            except FailedPrecondition as refused:
+                reason = str(refused)
+            else:
+                logger.info(
+                    "%s: paged runner (CUDA graphs %s), logits off by %.3g",
+                    self.source,
+                    runner.use_graphs,
+                    error,
+                )
+                return runner
+        if self.runner_choice == "paged":
+            raise FailedPrecondition(f"runner paged: {reason}")
+        logger.info("%s: paged runner not used (%s)", self.source, reason)
+        return None
 
     def _lean_runner(
         self, model: PreTrainedModel, probe: list[int], reference: torch.Tensor

@@ -48,6 +48,7 @@ def _transformers_backend(
     quantization: str,
     prefix_cache_mb: int,
     max_resident_adapters: int,
+    runner: str = "auto",
 ) -> Backend:
     # Imported here so that a mock server starts without importing torch.
     from autoglm_core.backends.transformers_backend import TransformersBackend
@@ -63,6 +64,7 @@ def _transformers_backend(
         quantization=quantization,
         prefix_cache_mb=prefix_cache_mb,
         max_resident_adapters=max_resident_adapters,
+        runner=runner,
     )
 
 
@@ -82,6 +84,7 @@ def _backend_factory(
     prefix_cache_mb: int,
     mock_token_latency_ms: float,
     max_resident_adapters: int,
+    runner: str = "auto",
 ) -> BackendFactory:
     """Builds further versions at run time (LoadModel) and fresh ones for the watchdog's restarts."""
 
@@ -103,6 +106,7 @@ def _backend_factory(
                 quantization,
                 prefix_cache_mb,
                 max_resident_adapters,
+                runner,
             )
         raise InvalidArgument.one("backend", f"unknown backend {kind!r}; use transformers or mock")
 
@@ -145,6 +149,7 @@ class Container(containers.DeclarativeContainer):
             quantization=config.quantization,
             prefix_cache_mb=config.prefix_cache_mb,
             max_resident_adapters=config.max_resident_adapters,
+            runner=config.runner,
         ),
     )
     registry = providers.Singleton(ModelRegistry)
@@ -209,6 +214,7 @@ class Container(containers.DeclarativeContainer):
         prefix_cache_mb=config.prefix_cache_mb,
         mock_token_latency_ms=config.mock_token_latency_ms,
         max_resident_adapters=config.max_resident_adapters,
+        runner=config.runner,
     )
     manager = providers.Singleton(
         ModelManager,

@@ -51,6 +51,12 @@ class Settings(BaseSettings):
         description="LoRA adapters kept in memory per model version; loading or using one more evicts the "
         "least recently used idle one (it is read again from its directory when next used).",
     )
+    runner: Literal["auto", "paged", "torch"] = Field(
+        "auto",
+        description="Model runner: auto = the paged runner (block KV cache, batched attention, CUDA "
+        "graphs) on a GPU and the CPU runners otherwise; paged = the paged runner on any device; "
+        "torch = the CPU runners (lean decoder or transformers' forward) on any device.",
+    )
     quantization: Literal["auto", "none", "int4"] = Field(
         "auto",
         description="CPU weights: auto = as a quantized GGUF file holds them (4-bit or 8-bit blocks, "
