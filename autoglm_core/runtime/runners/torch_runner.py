@@ -134,7 +134,8 @@ class TorchRunner:
                 if len(group) > 1:  # find the culprit: each again on its own
                     for chunk, state, _ in group:
                         state.kv.truncate(chunk.start)
-                    self._prefill([c for c, _, _ in group], output)
+                    for chunk, _, _ in group:  # one at a time: a group of one is never regrouped
+                        self._prefill([chunk], output)
                     return
                 logger.exception("prefill of %s failed", group[0][0].seq.request_id)
                 output.errors[group[0][0].seq.order] = exc
