@@ -21,3 +21,27 @@ def fresh_database(tmp_path: Path) -> Database:
     if url:
         Base.metadata.drop_all(database.engine)
     return database
+
+
+def postgres_url() -> str:
+    """The test PostgreSQL's URL; skips the test without one, unless CI requires it (.ci/run)."""
+    import pytest
+
+    url = os.environ.get(TEST_DATABASE_URL_ENV, "")
+    if url.startswith("postgresql"):
+        return url
+    reason = f"needs PostgreSQL: set {TEST_DATABASE_URL_ENV} (scripts/test_postgres.sh start DIR)"
+    if os.environ.get("AUTOGLM_TEST_REQUIRE_DATABASE"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def empty_postgres(url: str) -> None:
+    """Drops every table of the test database (all of the schema, whoever created it)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()

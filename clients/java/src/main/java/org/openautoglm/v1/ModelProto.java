@@ -119,7 +119,7 @@ public final class ModelProto {
   static {
     java.lang.String[] descriptorData = {
       "\n\026autoglm/v1/model.proto\022\nautoglm.v1\032\033au" +
-      "toglm/v1/generation.proto\"\223\004\n\014ModelVersi" +
+      "toglm/v1/generation.proto\"\272\004\n\014ModelVersi" +
       "on\022\030\n\007version\030\001 \001(\tR\007version\022,\n\005state\030\002 " +
       "\001(\0162\026.autoglm.v1.ModelStateR\005state\022\030\n\007ba" +
       "ckend\030\003 \001(\tR\007backend\022\026\n\006source\030\004 \001(\tR\006so" +
@@ -131,64 +131,65 @@ public final class ModelProto {
       "\030\t \003(\0132%.autoglm.v1.ModelVersion.Metrics" +
       "EntryR\007metrics\022+\n\021supports_thinking\030\n \001(" +
       "\010R\020supportsThinking\022\026\n\006device\030\013 \001(\tR\006dev" +
-      "ice\022\016\n\002id\030\014 \001(\tR\002id\032:\n\014MetricsEntry\022\020\n\003k" +
-      "ey\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\001R\005value:\0028\001\"" +
-      "k\n\005Model\022\022\n\004name\030\001 \001(\tR\004name\022\030\n\007aliases\030" +
-      "\002 \003(\tR\007aliases\0224\n\010versions\030\003 \003(\0132\030.autog" +
-      "lm.v1.ModelVersionR\010versions\"\023\n\021ListMode" +
-      "lsRequest\"d\n\022ListModelsResponse\022)\n\006model" +
-      "s\030\001 \003(\0132\021.autoglm.v1.ModelR\006models\022#\n\rde" +
-      "fault_model\030\002 \001(\tR\014defaultModel\"%\n\017GetMo" +
-      "delRequest\022\022\n\004name\030\001 \001(\tR\004name\";\n\020GetMod" +
-      "elResponse\022\'\n\005model\030\001 \001(\0132\021.autoglm.v1.M" +
-      "odelR\005model\"\363\001\n\020LoadModelRequest\022\022\n\004name" +
-      "\030\001 \001(\tR\004name\022\030\n\007version\030\002 \001(\tR\007version\022\026" +
-      "\n\006source\030\003 \001(\tR\006source\022\030\n\007backend\030\004 \001(\tR" +
-      "\007backend\022C\n\007metrics\030\005 \003(\0132).autoglm.v1.L" +
-      "oadModelRequest.MetricsEntryR\007metrics\032:\n" +
-      "\014MetricsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value" +
-      "\030\002 \001(\001R\005value:\0028\001\"<\n\021LoadModelResponse\022\'" +
-      "\n\005model\030\001 \001(\0132\021.autoglm.v1.ModelR\005model\"" +
-      "l\n\022UnloadModelRequest\022\022\n\004name\030\001 \001(\tR\004nam" +
-      "e\022\030\n\007version\030\002 \001(\tR\007version\022(\n\020drain_tim" +
-      "eout_ms\030\003 \001(\rR\016drainTimeoutMs\":\n\023UnloadM" +
-      "odelResponse\022#\n\rdrained_calls\030\001 \001(\rR\014dra" +
-      "inedCalls\"\313\001\n\026SetTrafficSplitRequest\022\022\n\004" +
-      "name\030\001 \001(\tR\004name\022I\n\007weights\030\002 \003(\0132/.auto" +
-      "glm.v1.SetTrafficSplitRequest.WeightsEnt" +
-      "ryR\007weights\022\026\n\006sticky\030\003 \001(\010R\006sticky\032:\n\014W" +
-      "eightsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002" +
-      " \001(\rR\005value:\0028\001\"B\n\027SetTrafficSplitRespon" +
-      "se\022\'\n\005model\030\001 \001(\0132\021.autoglm.v1.ModelR\005mo" +
-      "del\"J\n\032PromoteModelVersionRequest\022\022\n\004nam" +
-      "e\030\001 \001(\tR\004name\022\030\n\007version\030\002 \001(\tR\007version\"" +
-      "F\n\033PromoteModelVersionResponse\022\'\n\005model\030" +
-      "\001 \001(\0132\021.autoglm.v1.ModelR\005model\"1\n\033Rollb" +
-      "ackTrafficSplitRequest\022\022\n\004name\030\001 \001(\tR\004na" +
-      "me\"G\n\034RollbackTrafficSplitResponse\022\'\n\005mo" +
-      "del\030\001 \001(\0132\021.autoglm.v1.ModelR\005model*\213\001\n\n" +
-      "ModelState\022\033\n\027MODEL_STATE_UNSPECIFIED\020\000\022" +
-      "\027\n\023MODEL_STATE_LOADING\020\001\022\025\n\021MODEL_STATE_" +
-      "READY\020\002\022\026\n\022MODEL_STATE_FAILED\020\003\022\030\n\024MODEL" +
-      "_STATE_DRAINING\020\0042\353\004\n\014ModelService\022K\n\nLi" +
-      "stModels\022\035.autoglm.v1.ListModelsRequest\032" +
-      "\036.autoglm.v1.ListModelsResponse\022E\n\010GetMo" +
-      "del\022\033.autoglm.v1.GetModelRequest\032\034.autog" +
-      "lm.v1.GetModelResponse\022H\n\tLoadModel\022\034.au" +
-      "toglm.v1.LoadModelRequest\032\035.autoglm.v1.L" +
-      "oadModelResponse\022N\n\013UnloadModel\022\036.autogl" +
-      "m.v1.UnloadModelRequest\032\037.autoglm.v1.Unl" +
-      "oadModelResponse\022Z\n\017SetTrafficSplit\022\".au" +
-      "toglm.v1.SetTrafficSplitRequest\032#.autogl" +
-      "m.v1.SetTrafficSplitResponse\022f\n\023PromoteM" +
-      "odelVersion\022&.autoglm.v1.PromoteModelVer" +
-      "sionRequest\032\'.autoglm.v1.PromoteModelVer" +
-      "sionResponse\022i\n\024RollbackTrafficSplit\022\'.a" +
-      "utoglm.v1.RollbackTrafficSplitRequest\032(." +
-      "autoglm.v1.RollbackTrafficSplitResponseB" +
-      "i\n\022org.openautoglm.v1B\nModelProtoP\001\242\002\003AX" +
-      "X\252\002\nAutoglm.V1\312\002\nAutoglm\\V1\342\002\026Autoglm\\V1" +
-      "\\GPBMetadata\352\002\013Autoglm::V1b\006proto3"
+      "ice\022\016\n\002id\030\014 \001(\tR\002id\022%\n\016status_message\030\r " +
+      "\001(\tR\rstatusMessage\032:\n\014MetricsEntry\022\020\n\003ke" +
+      "y\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\001R\005value:\0028\001\"k" +
+      "\n\005Model\022\022\n\004name\030\001 \001(\tR\004name\022\030\n\007aliases\030\002" +
+      " \003(\tR\007aliases\0224\n\010versions\030\003 \003(\0132\030.autogl" +
+      "m.v1.ModelVersionR\010versions\"\023\n\021ListModel" +
+      "sRequest\"d\n\022ListModelsResponse\022)\n\006models" +
+      "\030\001 \003(\0132\021.autoglm.v1.ModelR\006models\022#\n\rdef" +
+      "ault_model\030\002 \001(\tR\014defaultModel\"%\n\017GetMod" +
+      "elRequest\022\022\n\004name\030\001 \001(\tR\004name\";\n\020GetMode" +
+      "lResponse\022\'\n\005model\030\001 \001(\0132\021.autoglm.v1.Mo" +
+      "delR\005model\"\363\001\n\020LoadModelRequest\022\022\n\004name\030" +
+      "\001 \001(\tR\004name\022\030\n\007version\030\002 \001(\tR\007version\022\026\n" +
+      "\006source\030\003 \001(\tR\006source\022\030\n\007backend\030\004 \001(\tR\007" +
+      "backend\022C\n\007metrics\030\005 \003(\0132).autoglm.v1.Lo" +
+      "adModelRequest.MetricsEntryR\007metrics\032:\n\014" +
+      "MetricsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030" +
+      "\002 \001(\001R\005value:\0028\001\"<\n\021LoadModelResponse\022\'\n" +
+      "\005model\030\001 \001(\0132\021.autoglm.v1.ModelR\005model\"l" +
+      "\n\022UnloadModelRequest\022\022\n\004name\030\001 \001(\tR\004name" +
+      "\022\030\n\007version\030\002 \001(\tR\007version\022(\n\020drain_time" +
+      "out_ms\030\003 \001(\rR\016drainTimeoutMs\":\n\023UnloadMo" +
+      "delResponse\022#\n\rdrained_calls\030\001 \001(\rR\014drai" +
+      "nedCalls\"\313\001\n\026SetTrafficSplitRequest\022\022\n\004n" +
+      "ame\030\001 \001(\tR\004name\022I\n\007weights\030\002 \003(\0132/.autog" +
+      "lm.v1.SetTrafficSplitRequest.WeightsEntr" +
+      "yR\007weights\022\026\n\006sticky\030\003 \001(\010R\006sticky\032:\n\014We" +
+      "ightsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 " +
+      "\001(\rR\005value:\0028\001\"B\n\027SetTrafficSplitRespons" +
+      "e\022\'\n\005model\030\001 \001(\0132\021.autoglm.v1.ModelR\005mod" +
+      "el\"J\n\032PromoteModelVersionRequest\022\022\n\004name" +
+      "\030\001 \001(\tR\004name\022\030\n\007version\030\002 \001(\tR\007version\"F" +
+      "\n\033PromoteModelVersionResponse\022\'\n\005model\030\001" +
+      " \001(\0132\021.autoglm.v1.ModelR\005model\"1\n\033Rollba" +
+      "ckTrafficSplitRequest\022\022\n\004name\030\001 \001(\tR\004nam" +
+      "e\"G\n\034RollbackTrafficSplitResponse\022\'\n\005mod" +
+      "el\030\001 \001(\0132\021.autoglm.v1.ModelR\005model*\213\001\n\nM" +
+      "odelState\022\033\n\027MODEL_STATE_UNSPECIFIED\020\000\022\027" +
+      "\n\023MODEL_STATE_LOADING\020\001\022\025\n\021MODEL_STATE_R" +
+      "EADY\020\002\022\026\n\022MODEL_STATE_FAILED\020\003\022\030\n\024MODEL_" +
+      "STATE_DRAINING\020\0042\353\004\n\014ModelService\022K\n\nLis" +
+      "tModels\022\035.autoglm.v1.ListModelsRequest\032\036" +
+      ".autoglm.v1.ListModelsResponse\022E\n\010GetMod" +
+      "el\022\033.autoglm.v1.GetModelRequest\032\034.autogl" +
+      "m.v1.GetModelResponse\022H\n\tLoadModel\022\034.aut" +
+      "oglm.v1.LoadModelRequest\032\035.autoglm.v1.Lo" +
+      "adModelResponse\022N\n\013UnloadModel\022\036.autoglm" +
+      ".v1.UnloadModelRequest\032\037.autoglm.v1.Unlo" +
+      "adModelResponse\022Z\n\017SetTrafficSplit\022\".aut" +
+      "oglm.v1.SetTrafficSplitRequest\032#.autoglm" +
+      ".v1.SetTrafficSplitResponse\022f\n\023PromoteMo" +
+      "delVersion\022&.autoglm.v1.PromoteModelVers" +
+      "ionRequest\032\'.autoglm.v1.PromoteModelVers" +
+      "ionResponse\022i\n\024RollbackTrafficSplit\022\'.au" +
+      "toglm.v1.RollbackTrafficSplitRequest\032(.a" +
+      "utoglm.v1.RollbackTrafficSplitResponseBi" +
+      "\n\022org.openautoglm.v1B\nModelProtoP\001\242\002\003AXX" +
+      "\252\002\nAutoglm.V1\312\002\nAutoglm\\V1\342\002\026Autoglm\\V1\\" +
+      "GPBMetadata\352\002\013Autoglm::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -200,7 +201,7 @@ public final class ModelProto {
     internal_static_autoglm_v1_ModelVersion_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_autoglm_v1_ModelVersion_descriptor,
-        new java.lang.String[] { "Version", "State", "Backend", "Source", "ContextLength", "EosTokenIds", "DefaultSampling", "TrafficWeight", "Metrics", "SupportsThinking", "Device", "Id", });
+        new java.lang.String[] { "Version", "State", "Backend", "Source", "ContextLength", "EosTokenIds", "DefaultSampling", "TrafficWeight", "Metrics", "SupportsThinking", "Device", "Id", "StatusMessage", });
     internal_static_autoglm_v1_ModelVersion_MetricsEntry_descriptor =
       internal_static_autoglm_v1_ModelVersion_descriptor.getNestedTypes().get(0);
     internal_static_autoglm_v1_ModelVersion_MetricsEntry_fieldAccessorTable = new
