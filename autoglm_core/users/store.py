@@ -8,13 +8,14 @@ authenticating a call is one indexed query instead of a slow KDF per request.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 import time
 import uuid
 from dataclasses import asdict, dataclass
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, delete, select
+from sqlalchemy import Boolean, ForeignKey, Integer, String, delete, exc, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from autoglm_core.errors import FieldViolation, InvalidArgument, NotFound
@@ -235,7 +236,7 @@ class UserStore:
     async def ensure_admin_key(self, secret: str) -> None:
         """Bootstrap: makes `secret` an admin's key, creating an admin user the first time.
 
-        Idempotent across restarts. A bootstrap key that was revoked stays revoked.
+        Idempotent across restarts and replicas. A bootstrap key that was revoked stays revoked.
         """
         digest = hash_secret(secret)
 
@@ -253,7 +254,10 @@ class UserStore:
             session.flush()
             self._insert_key(session, user.user_id, "bootstrap admin key", digest)
 
-        await self._db.write(work)
+        # Replicas starting together: when another one created it first, this transaction (its
+        # admin user included) rolls back whole.
+        with contextlib.suppress(exc.IntegrityError):
+            await self._db.write(work)
 
     @staticmethod
     def _insert_key(session: Session, user_id: str, label: str, digest: str) -> ApiKey:
