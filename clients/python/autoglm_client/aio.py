@@ -31,7 +31,10 @@ R = TypeVar("R")
 
 
 class AsyncAutoGLMClient:
-    """asyncio client with the same methods as AutoGLMClient (streams are async iterators)."""
+    """asyncio client with the same methods as AutoGLMClient (streams are async iterators).
+
+    `target` is one address, or a list of replicas' addresses: then calls round-robin over them and
+    a call failing with UNAVAILABLE is retried on another (autoglm_client.replicas)."""
 
     def __init__(
         self,
@@ -42,7 +45,9 @@ class AsyncAutoGLMClient:
         api_key: str | None = None,
         channel: grpc.aio.Channel | None = None,
     ) -> None:
-        self.channel = channel or grpc.aio.insecure_channel(channel_target(target), options=channel_options())
+        self.channel = channel or grpc.aio.insecure_channel(
+            channel_target(target), options=channel_options(target)
+        )
         self.timeout = timeout
         self.metadata = tuple(metadata or ())
         self.api_key = api_key

@@ -40,7 +40,10 @@ R = TypeVar("R")
 
 class AutoGLMClient:
     """Blocking client. `timeout` (seconds) is each call's deadline unless a call gives its own;
-    `api_key` is sent as `authorization: Bearer <key>` on every call."""
+    `api_key` is sent as `authorization: Bearer <key>` on every call.
+
+    `target` is one address, or a list of replicas' addresses: then calls round-robin over them and
+    a call failing with UNAVAILABLE is retried on another (autoglm_client.replicas)."""
 
     def __init__(
         self,
@@ -51,7 +54,9 @@ class AutoGLMClient:
         api_key: str | None = None,
         channel: grpc.Channel | None = None,
     ) -> None:
-        self.channel = channel or grpc.insecure_channel(channel_target(target), options=channel_options())
+        self.channel = channel or grpc.insecure_channel(
+            channel_target(target), options=channel_options(target)
+        )
         self.timeout = timeout
         self.metadata = tuple(metadata or ())
         self.api_key = api_key

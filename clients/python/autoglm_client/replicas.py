@@ -2,11 +2,11 @@
 retries of calls that fail with UNAVAILABLE (a replica that died, drains, or has not loaded the
 version a call drew), so that they land on another replica.
 
-    channel = grpc.insecure_channel(channel_target(["10.0.0.5:50051", "10.0.0.6:50051"]),
-                                    options=channel_options())
+    client = AutoGLMClient(["10.0.0.5:50051", "10.0.0.6:50051"])   # a list: this config
+    channel = grpc.insecure_channel(channel_target(addresses), options=channel_options(addresses))
 
-or, where one DNS name resolves to every replica (a Kubernetes headless Service):
-`channel_target(["dns:///autoglm.default.svc.cluster.local:50051"])`.
+or, where one DNS name resolves to every replica (a Kubernetes headless Service), a list of that
+one name: `AutoGLMClient(["dns:///autoglm.default.svc.cluster.local:50051"])`.
 
 A retried create call is not created twice: the client sends a request id with it (generated once
 per call, so every retry carries the same one) and every replica answers a repeated id with the
@@ -39,9 +39,12 @@ SERVICE_CONFIG: dict[str, Any] = {
 }
 
 
-def channel_options() -> list[tuple[str, Any]]:
-    """Channel options that install SERVICE_CONFIG (retries are on by default in grpcio; said here
-    so that a deployment that turned them off globally still gets them)."""
+def channel_options(target: str | Sequence[str] | None = None) -> list[tuple[str, Any]]:
+    """Channel options that install SERVICE_CONFIG, for a list of replicas (or when no target is
+    given). A single address given as a string gets none: calls then fail as the server answers,
+    and the caller decides about retries."""
+    if isinstance(target, str):
+        return []
     return [("grpc.service_config", json.dumps(SERVICE_CONFIG)), ("grpc.enable_retries", 1)]
 
 
