@@ -27,7 +27,8 @@ from autoglm_core.registry.models import ModelRegistry
 from autoglm_core.registry.sync import RegistrySync
 from autoglm_core.runtime.scheduler import SchedulerConfig
 from autoglm_core.storage.database import Database, resolve_url
-from autoglm_core.tools.agent import build_toolbox
+from autoglm_core.tools.agent import ToolBox, build_toolbox
+from autoglm_core.tools.shared import SharedTools
 from autoglm_core.users.ratelimit import Limiter, RateLimiter
 from autoglm_core.users.shared_ratelimit import SharedRateLimiter
 from autoglm_core.users.store import UserStore
@@ -106,6 +107,13 @@ def _rate_limiter(database: Database, per_minute: int) -> Limiter:
     if database.is_sqlite:
         return RateLimiter(per_minute)
     return SharedRateLimiter(database, per_minute)
+
+
+def _shared_tools(tools: ToolBox, database: Database, mode: str, interval_s: float) -> SharedTools | None:
+    """HTTP tools registered through any replica, on all: with the registry's sync."""
+    if mode == "off" or (mode == "auto" and database.is_sqlite):
+        return None
+    return SharedTools(database, tools.registry, interval_s)
 
 
 def _registry_sync(
@@ -223,6 +231,13 @@ class Container(containers.DeclarativeContainer):
         interval_s=config.registry_sync_interval_s,
     )
     model_control = providers.Singleton(ModelControl, manager=manager, sync=registry_sync)
+    shared_tools = providers.Singleton(
+        _shared_tools,
+        tools=tools,
+        database=database,
+        mode=config.registry_sync,
+        interval_s=config.registry_sync_interval_s,
+    )
 
 
 async def load_configured_model(container: Container, settings: Settings) -> Backend:

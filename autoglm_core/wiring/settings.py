@@ -135,8 +135,9 @@ class Settings(BaseSettings):
     registry_sync: Literal["auto", "on", "off"] = Field(
         "auto",
         description="Share the model registry's desired state (versions to load, traffic split and its "
-        "history) through the database, so that every replica converges on it: auto = on with a shared "
-        "database (PostgreSQL), off with SQLite. Off for deployments that run one version per replica.",
+        "history) and the HTTP tools registered through ToolService in the database, so that every "
+        "replica converges on them: auto = on with a shared database (PostgreSQL), off with SQLite. "
+        "Off for deployments that run one version per replica.",
     )
     registry_sync_interval_s: float = Field(
         1.0, gt=0, le=3600, description="Seconds between a replica's reads of the shared desired state."

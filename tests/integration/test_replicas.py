@@ -1,6 +1,6 @@
 """Three real `autoglm serve` replicas (mock backend) sharing one real PostgreSQL, and a client that
-round-robins over them: users, keys, the traffic split, failed loads, rate limits, and a replica
-killed with SIGKILL in the middle of a load.
+round-robins over them: users, keys, the traffic split, failed loads, HTTP tools, rate limits, and
+a replica killed with SIGKILL in the middle of a load.
 
 Needs AUTOGLM_TEST_DATABASE_URL (PostgreSQL); `.ci/run` starts one (scripts/test_postgres.sh).
 """
@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from autoglm.v1 import model_pb2
-from autoglm_client import AsyncAutoGLMClient, AutoGLMClient, errors
+from autoglm_client import AsyncAutoGLMClient, AutoGLMClient, errors, http_tool
 from benchmarks.server_process import ServerProcess
 from tests.unit.db_support import empty_postgres, postgres_url
 
@@ -162,6 +162,27 @@ def test_a_version_a_replica_cannot_load_is_reported_not_replaced(cluster: list[
     )
     wait_until(lambda: all("9.0.0" not in weights(c) for c in clients), "9.0.0 forgotten")
     assert clients[1].generate("hello", max_new_tokens=2).model.version == "1.0.0"
+
+
+def test_an_http_tool_registered_on_one_replica_is_known_to_all(cluster: list[ServerProcess]) -> None:
+    clients = [admin(s) for s in cluster]
+    weather = http_tool(
+        "weather",
+        "Weather of a city",
+        {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+        "https://weather.example/v1/{city}",
+    )
+    clients[0].register_tool(weather)
+
+    def names(client: AutoGLMClient) -> set[str]:
+        return {t.name for t in client.list_tools()}
+
+    wait_until(lambda: all("weather" in names(c) for c in clients), "the tool everywhere")
+    assert clients[2].get_tool("weather").http.url_template == "https://weather.example/v1/{city}"
+    with pytest.raises(errors.AlreadyExists):  # the name is taken on every replica
+        clients[1].register_tool(weather)
+    clients[2].delete_tool("weather")
+    wait_until(lambda: all("weather" not in names(c) for c in clients), "the tool gone everywhere")
 
 
 async def test_a_replica_killed_mid_load_loses_no_acknowledged_write(cluster: list[ServerProcess]) -> None:
