@@ -19,7 +19,7 @@ from autoglm_core.registry.manager import BackendSpec, ModelManager
 from autoglm_core.registry.models import ModelRegistry
 from autoglm_core.registry.sync import LOADING, RegistrySync
 from autoglm_core.storage.database import Database
-from tests.unit.db_support import fresh_database
+from tests.unit.db_support import DATABASES, fresh_database
 
 BOOT = BackendSpec(source="mock", name="m", version="1.0.0", backend="mock")
 
@@ -40,9 +40,11 @@ async def _replica(database: Database) -> ModelControl:
     return ModelControl(manager, sync)
 
 
-@pytest.fixture
-async def pair(tmp_path: Path) -> AsyncIterator[tuple[ModelControl, ModelControl]]:
-    database = fresh_database(tmp_path)
+@pytest.fixture(params=DATABASES)
+async def pair(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[tuple[ModelControl, ModelControl]]:
+    database = fresh_database(tmp_path, request.param)
     a, b = await _replica(database), await _replica(database)
     yield a, b
     for replica in (a, b):

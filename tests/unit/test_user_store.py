@@ -12,12 +12,12 @@ from sqlalchemy import select
 from autoglm_core.errors import InvalidArgument, NotFound
 from autoglm_core.storage.database import Database
 from autoglm_core.users.store import ApiKeyRow, UserStore, hash_secret
-from tests.unit.db_support import fresh_database
+from tests.unit.db_support import DATABASES, fresh_database
 
 
-@pytest.fixture
-async def users(tmp_path: Path) -> AsyncIterator[UserStore]:
-    database = fresh_database(tmp_path)
+@pytest.fixture(params=DATABASES)
+async def users(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[UserStore]:
+    database = fresh_database(tmp_path, request.param)
     yield UserStore(database)
     database.close()
 
