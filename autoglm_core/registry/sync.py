@@ -62,12 +62,18 @@ class RegistrySync:
 
     async def start(self, boot: BackendSpec) -> None:
         """Publishes the version this replica started with (desired from now on, and the whole
-        split when the model has none yet), applies the desired state, then keeps polling."""
+        split when the model has none yet), loads the other desired versions, then keeps polling.
+
+        The server reports ready only after this: a new replica does not take calls while it still
+        loads versions that the split gives traffic (a version that fails to load is reported).
+        """
         await self.desired.add_version(boot, {})
         if await self.desired.split(boot.name) is None:
             entry = self.registry.entry(boot.name)
             with contextlib.suppress(Exception):  # another replica published one first
                 await self.desired.put_split(entry.name, dict(entry.weights), entry.sticky, [], 0)
+        await self.converge()
+        await asyncio.gather(*self._loading.values(), return_exceptions=True)
         await self.converge()
         self._loop = asyncio.create_task(self._poll(), name="autoglm-registry-sync")
 

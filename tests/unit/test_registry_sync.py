@@ -41,17 +41,20 @@ async def _replica(database: Database) -> ModelControl:
 
 
 @pytest.fixture(params=DATABASES)
-async def pair(
-    tmp_path: Path, request: pytest.FixtureRequest
-) -> AsyncIterator[tuple[ModelControl, ModelControl]]:
-    database = fresh_database(tmp_path, request.param)
+async def database(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Database]:
+    db = fresh_database(tmp_path, request.param)
+    yield db
+    db.close()
+
+
+@pytest.fixture
+async def pair(database: Database) -> AsyncIterator[tuple[ModelControl, ModelControl]]:
     a, b = await _replica(database), await _replica(database)
     yield a, b
     for replica in (a, b):
         assert replica.sync is not None
         await replica.sync.stop()
         await replica.manager.close_all()
-    database.close()
 
 
 async def _converge(replica: ModelControl, done: Callable[[], bool]) -> None:
@@ -104,3 +107,20 @@ async def test_a_version_a_replica_cannot_load_is_reported_and_never_replaced(
             assert "3.0.0" in str(error)
             refused += 1
     assert served == {"1.0.0"} and refused > 0  # its share refused, not moved to 1.0.0
+
+
+async def test_a_replica_started_later_has_the_desired_versions_before_it_serves(
+    pair: tuple[ModelControl, ModelControl], database: Database
+) -> None:
+    a = pair[0]
+    await a.load(BackendSpec(source="mock", name="m", version="2.0.0", backend="mock"), {})
+    await a.set_split("m", {"1.0.0": 10, "2.0.0": 90}, sticky=False)
+    late = await _replica(database)
+    try:
+        entry = late.registry.entry("m")
+        assert set(entry.versions) == {"1.0.0", "2.0.0"} and not entry.unavailable
+        assert entry.weights == {"1.0.0": 10, "2.0.0": 90}
+    finally:
+        assert late.sync is not None
+        await late.sync.stop()
+        await late.manager.close_all()
