@@ -52,6 +52,10 @@ class ModelControl:
     async def rollback(self, name: str) -> ModelEntry:
         return await self._change(name, lambda: self.registry.rollback(name))
 
+    async def take_traffic_from(self, name: str, version: str) -> ModelEntry:
+        """A canary's share to the primary (the watchdog's rollback)."""
+        return await self._change(name, lambda: self.registry.take_traffic_from(name, version))
+
     async def _change(self, name: str, change: Callable[[], ModelEntry]) -> ModelEntry:
         """Applies change to the latest shared split and publishes the result (compare-and-set)."""
         if self.sync is None:
