@@ -20,6 +20,7 @@ from typing import Protocol
 
 from autoglm_core.backends.base import Backend
 from autoglm_core.health.monitor import GenerationMonitor, ModelKey
+from autoglm_core.registry.control import ModelControl
 from autoglm_core.registry.manager import ModelManager
 from autoglm_core.registry.models import ModelEntry
 from autoglm_core.registry.versions import VersionState
@@ -73,8 +74,11 @@ class Watchdog:
         config: WatchdogConfig,
         listener: HealthListener | None = None,
         on_event: EventSink | None = None,
+        control: ModelControl | None = None,
     ) -> None:
         self.manager = manager
+        # Canary rollbacks go through it, so that with replicas they change the shared split.
+        self.control = control or ModelControl(manager)
         self.monitor = monitor
         self.config = config
         self.listener = listener
@@ -97,7 +101,7 @@ class Watchdog:
         """One round: canary rollbacks first (cheap, reversible), then restarts."""
         entries = self.manager.registry.entries()
         for entry in entries:
-            self._check_canaries(entry)
+            await self._check_canaries(entry)
         broken = [
             (entry.name, version, reason)
             for entry in entries
@@ -115,7 +119,7 @@ class Watchdog:
             except Exception:  # the watchdog itself must survive anything it finds
                 log.exception("watchdog check failed")
 
-    def _check_canaries(self, entry: ModelEntry) -> None:
+    async def _check_canaries(self, entry: ModelEntry) -> None:
         if len(entry.versions) < 2:
             return
         primary = entry.primary()
@@ -124,7 +128,7 @@ class Watchdog:
                 continue
             rate, calls = self.monitor.error_rate(backend, self.config.canary_window_s)
             if calls >= self.config.canary_min_calls and rate >= self.config.canary_error_rate:
-                self.manager.registry.take_traffic_from(entry.name, version)
+                await self.control.take_traffic_from(entry.name, version)
                 self.monitor.forget(backend)
                 log.warning(
                     "canary %s@%s rolled back: %.0f%% of %d calls failed; traffic to %s",

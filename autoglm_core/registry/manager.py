@@ -162,6 +162,13 @@ class ModelManager:
         finally:
             self._busy.discard(key)
 
+    def spec(self, name: str, version: str) -> BackendSpec:
+        """What a loaded version was built from."""
+        spec = self._specs.get((name, version))
+        if spec is None:
+            raise NotFound("model version", f"{name}@{version}")
+        return spec
+
     def is_busy(self, name: str, version: str) -> bool:
         return (name, version) in self._busy
 

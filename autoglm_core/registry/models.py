@@ -40,20 +40,28 @@ class ModelEntry:
     meta: dict[str, VersionMeta] = field(default_factory=dict)
     # Earlier traffic splits, newest last (what rollback restores).
     history: list[dict[str, int]] = field(default_factory=list)
+    # Versions the shared desired state names that this server has not loaded, and why ("loading",
+    # or the load's error). With replicas, the split may give them traffic: see pick_version.
+    unavailable: dict[str, str] = field(default_factory=dict)
 
     def state(self, version: str) -> VersionState:
         meta = self.meta.get(version)
         return meta.state if meta else VersionState.READY
 
     def pick_version(self, routing_key: str) -> str:
-        """A traffic target: "version" or "version:adapter"."""
+        """A traffic target: "version" or "version:adapter".
+
+        A version of the shared split that this replica has not loaded keeps its share: the calls
+        it draws are refused as retryable (another replica serves them), never served by another."""
         weighted = [
-            (v, w) for v, w in sorted(self.weights.items()) if w > 0 and version_of(v) in self.versions
+            (v, w)
+            for v, w in sorted(self.weights.items())
+            if w > 0 and (version_of(v) in self.versions or version_of(v) in self.unavailable)
         ]
         if not weighted:
             raise FailedPrecondition(f"model {self.name!r} has no version with traffic")
         # A version being restarted or drained takes no new calls; its share goes to the others.
-        ready = [(v, w) for v, w in weighted if self.state(version_of(v)) is VersionState.READY]
+        ready = [(v, w) for v, w in weighted if self._takes_calls(version_of(v))]
         if not ready:
             raise NotReady(f"model {self.name!r} is restarting; retry shortly")
         total = sum(w for _, w in ready)
@@ -64,9 +72,21 @@ class ModelEntry:
             point = random.randrange(total)
         for version, weight in ready:
             if point < weight:
-                return version
+                return self._here(version)
             point -= weight
-        return ready[-1][0]
+        return self._here(ready[-1][0])
+
+    def _takes_calls(self, version: str) -> bool:
+        return version in self.unavailable or self.state(version) is VersionState.READY
+
+    def _here(self, target: str) -> str:
+        version = version_of(target)
+        if version in self.unavailable:
+            raise NotReady(
+                f"{self.name}@{version} takes traffic but is not loaded on this replica "
+                f"({self.unavailable[version]}); retry on another"
+            )
+        return target
 
     def primary(self) -> str:
         """The version with the most traffic (ties: the highest version)."""
@@ -237,6 +257,19 @@ class ModelRegistry:
                 self._changed(entry.name)
                 return entry
         raise FailedPrecondition(f"model {entry.name!r} has no earlier traffic split to restore")
+
+    def apply_split(
+        self, name: str, weights: dict[str, int], sticky: bool, history: list[dict[str, int]]
+    ) -> bool:
+        """Takes a split from the shared desired state as it is (its versions may not all be loaded
+        here); False when this server has no version of the model yet."""
+        entry = self._models.get(name)
+        if entry is None:
+            return False
+        entry.weights = {**{v: 0 for v in entry.versions}, **weights}
+        entry.sticky = sticky
+        entry.history = [dict(split) for split in history][-_HISTORY:]
+        return True
 
     def take_traffic_from(self, name: str, version: str) -> ModelEntry:
         """Weight 0 for `version`; its share goes to the primary of the others (canary rollback, unload)."""

@@ -34,6 +34,8 @@ T = TypeVar("T")
 
 DB_FILE_NAME = "autoglm.db"
 _WRITE_OPTION = "autoglm_write"
+# Any fixed number: the advisory lock that serialises schema creation among replicas.
+_SCHEMA_LOCK = 0x6175746F676C6D
 _SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=FULL",
@@ -84,6 +86,7 @@ class Database:
         parsed = make_url(url)
         self.url = url
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        self.is_postgresql = parsed.get_backend_name() == "postgresql"
         in_memory = self.is_sqlite and parsed.database in (None, "", ":memory:")
         if self.is_sqlite:
             self.engine = _sqlite_engine(url, in_memory)
@@ -123,10 +126,17 @@ class Database:
             )
 
     def ensure_schema(self) -> None:
-        """Creates missing tables once (blocking). Schema changes would need migrations (Alembic)."""
+        """Creates missing tables once (blocking). Schema changes would need migrations (Alembic).
+
+        On PostgreSQL replicas starting together would race to create the same tables; a
+        transaction-scoped advisory lock lets one create them while the others wait, then find them.
+        """
         with self._schema_lock:
             if not self._schema_ready:
-                Base.metadata.create_all(self.engine)
+                with self.engine.begin() as connection:
+                    if self.is_postgresql:
+                        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
+                    Base.metadata.create_all(connection)
                 self._schema_ready = True
 
     async def read(self, work: Callable[[Session], T]) -> T:

@@ -5,9 +5,21 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import Protocol
 
 # Buckets of callers not seen for a while are dropped, oldest first, past this many.
 MAX_BUCKETS = 100_000
+
+
+class Limiter(Protocol):
+    """What admission needs of a rate limiter (this in-memory one, or the shared one in PostgreSQL)."""
+
+    per_minute: int
+
+    @property
+    def enabled(self) -> bool: ...
+
+    async def take(self, key: str) -> float: ...
 
 
 class RateLimiter:
@@ -23,6 +35,10 @@ class RateLimiter:
     @property
     def enabled(self) -> bool:
         return self.per_minute > 0
+
+    async def take(self, key: str) -> float:
+        """acquire() for callers that also accept the shared limiter (whose calls are awaited)."""
+        return self.acquire(key)
 
     def acquire(self, key: str) -> float:
         """Takes one token: returns 0 when the call may proceed, else seconds until it may retry."""

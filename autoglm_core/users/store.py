@@ -8,17 +8,18 @@ authenticating a call is one indexed query instead of a slow KDF per request.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, delete, select
+from sqlalchemy import Boolean, ForeignKey, Integer, String, delete, exc, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from autoglm_core.errors import FieldViolation, InvalidArgument, NotFound
-from autoglm_core.storage import paging
+from autoglm_core.storage import idempotency, paging
 from autoglm_core.storage.database import Base, Database
 
 MAX_NAME_CHARS = 200
@@ -111,22 +112,25 @@ class UserStore:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    async def create(self, name: str, age: int, admin: bool = False) -> User:
+    async def create(self, name: str, age: int, admin: bool = False, request_id: str = "") -> User:
+        """A new user; a retry with the same request_id returns the user the first call created."""
         _check_user_fields(name, age)
-        row = UserRow(
-            user_id="u_" + uuid.uuid4().hex,
-            name=name.strip(),
-            age=age,
-            admin=admin,
-            create_time=int(time.time()),
-        )
 
-        def work(session: Session) -> User:
+        def work(session: Session) -> idempotency.Result:
+            row = UserRow(
+                user_id="u_" + uuid.uuid4().hex,
+                name=name.strip(),
+                age=age,
+                admin=admin,
+                create_time=int(time.time()),
+            )
             session.add(row)
             session.flush()
-            return row.to_user()
+            return asdict(row.to_user())
 
-        return await self._db.write(work)
+        arguments = idempotency.fingerprint(name, age, admin)
+        created = await idempotency.write_once(self._db, "CreateUser", request_id, arguments, work)
+        return User(**created)
 
     async def get(self, user_id: str) -> User:
         _check_id(user_id, "user_id")
@@ -172,14 +176,21 @@ class UserStore:
 
         return await self._db.read(work)
 
-    async def create_key(self, user_id: str, label: str = "") -> tuple[ApiKey, str]:
-        """A new key for the user and its secret; the secret cannot be recovered later."""
+    async def create_key(self, user_id: str, label: str = "", request_id: str = "") -> tuple[ApiKey, str]:
+        """A new key for the user and its secret; the secret cannot be recovered later, except by a
+        retry with the same request_id within idempotency.RETENTION_S."""
         _check_id(user_id, "user_id")
         if len(label) > MAX_LABEL_CHARS:
             raise InvalidArgument.one("label", f"at most {MAX_LABEL_CHARS} characters")
-        secret = SECRET_PREFIX + secrets.token_urlsafe(32)
-        key = await self._db.write(lambda s: self._insert_key(s, user_id, label, hash_secret(secret)))
-        return key, secret
+
+        def work(session: Session) -> idempotency.Result:
+            secret = SECRET_PREFIX + secrets.token_urlsafe(32)
+            key = self._insert_key(session, user_id, label, hash_secret(secret))
+            return {"key": asdict(key), "secret": secret}
+
+        arguments = idempotency.fingerprint(user_id, label)
+        created = await idempotency.write_once(self._db, "CreateApiKey", request_id, arguments, work)
+        return ApiKey(**created["key"]), str(created["secret"])
 
     async def list_keys(self, user_id: str) -> list[ApiKey]:
         _check_id(user_id, "user_id")
@@ -225,7 +236,7 @@ class UserStore:
     async def ensure_admin_key(self, secret: str) -> None:
         """Bootstrap: makes `secret` an admin's key, creating an admin user the first time.
 
-        Idempotent across restarts. A bootstrap key that was revoked stays revoked.
+        Idempotent across restarts and replicas. A bootstrap key that was revoked stays revoked.
         """
         digest = hash_secret(secret)
 
@@ -243,7 +254,10 @@ class UserStore:
             session.flush()
             self._insert_key(session, user.user_id, "bootstrap admin key", digest)
 
-        await self._db.write(work)
+        # Replicas starting together: when another one created it first, this transaction (its
+        # admin user included) rolls back whole.
+        with contextlib.suppress(exc.IntegrityError):
+            await self._db.write(work)
 
     @staticmethod
     def _insert_key(session: Session, user_id: str, label: str, digest: str) -> ApiKey:

@@ -21,12 +21,17 @@ from autoglm_core.memory.embedding import make_embedder
 from autoglm_core.memory.knowledge import KnowledgeStore
 from autoglm_core.memory.sessions import SessionStore
 from autoglm_core.prompts.engine import PromptEngine
+from autoglm_core.registry.control import ModelControl
+from autoglm_core.registry.desired import DesiredState
 from autoglm_core.registry.manager import BackendFactory, BackendSpec, ModelManager
 from autoglm_core.registry.models import ModelRegistry
+from autoglm_core.registry.sync import RegistrySync
 from autoglm_core.runtime.scheduler import SchedulerConfig
 from autoglm_core.storage.database import Database, resolve_url
-from autoglm_core.tools.agent import build_toolbox
-from autoglm_core.users.ratelimit import RateLimiter
+from autoglm_core.tools.agent import ToolBox, build_toolbox
+from autoglm_core.tools.shared import SharedTools
+from autoglm_core.users.ratelimit import Limiter, RateLimiter
+from autoglm_core.users.shared_ratelimit import SharedRateLimiter
 from autoglm_core.users.store import UserStore
 from autoglm_core.wiring.settings import Settings
 
@@ -113,6 +118,29 @@ def _backend_factory(
     return build
 
 
+def _rate_limiter(database: Database, per_minute: int) -> Limiter:
+    """In memory for one process (SQLite); in the shared database when replicas share PostgreSQL."""
+    if database.is_sqlite:
+        return RateLimiter(per_minute)
+    return SharedRateLimiter(database, per_minute)
+
+
+def _shared_tools(tools: ToolBox, database: Database, mode: str, interval_s: float) -> SharedTools | None:
+    """HTTP tools registered through any replica, on all: with the registry's sync."""
+    if mode == "off" or (mode == "auto" and database.is_sqlite):
+        return None
+    return SharedTools(database, tools.registry, interval_s)
+
+
+def _registry_sync(
+    manager: ModelManager, database: Database, mode: str, interval_s: float
+) -> RegistrySync | None:
+    """The shared desired state of the registry: auto = with a shared database only."""
+    if mode == "off" or (mode == "auto" and database.is_sqlite):
+        return None
+    return RegistrySync(manager, DesiredState(database), interval_s)
+
+
 class Container(containers.DeclarativeContainer):
     """The object graph of one server."""
 
@@ -159,7 +187,9 @@ class Container(containers.DeclarativeContainer):
         Database, url=providers.Callable(resolve_url, config.database_url, config.data_dir)
     )
     users = providers.Singleton(UserStore, database=database)
-    rate_limiter = providers.Singleton(RateLimiter, per_minute=config.rate_limit_per_minute)
+    rate_limiter = providers.Singleton(
+        _rate_limiter, database=database, per_minute=config.rate_limit_per_minute
+    )
     sessions = providers.Singleton(SessionStore, database=database)
     embedder = providers.Singleton(make_embedder, config.embedder)
     knowledge = providers.Singleton(
@@ -222,6 +252,21 @@ class Container(containers.DeclarativeContainer):
         monitor=monitor,
         factory=backend_factory,
         drain_timeout_s=config.drain_timeout_s,
+    )
+    registry_sync = providers.Singleton(
+        _registry_sync,
+        manager=manager,
+        database=database,
+        mode=config.registry_sync,
+        interval_s=config.registry_sync_interval_s,
+    )
+    model_control = providers.Singleton(ModelControl, manager=manager, sync=registry_sync)
+    shared_tools = providers.Singleton(
+        _shared_tools,
+        tools=tools,
+        database=database,
+        mode=config.registry_sync,
+        interval_s=config.registry_sync_interval_s,
     )
 
 

@@ -155,8 +155,21 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL of the database of users, keys, sessions and knowledge, e.g. "
         "postgresql+psycopg://user:pw@host/db; empty = SQLite file autoglm.db in data_dir.",
     )
+    registry_sync: Literal["auto", "on", "off"] = Field(
+        "auto",
+        description="Share the model registry's desired state (versions to load, traffic split and its "
+        "history) and the HTTP tools registered through ToolService in the database, so that every "
+        "replica converges on them: auto = on with a shared database (PostgreSQL), off with SQLite. "
+        "Off for deployments that run one version per replica.",
+    )
+    registry_sync_interval_s: float = Field(
+        1.0, gt=0, le=3600, description="Seconds between a replica's reads of the shared desired state."
+    )
     rate_limit_per_minute: int = Field(
-        0, ge=0, description="Calls per minute per user (token bucket, bursts of as many); 0 = off."
+        0,
+        ge=0,
+        description="Calls per minute per user (token bucket, bursts of as many); 0 = off. With a "
+        "shared database (PostgreSQL) the buckets are kept there, so the limit holds across replicas.",
     )
     # Lexical by default: MiniLM's torch work in the server's other threads halved CPU decoding speed
     # (benchmarks/loadgen.py sweep: 56 ms -> 113 ms per token for one stream of SmolLM2-135M).

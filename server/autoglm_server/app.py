@@ -106,6 +106,9 @@ class AutoGLMServer:
         # Draining: load balancers stop sending new calls while in-flight ones finish.
         await self._set_health(SERVICE_NAMES, health_pb2.HealthCheckResponse.NOT_SERVING)
         await self.ops.stop_watchdog()  # no backend restarts during shutdown
+        for shared in (self.container.registry_sync(), self.container.shared_tools()):
+            if shared is not None:
+                await shared.stop()
         stopping = [self.http.stop()] if self.http is not None else []
         if self._server is not None:
             stopping.append(self._server.stop(self.settings.grace_period_s if grace_s is None else grace_s))
@@ -123,6 +126,12 @@ class AutoGLMServer:
     async def _load_models(self) -> None:
         backend = await load_configured_model(self.container, self.settings)
         await self._warm_tool_router(backend)
+        sync = self.container.registry_sync()
+        if sync is not None:  # replicas: take the shared desired state before reporting ready
+            await sync.start(self.container.manager().spec(backend.info.name, backend.info.version))
+        tools = self.container.shared_tools()
+        if tools is not None:
+            await tools.start()
 
     async def _warm_tool_router(self, backend: Backend) -> None:
         """A model that takes tools through the router needs its embedding model: load it now
@@ -135,10 +144,11 @@ class AutoGLMServer:
         engine = self.container.engine()
         generation = GenerationService(engine, write_timeout_s=self.settings.stream_write_timeout_s)
         generation_pb2_grpc.add_GenerationServiceServicer_to_server(generation, server)
-        model_pb2_grpc.add_ModelServiceServicer_to_server(ModelService(self.container.manager()), server)  # type: ignore[abstract]
+        models = ModelService(self.container.model_control())  # type: ignore[abstract]
+        model_pb2_grpc.add_ModelServiceServicer_to_server(models, server)
         c = self.container
         users = UserService(c.users(), c.sessions(), c.knowledge())
-        tools = ToolService(self.container.tools())
+        tools = ToolService(self.container.tools(), self.container.shared_tools())
         memory = MemoryService(c.sessions(), c.knowledge())
         user_pb2_grpc.add_UserServiceServicer_to_server(users, server)
         tool_pb2_grpc.add_ToolServiceServicer_to_server(tools, server)

@@ -20,7 +20,7 @@ import grpc
 from grpc_status import rpc_status
 
 from autoglm_core import errors
-from autoglm_core.users.ratelimit import RateLimiter
+from autoglm_core.users.ratelimit import Limiter
 from autoglm_core.users.store import UserStore
 from autoglm_server.errors import status_for
 from autoglm_server.server_settings import ServerSettings
@@ -127,7 +127,7 @@ if TYPE_CHECKING:  # grpc's classes are generic only in the type stubs
 class AuthInterceptor(grpc.aio.ServerInterceptor):
     """Authenticates (when enabled), checks admin RPCs and applies the rate limit."""
 
-    def __init__(self, users: UserStore, limiter: RateLimiter, *, enabled: bool) -> None:
+    def __init__(self, users: UserStore, limiter: Limiter, *, enabled: bool) -> None:
         self._users = users
         self._limiter = limiter
         self._enabled = enabled
@@ -153,7 +153,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         return caller
 
 
-async def admit(users: UserStore, limiter: RateLimiter, enabled: bool, secret: str) -> Caller:
+async def admit(users: UserStore, limiter: Limiter, enabled: bool, secret: str) -> Caller:
     """The caller of an API key (anonymous when auth is off), after its rate limit; gRPC and the
     HTTP API both admit calls here."""
     caller = ANONYMOUS
@@ -165,7 +165,7 @@ async def admit(users: UserStore, limiter: RateLimiter, enabled: bool, secret: s
             raise errors.Unauthenticated("invalid or revoked API key")
         caller = Caller(user.user_id, user.admin)
     # Without auth everyone is the anonymous user, so the limit is then shared by all callers.
-    wait_s = limiter.acquire(caller.user_id)
+    wait_s = await limiter.take(caller.user_id)
     if wait_s > 0:
         raise errors.QueueFull(wait_s, f"rate limit of {limiter.per_minute} calls a minute")
     return caller

@@ -68,6 +68,7 @@ class Operations:
             _watchdog_config(settings),
             listener=HealthFlags(health),
             on_event=self.metrics.heal_event,
+            control=container.model_control(),
         )
         self._tracer_provider: Any | None = None
 

@@ -18,7 +18,7 @@ from autoglm_core.memory.sessions import SessionStore
 from autoglm_core.prompts.engine import PromptEngine
 from autoglm_core.registry.models import ModelRegistry
 from autoglm_core.storage.database import Database
-from tests.unit.db_support import fresh_database
+from tests.unit.db_support import DATABASES, fresh_database
 
 
 class RecordingBackend(MockBackend):
@@ -40,9 +40,9 @@ async def _engine(backend: MockBackend, builder: ConversationBuilder | None) -> 
     return Engine(registry, conversation=builder)
 
 
-@pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    db = fresh_database(tmp_path)
+@pytest.fixture(params=DATABASES)
+async def database(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Database]:
+    db = fresh_database(tmp_path, request.param)
     yield db
     db.close()
 

@@ -14,7 +14,7 @@ from autoglm_core.memory.embedding import MiniLMEmbedder, minilm_available
 from autoglm_core.memory.knowledge import KnowledgeStore
 from autoglm_core.memory.sessions import SessionStore
 from autoglm_core.storage.database import Database
-from tests.unit.db_support import fresh_database
+from tests.unit.db_support import DATABASES, fresh_database
 
 FACTS = [
     "The capital of France is Paris, a city on the Seine.",
@@ -24,9 +24,9 @@ FACTS = [
 ]
 
 
-@pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    db = fresh_database(tmp_path)
+@pytest.fixture(params=DATABASES)
+async def database(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Database]:
+    db = fresh_database(tmp_path, request.param)
     yield db
     db.close()
 

@@ -12,12 +12,12 @@ from sqlalchemy import select
 from autoglm_core.errors import InvalidArgument, NotFound
 from autoglm_core.storage.database import Database
 from autoglm_core.users.store import ApiKeyRow, UserStore, hash_secret
-from tests.unit.db_support import fresh_database
+from tests.unit.db_support import DATABASES, fresh_database
 
 
-@pytest.fixture
-async def users(tmp_path: Path) -> AsyncIterator[UserStore]:
-    database = fresh_database(tmp_path)
+@pytest.fixture(params=DATABASES)
+async def users(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[UserStore]:
+    database = fresh_database(tmp_path, request.param)
     yield UserStore(database)
     database.close()
 
@@ -125,3 +125,32 @@ async def test_concurrent_writers_do_not_lose_or_corrupt_rows(users: UserStore) 
     assert sorted(u.user_id for u in everyone) == sorted(u.user_id for u in created)
     owners = await asyncio.gather(*(users.authenticate(secret) for _, secret in keys))
     assert [o.user_id if o else None for o in owners] == [u.user_id for u in created]
+
+
+async def test_a_retried_create_with_its_request_id_creates_once(users: UserStore) -> None:
+    first, again = await asyncio.gather(
+        users.create("Ada", 36, request_id="req-1"), users.create("Ada", 36, request_id="req-1")
+    )
+    assert first == again
+    page, _ = await users.list_page()
+    assert [u.user_id for u in page] == [first.user_id]
+    # Without an id (or with another) every call creates.
+    assert (await users.create("Ada", 36)).user_id != first.user_id
+    assert (await users.create("Ada", 36, request_id="req-2")).user_id != first.user_id
+
+
+async def test_a_retried_key_creation_returns_the_same_secret(users: UserStore) -> None:
+    owner = await users.create("Ada", 36)
+    key, secret = await users.create_key(owner.user_id, "ci", request_id="key-1")
+    assert await users.create_key(owner.user_id, "ci", request_id="key-1") == (key, secret)
+    assert [k.key_id for k in await users.list_keys(owner.user_id)] == [key.key_id]
+    assert await users.authenticate(secret) == owner
+
+
+async def test_a_request_id_reused_for_other_arguments_is_refused(users: UserStore) -> None:
+    await users.create("Ada", 36, request_id="req-1")
+    with pytest.raises(InvalidArgument) as refused:
+        await users.create("Grace", 45, request_id="req-1")
+    assert refused.value.violations[0].field == "request_id"
+    with pytest.raises(InvalidArgument):
+        await users.create("Ada", 36, request_id="x" * 129)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import grpc
@@ -23,24 +24,30 @@ from autoglm.v1 import (
 from autoglm_client import messages
 from autoglm_client.errors import from_rpc_error
 from autoglm_client.messages import Metadata, build_input, call_metadata
+from autoglm_client.replicas import channel_options, channel_target
 from autoglm_client.streams import AsyncStream
 
 R = TypeVar("R")
 
 
 class AsyncAutoGLMClient:
-    """asyncio client with the same methods as AutoGLMClient (streams are async iterators)."""
+    """asyncio client with the same methods as AutoGLMClient (streams are async iterators).
+
+    `target` is one address, or a list of replicas' addresses: then calls round-robin over them and
+    a call failing with UNAVAILABLE is retried on another (autoglm_client.replicas)."""
 
     def __init__(
         self,
-        target: str = "127.0.0.1:50051",
+        target: str | Sequence[str] = "127.0.0.1:50051",
         *,
         timeout: float | None = 60.0,
         metadata: Metadata | None = None,
         api_key: str | None = None,
         channel: grpc.aio.Channel | None = None,
     ) -> None:
-        self.channel = channel or grpc.aio.insecure_channel(target)
+        self.channel = channel or grpc.aio.insecure_channel(
+            channel_target(target), options=channel_options(target)
+        )
         self.timeout = timeout
         self.metadata = tuple(metadata or ())
         self.api_key = api_key
@@ -174,8 +181,13 @@ class AsyncAutoGLMClient:
 
     # UserService
 
-    async def create_user(self, name: str, *, age: int = 0, admin: bool = False) -> user_pb2.User:
-        request = user_pb2.CreateUserRequest(name=name, age=age, admin=admin)
+    async def create_user(
+        self, name: str, *, age: int = 0, admin: bool = False, request_id: str | None = None
+    ) -> user_pb2.User:
+        """A new user; `request_id` (a fresh one by default) makes retries of the call safe."""
+        request = user_pb2.CreateUserRequest(
+            name=name, age=age, admin=admin, request_id=request_id or uuid.uuid4().hex
+        )
         return (await self._unary(self.users.CreateUser, request)).user
 
     async def get_user(self, user_id: str) -> user_pb2.User:
@@ -206,9 +218,14 @@ class AsyncAutoGLMClient:
             if not token:
                 return
 
-    async def create_api_key(self, user_id: str, *, label: str = "") -> user_pb2.CreateApiKeyResponse:
-        """The key's record and its secret: the only time the secret is shown."""
-        request = user_pb2.CreateApiKeyRequest(user_id=user_id, label=label)
+    async def create_api_key(
+        self, user_id: str, *, label: str = "", request_id: str | None = None
+    ) -> user_pb2.CreateApiKeyResponse:
+        """The key's record and its secret: the only time the secret is shown (and to a retry with
+        the same `request_id`, a fresh one by default, within an hour)."""
+        request = user_pb2.CreateApiKeyRequest(
+            user_id=user_id, label=label, request_id=request_id or uuid.uuid4().hex
+        )
         return await self._unary(self.users.CreateApiKey, request)
 
     async def list_api_keys(self, user_id: str) -> list[user_pb2.ApiKey]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from autoglm_core.generation.engine import Engine
 from autoglm_core.memory.embedding import Embedder, MiniLMEmbedder
 from autoglm_core.memory.responses import ResponseStore
-from autoglm_core.users.ratelimit import RateLimiter
+from autoglm_core.users.ratelimit import Limiter
 from autoglm_core.users.store import UserStore
 
 
@@ -17,7 +17,7 @@ from autoglm_core.users.store import UserStore
 class ApiContext:
     engine: Engine
     users: UserStore
-    limiter: RateLimiter
+    limiter: Limiter
     auth_enabled: bool
     responses: ResponseStore
     # The knowledge cache's MiniLM when the server has one (one model in memory), else None.

@@ -176,8 +176,16 @@ class _LiveCollector(Collector):
         cached = GaugeMetricFamily(
             "autoglm_prefix_cache_bytes", "Memory held by the prefix cache.", labels=MODEL_LABELS
         )
+        unavailable = GaugeMetricFamily(
+            "autoglm_version_unavailable",
+            "1 for each version of the shared desired state this replica has not loaded (reason: "
+            "loading, or the load's error).",
+            labels=[*MODEL_LABELS, "reason"],
+        )
         load = self._monitor.snapshot()
         for entry in self._registry.entries():
+            for version, why in entry.unavailable.items():
+                unavailable.add_metric([entry.name, version, why[:200]], 1)
             for version, backend in entry.versions.items():
                 key = [entry.name, version]
                 now = load.get((entry.name, version))
@@ -192,7 +200,7 @@ class _LiveCollector(Collector):
                 if prefix_cache is not None:
                     saved.add_metric(key, prefix_cache.hit_tokens)
                     cached.add_metric(key, prefix_cache.nbytes)
-        return [queued, running, batch, weight, saved, cached, *self._adapter_metrics()]
+        return [queued, running, batch, weight, saved, cached, unavailable, *self._adapter_metrics()]
 
     def _adapter_metrics(self) -> list[Metric]:
         """Per adapter of each version (backends that serve adapters have an `adapters` store)."""

@@ -11,8 +11,10 @@ from autoglm.v1.generation_pb2 import SamplingParams
 from autoglm_core.adapters.store import AdapterRecord
 from autoglm_core.errors import InvalidArgument, NotFound
 from autoglm_core.registry.adapters import VersionAdapters, adapters_of, all_adapters
-from autoglm_core.registry.manager import BackendSpec, ModelManager
+from autoglm_core.registry.control import ModelControl
+from autoglm_core.registry.manager import BackendSpec
 from autoglm_core.registry.models import ModelEntry
+from autoglm_core.registry.sync import LOADING
 from autoglm_core.registry.versions import VersionState
 from autoglm_server.errors import unary_errors
 
@@ -54,6 +56,16 @@ def model_to_proto(entry: ModelEntry) -> model_pb2.Model:
                 id=meta.id if meta else "",
             )
         )
+    for version, why in sorted(entry.unavailable.items()):
+        state = model_pb2.MODEL_STATE_LOADING if why == LOADING else model_pb2.MODEL_STATE_FAILED
+        versions.append(
+            model_pb2.ModelVersion(
+                version=version,
+                state=state,
+                traffic_weight=entry.weights.get(version, 0),
+                status_message=why,
+            )
+        )
     return model_pb2.Model(name=entry.name, aliases=sorted(entry.aliases), versions=versions)
 
 
@@ -77,9 +89,9 @@ def adapter_to_proto(where: VersionAdapters, record: AdapterRecord) -> model_pb2
 
 
 class ModelService(model_pb2_grpc.ModelServiceServicer):
-    def __init__(self, manager: ModelManager) -> None:
-        self._manager = manager
-        self._registry = manager.registry
+    def __init__(self, control: ModelControl) -> None:
+        self._control = control
+        self._registry = control.registry
 
     @unary_errors
     async def ListModels(
@@ -103,7 +115,7 @@ class ModelService(model_pb2_grpc.ModelServiceServicer):
         spec = BackendSpec(
             source=request.source, name=request.name, version=request.version, backend=request.backend
         )
-        entry = await self._manager.load(spec, metrics=dict(request.metrics))
+        entry = await self._control.load(spec, metrics=dict(request.metrics))
         return model_pb2.LoadModelResponse(model=model_to_proto(entry))
 
     @unary_errors
@@ -113,28 +125,28 @@ class ModelService(model_pb2_grpc.ModelServiceServicer):
         if not request.version:
             raise InvalidArgument.one("version", "name the version to unload")
         timeout = request.drain_timeout_ms / 1000 if request.drain_timeout_ms else None
-        drained = await self._manager.unload(request.name, request.version, timeout)
+        drained = await self._control.unload(request.name, request.version, timeout)
         return model_pb2.UnloadModelResponse(drained_calls=drained)
 
     @unary_errors
     async def SetTrafficSplit(
         self, request: model_pb2.SetTrafficSplitRequest, context: Context
     ) -> model_pb2.SetTrafficSplitResponse:
-        entry = self._registry.set_weights(request.name, dict(request.weights), request.sticky)
+        entry = await self._control.set_split(request.name, dict(request.weights), request.sticky)
         return model_pb2.SetTrafficSplitResponse(model=model_to_proto(entry))
 
     @unary_errors
     async def PromoteModelVersion(
         self, request: model_pb2.PromoteModelVersionRequest, context: Context
     ) -> model_pb2.PromoteModelVersionResponse:
-        entry = self._registry.promote(request.name, request.version)
+        entry = await self._control.promote(request.name, request.version)
         return model_pb2.PromoteModelVersionResponse(model=model_to_proto(entry))
 
     @unary_errors
     async def RollbackTrafficSplit(
         self, request: model_pb2.RollbackTrafficSplitRequest, context: Context
     ) -> model_pb2.RollbackTrafficSplitResponse:
-        entry = self._registry.rollback(request.name)
+        entry = await self._control.rollback(request.name)
         return model_pb2.RollbackTrafficSplitResponse(model=model_to_proto(entry))
 
     @unary_errors
@@ -164,7 +176,9 @@ class ModelService(model_pb2_grpc.ModelServiceServicer):
         if not request.name:
             raise InvalidArgument.one("name", "name the adapter to unload")
         timeout = (
-            request.drain_timeout_ms / 1000 if request.drain_timeout_ms else self._manager.drain_timeout_s
+            request.drain_timeout_ms / 1000
+            if request.drain_timeout_ms
+            else self._control.manager.drain_timeout_s
         )
         holders = [
             where

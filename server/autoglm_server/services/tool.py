@@ -15,6 +15,7 @@ from autoglm_core.tools.executor import PendingCall, argument_errors
 from autoglm_core.tools.mcp.manager import McpManager, McpServerStatus
 from autoglm_core.tools.mcp.spec import McpHttp, McpServerSpec, McpStdio
 from autoglm_core.tools.registry import HttpMethod, HttpSpec, ToolSpec
+from autoglm_core.tools.shared import SharedTools
 from autoglm_server.errors import field_prefix, unary_errors
 
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -129,8 +130,10 @@ def _required_name(name: str) -> str:
 
 
 class ToolService(tool_pb2_grpc.ToolServiceServicer):
-    def __init__(self, tools: ToolBox) -> None:
+    def __init__(self, tools: ToolBox, shared: SharedTools | None = None) -> None:
         self._tools = tools
+        # With replicas, HTTP tools are registered and deleted through the shared database.
+        self._shared = shared
 
     @unary_errors
     async def RegisterTool(
@@ -143,7 +146,10 @@ class ToolService(tool_pb2_grpc.ToolServiceServicer):
             violations += self._tools.registry.http_violations(spec, schema_known)
             if violations:
                 raise InvalidArgument(violations)
-            registered = self._tools.registry.register_http(spec)
+            if self._shared is not None:
+                registered = await self._shared.register(spec)
+            else:
+                registered = self._tools.registry.register_http(spec)
         return tool_pb2.RegisterToolResponse(tool=tool_to_proto(registered))
 
     @unary_errors
@@ -162,7 +168,11 @@ class ToolService(tool_pb2_grpc.ToolServiceServicer):
     async def DeleteTool(
         self, request: tool_pb2.DeleteToolRequest, context: Context
     ) -> tool_pb2.DeleteToolResponse:
-        self._tools.registry.delete(_required_name(request.name))
+        name = _required_name(request.name)
+        if self._shared is not None:
+            await self._shared.delete(name)
+        else:
+            self._tools.registry.delete(name)
         return tool_pb2.DeleteToolResponse()
 
     @unary_errors

@@ -42,7 +42,7 @@ class UserService(user_pb2_grpc.UserServiceServicer):
     async def CreateUser(
         self, request: user_pb2.CreateUserRequest, context: Context
     ) -> user_pb2.CreateUserResponse:
-        user = await self._users.create(request.name, request.age, request.admin)
+        user = await self._users.create(request.name, request.age, request.admin, request.request_id)
         return user_pb2.CreateUserResponse(user=user_to_proto(user))
 
     @unary_errors
@@ -86,7 +86,7 @@ class UserService(user_pb2_grpc.UserServiceServicer):
     async def CreateApiKey(
         self, request: user_pb2.CreateApiKeyRequest, context: Context
     ) -> user_pb2.CreateApiKeyResponse:
-        key, secret = await self._users.create_key(request.user_id, request.label)
+        key, secret = await self._users.create_key(request.user_id, request.label, request.request_id)
         return user_pb2.CreateApiKeyResponse(key=key_to_proto(key), secret=secret)
 
     @unary_errors

@@ -90,6 +90,7 @@ class ModelVersion(_message.Message):
     SUPPORTS_THINKING_FIELD_NUMBER: _builtins.int
     DEVICE_FIELD_NUMBER: _builtins.int
     ID_FIELD_NUMBER: _builtins.int
+    STATUS_MESSAGE_FIELD_NUMBER: _builtins.int
     version: _builtins.str
     """Version string (semantic version)."""
     state: Global___ModelState.ValueType
@@ -108,6 +109,12 @@ class ModelVersion(_message.Message):
     """Device the model runs on (for example "cpu" or "cuda:0")."""
     id: _builtins.str
     """Identifier of this load of the version; reloading the same version gives a new one."""
+    status_message: _builtins.str
+    """Why the version is not ready on the server that answered, when it is not: with replicas, a
+    version of the shared desired state that this replica is still loading (state LOADING) or could
+    not load (state FAILED, with the error). Its share of traffic is then refused there as
+    UNAVAILABLE (retry on another replica), never served by another version.
+    """
     @_builtins.property
     def eos_token_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
         """Token ids that end generation."""
@@ -135,10 +142,11 @@ class ModelVersion(_message.Message):
         supports_thinking: _builtins.bool = ...,
         device: _builtins.str = ...,
         id: _builtins.str = ...,
+        status_message: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["default_sampling", b"default_sampling"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["backend", b"backend", "context_length", b"context_length", "default_sampling", b"default_sampling", "device", b"device", "eos_token_ids", b"eos_token_ids", "id", b"id", "metrics", b"metrics", "source", b"source", "state", b"state", "supports_thinking", b"supports_thinking", "traffic_weight", b"traffic_weight", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["backend", b"backend", "context_length", b"context_length", "default_sampling", b"default_sampling", "device", b"device", "eos_token_ids", b"eos_token_ids", "id", b"id", "metrics", b"metrics", "source", b"source", "state", b"state", "status_message", b"status_message", "supports_thinking", b"supports_thinking", "traffic_weight", b"traffic_weight", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from autoglm.v1 import common_pb2 as autoglm_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15\x61utoglm/v1/user.proto\x12\nautoglm.v1\x1a\x17\x61utoglm/v1/common.proto\"V\n\x04User\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0b\n\x03\x61ge\x18\x03 \x01(\r\x12\r\n\x05\x61\x64min\x18\x04 \x01(\x08\x12\x13\n\x0b\x63reate_time\x18\x05 \x01(\x03\"=\n\x11\x43reateUserRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0b\n\x03\x61ge\x18\x02 \x01(\r\x12\r\n\x05\x61\x64min\x18\x03 \x01(\x08\"4\n\x12\x43reateUserResponse\x12\x1e\n\x04user\x18\x01 \x01(\x0b\x32\x10.autoglm.v1.User\"!\n\x0eGetUserRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"]\n\x0fGetUserResponse\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0b\n\x03\x61ge\x18\x03 \x01(\r\x12\x1e\n\x04user\x18\x04 \x01(\x0b\x32\x10.autoglm.v1.User\"Z\n\x11UpdateUserRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x11\n\x04name\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x10\n\x03\x61ge\x18\x03 \x01(\rH\x01\x88\x01\x01\x42\x07\n\x05_nameB\x06\n\x04_age\"4\n\x12UpdateUserResponse\x12\x1e\n\x04user\x18\x01 \x01(\x0b\x32\x10.autoglm.v1.User\"$\n\x11\x44\x65leteUserRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"\x14\n\x12\x44\x65leteUserResponse\"9\n\x10ListUsersRequest\x12%\n\x04page\x18\x01 \x01(\x0b\x32\x17.autoglm.v1.PageRequest\"M\n\x11ListUsersResponse\x12\x1f\n\x05users\x18\x01 \x03(\x0b\x32\x10.autoglm.v1.User\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"^\n\x06\x41piKey\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\r\n\x05label\x18\x03 \x01(\t\x12\x13\n\x0b\x63reate_time\x18\x04 \x01(\x03\x12\x0f\n\x07revoked\x18\x05 \x01(\x08\"5\n\x13\x43reateApiKeyRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\r\n\x05label\x18\x02 \x01(\t\"G\n\x14\x43reateApiKeyResponse\x12\x1f\n\x03key\x18\x01 \x01(\x0b\x32\x12.autoglm.v1.ApiKey\x12\x0e\n\x06secret\x18\x02 \x01(\t\"%\n\x12ListApiKeysRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"7\n\x13ListApiKeysResponse\x12 \n\x04keys\x18\x01 \x03(\x0b\x32\x12.autoglm.v1.ApiKey\"%\n\x13RevokeApiKeyRequest\x12\x0e\n\x06key_id\x18\x01 \x01(\t\"\x16\n\x14RevokeApiKeyResponse2\xf8\x04\n\x0bUserService\x12K\n\nCreateUser\x12\x1d.autoglm.v1.CreateUserRequest\x1a\x1e.autoglm.v1.CreateUserResponse\x12\x42\n\x07GetUser\x12\x1a.autoglm.v1.GetUserRequest\x1a\x1b.autoglm.v1.GetUserResponse\x12K\n\nUpdateUser\x12\x1d.autoglm.v1.UpdateUserRequest\x1a\x1e.autoglm.v1.UpdateUserResponse\x12K\n\nDeleteUser\x12\x1d.autoglm.v1.DeleteUserRequest\x1a\x1e.autoglm.v1.DeleteUserResponse\x12H\n\tListUsers\x12\x1c.autoglm.v1.ListUsersRequest\x1a\x1d.autoglm.v1.ListUsersResponse\x12Q\n\x0c\x43reateApiKey\x12\x1f.autoglm.v1.CreateApiKeyRequest\x1a .autoglm.v1.CreateApiKeyResponse\x12N\n\x0bListApiKeys\x12\x1e.autoglm.v1.ListApiKeysRequest\x1a\x1f.autoglm.v1.ListApiKeysResponse\x12Q\n\x0cRevokeApiKey\x12\x1f.autoglm.v1.RevokeApiKeyRequest\x1a .autoglm.v1.RevokeApiKeyResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15\x61utoglm/v1/user.proto\x12\nautoglm.v1\x1a\x17\x61utoglm/v1/common.proto\"V\n\x04User\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0b\n\x03\x61ge\x18\x03 \x01(\r\x12\r\n\x05\x61\x64min\x18\x04 \x01(\x08\x12\x13\n\x0b\x63reate_time\x18\x05 \x01(\x03\"Q\n\x11\x43reateUserRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0b\n\x03\x61ge\x18\x02 \x01(\r\x12\r\n\x05\x61\x64min\x18\x03 \x01(\x08\x12\x12\n\nrequest_id\x18\x04 \x01(\t\"4\n\x12\x43reateUserResponse\x12\x1e\n\x04user\x18\x01 \x01(\x0b\x32\x10.autoglm.v1.User\"!\n\x0eGetUserRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"]\n\x0fGetUserResponse\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0b\n\x03\x61ge\x18\x03 \x01(\r\x12\x1e\n\x04user\x18\x04 \x01(\x0b\x32\x10.autoglm.v1.User\"Z\n\x11UpdateUserRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x11\n\x04name\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x10\n\x03\x61ge\x18\x03 \x01(\rH\x01\x88\x01\x01\x42\x07\n\x05_nameB\x06\n\x04_age\"4\n\x12UpdateUserResponse\x12\x1e\n\x04user\x18\x01 \x01(\x0b\x32\x10.autoglm.v1.User\"$\n\x11\x44\x65leteUserRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"\x14\n\x12\x44\x65leteUserResponse\"9\n\x10ListUsersRequest\x12%\n\x04page\x18\x01 \x01(\x0b\x32\x17.autoglm.v1.PageRequest\"M\n\x11ListUsersResponse\x12\x1f\n\x05users\x18\x01 \x03(\x0b\x32\x10.autoglm.v1.User\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"^\n\x06\x41piKey\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\r\n\x05label\x18\x03 \x01(\t\x12\x13\n\x0b\x63reate_time\x18\x04 \x01(\x03\x12\x0f\n\x07revoked\x18\x05 \x01(\x08\"I\n\x13\x43reateApiKeyRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\r\n\x05label\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"G\n\x14\x43reateApiKeyResponse\x12\x1f\n\x03key\x18\x01 \x01(\x0b\x32\x12.autoglm.v1.ApiKey\x12\x0e\n\x06secret\x18\x02 \x01(\t\"%\n\x12ListApiKeysRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"7\n\x13ListApiKeysResponse\x12 \n\x04keys\x18\x01 \x03(\x0b\x32\x12.autoglm.v1.ApiKey\"%\n\x13RevokeApiKeyRequest\x12\x0e\n\x06key_id\x18\x01 \x01(\t\"\x16\n\x14RevokeApiKeyResponse2\xf8\x04\n\x0bUserService\x12K\n\nCreateUser\x12\x1d.autoglm.v1.CreateUserRequest\x1a\x1e.autoglm.v1.CreateUserResponse\x12\x42\n\x07GetUser\x12\x1a.autoglm.v1.GetUserRequest\x1a\x1b.autoglm.v1.GetUserResponse\x12K\n\nUpdateUser\x12\x1d.autoglm.v1.UpdateUserRequest\x1a\x1e.autoglm.v1.UpdateUserResponse\x12K\n\nDeleteUser\x12\x1d.autoglm.v1.DeleteUserRequest\x1a\x1e.autoglm.v1.DeleteUserResponse\x12H\n\tListUsers\x12\x1c.autoglm.v1.ListUsersRequest\x1a\x1d.autoglm.v1.ListUsersResponse\x12Q\n\x0c\x43reateApiKey\x12\x1f.autoglm.v1.CreateApiKeyRequest\x1a .autoglm.v1.CreateApiKeyResponse\x12N\n\x0bListApiKeys\x12\x1e.autoglm.v1.ListApiKeysRequest\x1a\x1f.autoglm.v1.ListApiKeysResponse\x12Q\n\x0cRevokeApiKey\x12\x1f.autoglm.v1.RevokeApiKeyRequest\x1a .autoglm.v1.RevokeApiKeyResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,39 +35,39 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_USER']._serialized_start=62
   _globals['_USER']._serialized_end=148
   _globals['_CREATEUSERREQUEST']._serialized_start=150
-  _globals['_CREATEUSERREQUEST']._serialized_end=211
-  _globals['_CREATEUSERRESPONSE']._serialized_start=213
-  _globals['_CREATEUSERRESPONSE']._serialized_end=265
-  _globals['_GETUSERREQUEST']._serialized_start=267
-  _globals['_GETUSERREQUEST']._serialized_end=300
-  _globals['_GETUSERRESPONSE']._serialized_start=302
-  _globals['_GETUSERRESPONSE']._serialized_end=395
-  _globals['_UPDATEUSERREQUEST']._serialized_start=397
-  _globals['_UPDATEUSERREQUEST']._serialized_end=487
-  _globals['_UPDATEUSERRESPONSE']._serialized_start=489
-  _globals['_UPDATEUSERRESPONSE']._serialized_end=541
-  _globals['_DELETEUSERREQUEST']._serialized_start=543
-  _globals['_DELETEUSERREQUEST']._serialized_end=579
-  _globals['_DELETEUSERRESPONSE']._serialized_start=581
-  _globals['_DELETEUSERRESPONSE']._serialized_end=601
-  _globals['_LISTUSERSREQUEST']._serialized_start=603
-  _globals['_LISTUSERSREQUEST']._serialized_end=660
-  _globals['_LISTUSERSRESPONSE']._serialized_start=662
-  _globals['_LISTUSERSRESPONSE']._serialized_end=739
-  _globals['_APIKEY']._serialized_start=741
-  _globals['_APIKEY']._serialized_end=835
-  _globals['_CREATEAPIKEYREQUEST']._serialized_start=837
-  _globals['_CREATEAPIKEYREQUEST']._serialized_end=890
-  _globals['_CREATEAPIKEYRESPONSE']._serialized_start=892
-  _globals['_CREATEAPIKEYRESPONSE']._serialized_end=963
-  _globals['_LISTAPIKEYSREQUEST']._serialized_start=965
-  _globals['_LISTAPIKEYSREQUEST']._serialized_end=1002
-  _globals['_LISTAPIKEYSRESPONSE']._serialized_start=1004
-  _globals['_LISTAPIKEYSRESPONSE']._serialized_end=1059
-  _globals['_REVOKEAPIKEYREQUEST']._serialized_start=1061
-  _globals['_REVOKEAPIKEYREQUEST']._serialized_end=1098
-  _globals['_REVOKEAPIKEYRESPONSE']._serialized_start=1100
-  _globals['_REVOKEAPIKEYRESPONSE']._serialized_end=1122
-  _globals['_USERSERVICE']._serialized_start=1125
-  _globals['_USERSERVICE']._serialized_end=1757
+  _globals['_CREATEUSERREQUEST']._serialized_end=231
+  _globals['_CREATEUSERRESPONSE']._serialized_start=233
+  _globals['_CREATEUSERRESPONSE']._serialized_end=285
+  _globals['_GETUSERREQUEST']._serialized_start=287
+  _globals['_GETUSERREQUEST']._serialized_end=320
+  _globals['_GETUSERRESPONSE']._serialized_start=322
+  _globals['_GETUSERRESPONSE']._serialized_end=415
+  _globals['_UPDATEUSERREQUEST']._serialized_start=417
+  _globals['_UPDATEUSERREQUEST']._serialized_end=507
+  _globals['_UPDATEUSERRESPONSE']._serialized_start=509
+  _globals['_UPDATEUSERRESPONSE']._serialized_end=561
+  _globals['_DELETEUSERREQUEST']._serialized_start=563
+  _globals['_DELETEUSERREQUEST']._serialized_end=599
+  _globals['_DELETEUSERRESPONSE']._serialized_start=601
+  _globals['_DELETEUSERRESPONSE']._serialized_end=621
+  _globals['_LISTUSERSREQUEST']._serialized_start=623
+  _globals['_LISTUSERSREQUEST']._serialized_end=680
+  _globals['_LISTUSERSRESPONSE']._serialized_start=682
+  _globals['_LISTUSERSRESPONSE']._serialized_end=759
+  _globals['_APIKEY']._serialized_start=761
+  _globals['_APIKEY']._serialized_end=855
+  _globals['_CREATEAPIKEYREQUEST']._serialized_start=857
+  _globals['_CREATEAPIKEYREQUEST']._serialized_end=930
+  _globals['_CREATEAPIKEYRESPONSE']._serialized_start=932
+  _globals['_CREATEAPIKEYRESPONSE']._serialized_end=1003
+  _globals['_LISTAPIKEYSREQUEST']._serialized_start=1005
+  _globals['_LISTAPIKEYSREQUEST']._serialized_end=1042
+  _globals['_LISTAPIKEYSRESPONSE']._serialized_start=1044
+  _globals['_LISTAPIKEYSRESPONSE']._serialized_end=1099
+  _globals['_REVOKEAPIKEYREQUEST']._serialized_start=1101
+  _globals['_REVOKEAPIKEYREQUEST']._serialized_end=1138
+  _globals['_REVOKEAPIKEYRESPONSE']._serialized_start=1140
+  _globals['_REVOKEAPIKEYRESPONSE']._serialized_end=1162
+  _globals['_USERSERVICE']._serialized_start=1165
+  _globals['_USERSERVICE']._serialized_end=1797
 # @@protoc_insertion_point(module_scope)

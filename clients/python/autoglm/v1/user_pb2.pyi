@@ -66,22 +66,28 @@ class CreateUserRequest(_message.Message):
     NAME_FIELD_NUMBER: _builtins.int
     AGE_FIELD_NUMBER: _builtins.int
     ADMIN_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """Display name, 1 to 200 characters."""
     age: _builtins.int
     """Age in years, at most 150."""
     admin: _builtins.bool
     """Whether the user may call admin RPCs."""
+    request_id: _builtins.str
+    """Client's id of this call, at most 128 characters: a retry with the same id (on any replica)
+    returns the user the first call created instead of creating another. Empty: no such guarantee.
+    """
     def __init__(
         self,
         *,
         name: _builtins.str = ...,
         age: _builtins.int = ...,
         admin: _builtins.bool = ...,
+        request_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["admin", b"admin", "age", b"age", "name", b"name"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["admin", b"admin", "age", b"age", "name", b"name", "request_id", b"request_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -367,19 +373,25 @@ class CreateApiKeyRequest(_message.Message):
 
     USER_ID_FIELD_NUMBER: _builtins.int
     LABEL_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
     user_id: _builtins.str
     """Owner of the key."""
     label: _builtins.str
     """Free-form label, at most 200 characters."""
+    request_id: _builtins.str
+    """Client's id of this call, at most 128 characters: a retry with the same id (on any replica,
+    within an hour) returns the key and secret the first call created. Empty: no such guarantee.
+    """
     def __init__(
         self,
         *,
         user_id: _builtins.str = ...,
         label: _builtins.str = ...,
+        request_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["label", b"label", "user_id", b"user_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["label", b"label", "request_id", b"request_id", "user_id", b"user_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

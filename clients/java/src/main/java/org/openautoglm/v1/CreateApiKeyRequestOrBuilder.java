@@ -46,4 +46,26 @@ public interface CreateApiKeyRequestOrBuilder extends
    */
   com.google.protobuf.ByteString
       getLabelBytes();
+
+  /**
+   * <pre>
+   * Client's id of this call, at most 128 characters: a retry with the same id (on any replica,
+   * within an hour) returns the key and secret the first call created. Empty: no such guarantee.
+   * </pre>
+   *
+   * <code>string request_id = 3 [json_name = "requestId"];</code>
+   * @return The requestId.
+   */
+  java.lang.String getRequestId();
+  /**
+   * <pre>
+   * Client's id of this call, at most 128 characters: a retry with the same id (on any replica,
+   * within an hour) returns the key and secret the first call created. Empty: no such guarantee.
+   * </pre>
+   *
+   * <code>string request_id = 3 [json_name = "requestId"];</code>
+   * @return The bytes for requestId.
+   */
+  com.google.protobuf.ByteString
+      getRequestIdBytes();
 }

@@ -46,4 +46,26 @@ public interface CreateUserRequestOrBuilder extends
    * @return The admin.
    */
   boolean getAdmin();
+
+  /**
+   * <pre>
+   * Client's id of this call, at most 128 characters: a retry with the same id (on any replica)
+   * returns the user the first call created instead of creating another. Empty: no such guarantee.
+   * </pre>
+   *
+   * <code>string request_id = 4 [json_name = "requestId"];</code>
+   * @return The requestId.
+   */
+  java.lang.String getRequestId();
+  /**
+   * <pre>
+   * Client's id of this call, at most 128 characters: a retry with the same id (on any replica)
+   * returns the user the first call created instead of creating another. Empty: no such guarantee.
+   * </pre>
+   *
+   * <code>string request_id = 4 [json_name = "requestId"];</code>
+   * @return The bytes for requestId.
+   */
+  com.google.protobuf.ByteString
+      getRequestIdBytes();
 }

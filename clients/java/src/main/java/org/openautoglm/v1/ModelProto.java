@@ -154,7 +154,7 @@ public final class ModelProto {
   static {
     java.lang.String[] descriptorData = {
       "\n\026autoglm/v1/model.proto\022\nautoglm.v1\032\033au" +
-      "toglm/v1/generation.proto\"\223\004\n\014ModelVersi" +
+      "toglm/v1/generation.proto\"\272\004\n\014ModelVersi" +
       "on\022\030\n\007version\030\001 \001(\tR\007version\022,\n\005state\030\002 " +
       "\001(\0162\026.autoglm.v1.ModelStateR\005state\022\030\n\007ba" +
       "ckend\030\003 \001(\tR\007backend\022\026\n\006source\030\004 \001(\tR\006so" +
@@ -166,91 +166,92 @@ public final class ModelProto {
       "\030\t \003(\0132%.autoglm.v1.ModelVersion.Metrics" +
       "EntryR\007metrics\022+\n\021supports_thinking\030\n \001(" +
       "\010R\020supportsThinking\022\026\n\006device\030\013 \001(\tR\006dev" +
-      "ice\022\016\n\002id\030\014 \001(\tR\002id\032:\n\014MetricsEntry\022\020\n\003k" +
-      "ey\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\001R\005value:\0028\001\"" +
-      "k\n\005Model\022\022\n\004name\030\001 \001(\tR\004name\022\030\n\007aliases\030" +
-      "\002 \003(\tR\007aliases\0224\n\010versions\030\003 \003(\0132\030.autog" +
-      "lm.v1.ModelVersionR\010versions\"\023\n\021ListMode" +
-      "lsRequest\"d\n\022ListModelsResponse\022)\n\006model" +
-      "s\030\001 \003(\0132\021.autoglm.v1.ModelR\006models\022#\n\rde" +
-      "fault_model\030\002 \001(\tR\014defaultModel\"%\n\017GetMo" +
-      "delRequest\022\022\n\004name\030\001 \001(\tR\004name\";\n\020GetMod" +
-      "elResponse\022\'\n\005model\030\001 \001(\0132\021.autoglm.v1.M" +
-      "odelR\005model\"\363\001\n\020LoadModelRequest\022\022\n\004name" +
-      "\030\001 \001(\tR\004name\022\030\n\007version\030\002 \001(\tR\007version\022\026" +
-      "\n\006source\030\003 \001(\tR\006source\022\030\n\007backend\030\004 \001(\tR" +
-      "\007backend\022C\n\007metrics\030\005 \003(\0132).autoglm.v1.L" +
-      "oadModelRequest.MetricsEntryR\007metrics\032:\n" +
-      "\014MetricsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value" +
-      "\030\002 \001(\001R\005value:\0028\001\"<\n\021LoadModelResponse\022\'" +
-      "\n\005model\030\001 \001(\0132\021.autoglm.v1.ModelR\005model\"" +
-      "l\n\022UnloadModelRequest\022\022\n\004name\030\001 \001(\tR\004nam" +
-      "e\022\030\n\007version\030\002 \001(\tR\007version\022(\n\020drain_tim" +
-      "eout_ms\030\003 \001(\rR\016drainTimeoutMs\":\n\023UnloadM" +
-      "odelResponse\022#\n\rdrained_calls\030\001 \001(\rR\014dra" +
-      "inedCalls\"\313\001\n\026SetTrafficSplitRequest\022\022\n\004" +
-      "name\030\001 \001(\tR\004name\022I\n\007weights\030\002 \003(\0132/.auto" +
-      "glm.v1.SetTrafficSplitRequest.WeightsEnt" +
-      "ryR\007weights\022\026\n\006sticky\030\003 \001(\010R\006sticky\032:\n\014W" +
-      "eightsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002" +
-      " \001(\rR\005value:\0028\001\"B\n\027SetTrafficSplitRespon" +
-      "se\022\'\n\005model\030\001 \001(\0132\021.autoglm.v1.ModelR\005mo" +
-      "del\"J\n\032PromoteModelVersionRequest\022\022\n\004nam" +
-      "e\030\001 \001(\tR\004name\022\030\n\007version\030\002 \001(\tR\007version\"" +
-      "F\n\033PromoteModelVersionResponse\022\'\n\005model\030" +
-      "\001 \001(\0132\021.autoglm.v1.ModelR\005model\"1\n\033Rollb" +
-      "ackTrafficSplitRequest\022\022\n\004name\030\001 \001(\tR\004na" +
-      "me\"G\n\034RollbackTrafficSplitResponse\022\'\n\005mo" +
-      "del\030\001 \001(\0132\021.autoglm.v1.ModelR\005model\"\350\002\n\007" +
-      "Adapter\022\022\n\004name\030\001 \001(\tR\004name\022\024\n\005model\030\002 \001" +
-      "(\tR\005model\022\030\n\007version\030\003 \001(\tR\007version\022\026\n\006s" +
-      "ource\030\004 \001(\tR\006source\022\022\n\004kind\030\005 \001(\tR\004kind\022" +
-      "\022\n\004rank\030\006 \001(\rR\004rank\022%\n\016target_modules\030\007 " +
-      "\003(\tR\rtargetModules\022\032\n\010resident\030\010 \001(\010R\010re" +
-      "sident\022\033\n\tin_flight\030\t \001(\rR\010inFlight\022\032\n\010r" +
-      "equests\030\n \001(\004R\010requests\022)\n\020generated_tok" +
-      "ens\030\013 \001(\004R\017generatedTokens\022\024\n\005loads\030\014 \001(" +
-      "\rR\005loads\022\034\n\tevictions\030\r \001(\rR\tevictions\"V" +
-      "\n\022LoadAdapterRequest\022\024\n\005model\030\001 \001(\tR\005mod" +
-      "el\022\022\n\004name\030\002 \001(\tR\004name\022\026\n\006source\030\003 \001(\tR\006" +
-      "source\"D\n\023LoadAdapterResponse\022-\n\007adapter" +
-      "\030\001 \001(\0132\023.autoglm.v1.AdapterR\007adapter\"+\n\023" +
-      "ListAdaptersRequest\022\024\n\005model\030\001 \001(\tR\005mode" +
-      "l\"G\n\024ListAdaptersResponse\022/\n\010adapters\030\001 " +
-      "\003(\0132\023.autoglm.v1.AdapterR\010adapters\"j\n\024Un" +
-      "loadAdapterRequest\022\024\n\005model\030\001 \001(\tR\005model" +
-      "\022\022\n\004name\030\002 \001(\tR\004name\022(\n\020drain_timeout_ms" +
-      "\030\003 \001(\rR\016drainTimeoutMs\"<\n\025UnloadAdapterR" +
-      "esponse\022#\n\rdrained_calls\030\001 \001(\rR\014drainedC" +
-      "alls*\213\001\n\nModelState\022\033\n\027MODEL_STATE_UNSPE" +
-      "CIFIED\020\000\022\027\n\023MODEL_STATE_LOADING\020\001\022\025\n\021MOD" +
-      "EL_STATE_READY\020\002\022\026\n\022MODEL_STATE_FAILED\020\003" +
-      "\022\030\n\024MODEL_STATE_DRAINING\020\0042\344\006\n\014ModelServ" +
-      "ice\022K\n\nListModels\022\035.autoglm.v1.ListModel" +
-      "sRequest\032\036.autoglm.v1.ListModelsResponse" +
-      "\022E\n\010GetModel\022\033.autoglm.v1.GetModelReques" +
-      "t\032\034.autoglm.v1.GetModelResponse\022H\n\tLoadM" +
-      "odel\022\034.autoglm.v1.LoadModelRequest\032\035.aut" +
-      "oglm.v1.LoadModelResponse\022N\n\013UnloadModel" +
-      "\022\036.autoglm.v1.UnloadModelRequest\032\037.autog" +
-      "lm.v1.UnloadModelResponse\022Z\n\017SetTrafficS" +
-      "plit\022\".autoglm.v1.SetTrafficSplitRequest" +
-      "\032#.autoglm.v1.SetTrafficSplitResponse\022f\n" +
-      "\023PromoteModelVersion\022&.autoglm.v1.Promot" +
-      "eModelVersionRequest\032\'.autoglm.v1.Promot" +
-      "eModelVersionResponse\022i\n\024RollbackTraffic" +
-      "Split\022\'.autoglm.v1.RollbackTrafficSplitR" +
-      "equest\032(.autoglm.v1.RollbackTrafficSplit" +
-      "Response\022N\n\013LoadAdapter\022\036.autoglm.v1.Loa" +
-      "dAdapterRequest\032\037.autoglm.v1.LoadAdapter" +
-      "Response\022Q\n\014ListAdapters\022\037.autoglm.v1.Li" +
-      "stAdaptersRequest\032 .autoglm.v1.ListAdapt" +
-      "ersResponse\022T\n\rUnloadAdapter\022 .autoglm.v" +
-      "1.UnloadAdapterRequest\032!.autoglm.v1.Unlo" +
-      "adAdapterResponseBi\n\022org.openautoglm.v1B" +
-      "\nModelProtoP\001\242\002\003AXX\252\002\nAutoglm.V1\312\002\nAutog" +
-      "lm\\V1\342\002\026Autoglm\\V1\\GPBMetadata\352\002\013Autoglm" +
-      "::V1b\006proto3"
+      "ice\022\016\n\002id\030\014 \001(\tR\002id\022%\n\016status_message\030\r " +
+      "\001(\tR\rstatusMessage\032:\n\014MetricsEntry\022\020\n\003ke" +
+      "y\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\001R\005value:\0028\001\"k" +
+      "\n\005Model\022\022\n\004name\030\001 \001(\tR\004name\022\030\n\007aliases\030\002" +
+      " \003(\tR\007aliases\0224\n\010versions\030\003 \003(\0132\030.autogl" +
+      "m.v1.ModelVersionR\010versions\"\023\n\021ListModel" +
+      "sRequest\"d\n\022ListModelsResponse\022)\n\006models" +
+      "\030\001 \003(\0132\021.autoglm.v1.ModelR\006models\022#\n\rdef" +
+      "ault_model\030\002 \001(\tR\014defaultModel\"%\n\017GetMod" +
+      "elRequest\022\022\n\004name\030\001 \001(\tR\004name\";\n\020GetMode" +
+      "lResponse\022\'\n\005model\030\001 \001(\0132\021.autoglm.v1.Mo" +
+      "delR\005model\"\363\001\n\020LoadModelRequest\022\022\n\004name\030" +
+      "\001 \001(\tR\004name\022\030\n\007version\030\002 \001(\tR\007version\022\026\n" +
+      "\006source\030\003 \001(\tR\006source\022\030\n\007backend\030\004 \001(\tR\007" +
+      "backend\022C\n\007metrics\030\005 \003(\0132).autoglm.v1.Lo" +
+      "adModelRequest.MetricsEntryR\007metrics\032:\n\014" +
+      "MetricsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030" +
+      "\002 \001(\001R\005value:\0028\001\"<\n\021LoadModelResponse\022\'\n" +
+      "\005model\030\001 \001(\0132\021.autoglm.v1.ModelR\005model\"l" +
+      "\n\022UnloadModelRequest\022\022\n\004name\030\001 \001(\tR\004name" +
+      "\022\030\n\007version\030\002 \001(\tR\007version\022(\n\020drain_time" +
+      "out_ms\030\003 \001(\rR\016drainTimeoutMs\":\n\023UnloadMo" +
+      "delResponse\022#\n\rdrained_calls\030\001 \001(\rR\014drai" +
+      "nedCalls\"\313\001\n\026SetTrafficSplitRequest\022\022\n\004n" +
+      "ame\030\001 \001(\tR\004name\022I\n\007weights\030\002 \003(\0132/.autog" +
+      "lm.v1.SetTrafficSplitRequest.WeightsEntr" +
+      "yR\007weights\022\026\n\006sticky\030\003 \001(\010R\006sticky\032:\n\014We" +
+      "ightsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 " +
+      "\001(\rR\005value:\0028\001\"B\n\027SetTrafficSplitRespons" +
+      "e\022\'\n\005model\030\001 \001(\0132\021.autoglm.v1.ModelR\005mod" +
+      "el\"J\n\032PromoteModelVersionRequest\022\022\n\004name" +
+      "\030\001 \001(\tR\004name\022\030\n\007version\030\002 \001(\tR\007version\"F" +
+      "\n\033PromoteModelVersionResponse\022\'\n\005model\030\001" +
+      " \001(\0132\021.autoglm.v1.ModelR\005model\"1\n\033Rollba" +
+      "ckTrafficSplitRequest\022\022\n\004name\030\001 \001(\tR\004nam" +
+      "e\"G\n\034RollbackTrafficSplitResponse\022\'\n\005mod" +
+      "el\030\001 \001(\0132\021.autoglm.v1.ModelR\005model\"\350\002\n\007A" +
+      "dapter\022\022\n\004name\030\001 \001(\tR\004name\022\024\n\005model\030\002 \001(" +
+      "\tR\005model\022\030\n\007version\030\003 \001(\tR\007version\022\026\n\006so" +
+      "urce\030\004 \001(\tR\006source\022\022\n\004kind\030\005 \001(\tR\004kind\022\022" +
+      "\n\004rank\030\006 \001(\rR\004rank\022%\n\016target_modules\030\007 \003" +
+      "(\tR\rtargetModules\022\032\n\010resident\030\010 \001(\010R\010res" +
+      "ident\022\033\n\tin_flight\030\t \001(\rR\010inFlight\022\032\n\010re" +
+      "quests\030\n \001(\004R\010requests\022)\n\020generated_toke" +
+      "ns\030\013 \001(\004R\017generatedTokens\022\024\n\005loads\030\014 \001(\r" +
+      "R\005loads\022\034\n\tevictions\030\r \001(\rR\tevictions\"V\n" +
+      "\022LoadAdapterRequest\022\024\n\005model\030\001 \001(\tR\005mode" +
+      "l\022\022\n\004name\030\002 \001(\tR\004name\022\026\n\006source\030\003 \001(\tR\006s" +
+      "ource\"D\n\023LoadAdapterResponse\022-\n\007adapter\030" +
+      "\001 \001(\0132\023.autoglm.v1.AdapterR\007adapter\"+\n\023L" +
+      "istAdaptersRequest\022\024\n\005model\030\001 \001(\tR\005model" +
+      "\"G\n\024ListAdaptersResponse\022/\n\010adapters\030\001 \003" +
+      "(\0132\023.autoglm.v1.AdapterR\010adapters\"j\n\024Unl" +
+      "oadAdapterRequest\022\024\n\005model\030\001 \001(\tR\005model\022" +
+      "\022\n\004name\030\002 \001(\tR\004name\022(\n\020drain_timeout_ms\030" +
+      "\003 \001(\rR\016drainTimeoutMs\"<\n\025UnloadAdapterRe" +
+      "sponse\022#\n\rdrained_calls\030\001 \001(\rR\014drainedCa" +
+      "lls*\213\001\n\nModelState\022\033\n\027MODEL_STATE_UNSPEC" +
+      "IFIED\020\000\022\027\n\023MODEL_STATE_LOADING\020\001\022\025\n\021MODE" +
+      "L_STATE_READY\020\002\022\026\n\022MODEL_STATE_FAILED\020\003\022" +
+      "\030\n\024MODEL_STATE_DRAINING\020\0042\344\006\n\014ModelServi" +
+      "ce\022K\n\nListModels\022\035.autoglm.v1.ListModels" +
+      "Request\032\036.autoglm.v1.ListModelsResponse\022" +
+      "E\n\010GetModel\022\033.autoglm.v1.GetModelRequest" +
+      "\032\034.autoglm.v1.GetModelResponse\022H\n\tLoadMo" +
+      "del\022\034.autoglm.v1.LoadModelRequest\032\035.auto" +
+      "glm.v1.LoadModelResponse\022N\n\013UnloadModel\022" +
+      "\036.autoglm.v1.UnloadModelRequest\032\037.autogl" +
+      "m.v1.UnloadModelResponse\022Z\n\017SetTrafficSp" +
+      "lit\022\".autoglm.v1.SetTrafficSplitRequest\032" +
+      "#.autoglm.v1.SetTrafficSplitResponse\022f\n\023" +
+      "PromoteModelVersion\022&.autoglm.v1.Promote" +
+      "ModelVersionRequest\032\'.autoglm.v1.Promote" +
+      "ModelVersionResponse\022i\n\024RollbackTrafficS" +
+      "plit\022\'.autoglm.v1.RollbackTrafficSplitRe" +
+      "quest\032(.autoglm.v1.RollbackTrafficSplitR" +
+      "esponse\022N\n\013LoadAdapter\022\036.autoglm.v1.Load" +
+      "AdapterRequest\032\037.autoglm.v1.LoadAdapterR" +
+      "esponse\022Q\n\014ListAdapters\022\037.autoglm.v1.Lis" +
+      "tAdaptersRequest\032 .autoglm.v1.ListAdapte" +
+      "rsResponse\022T\n\rUnloadAdapter\022 .autoglm.v1" +
+      ".UnloadAdapterRequest\032!.autoglm.v1.Unloa" +
+      "dAdapterResponseBi\n\022org.openautoglm.v1B\n" +
+      "ModelProtoP\001\242\002\003AXX\252\002\nAutoglm.V1\312\002\nAutogl" +
+      "m\\V1\342\002\026Autoglm\\V1\\GPBMetadata\352\002\013Autoglm:" +
+      ":V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -262,7 +263,7 @@ public final class ModelProto {
     internal_static_autoglm_v1_ModelVersion_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_autoglm_v1_ModelVersion_descriptor,
-        new java.lang.String[] { "Version", "State", "Backend", "Source", "ContextLength", "EosTokenIds", "DefaultSampling", "TrafficWeight", "Metrics", "SupportsThinking", "Device", "Id", });
+        new java.lang.String[] { "Version", "State", "Backend", "Source", "ContextLength", "EosTokenIds", "DefaultSampling", "TrafficWeight", "Metrics", "SupportsThinking", "Device", "Id", "StatusMessage", });
     internal_static_autoglm_v1_ModelVersion_MetricsEntry_descriptor =
       internal_static_autoglm_v1_ModelVersion_descriptor.getNestedTypes().get(0);
     internal_static_autoglm_v1_ModelVersion_MetricsEntry_fieldAccessorTable = new

@@ -27,6 +27,7 @@ private static final long serialVersionUID = 0L;
     eosTokenIds_ = emptyIntList();
     device_ = "";
     id_ = "";
+    statusMessage_ = "";
   }
 
   @java.lang.Override
@@ -544,6 +545,59 @@ private static final long serialVersionUID = 0L;
     }
   }
 
+  public static final int STATUS_MESSAGE_FIELD_NUMBER = 13;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object statusMessage_ = "";
+  /**
+   * <pre>
+   * Why the version is not ready on the server that answered, when it is not: with replicas, a
+   * version of the shared desired state that this replica is still loading (state LOADING) or could
+   * not load (state FAILED, with the error). Its share of traffic is then refused there as
+   * UNAVAILABLE (retry on another replica), never served by another version.
+   * </pre>
+   *
+   * <code>string status_message = 13 [json_name = "statusMessage"];</code>
+   * @return The statusMessage.
+   */
+  @java.lang.Override
+  public java.lang.String getStatusMessage() {
+    java.lang.Object ref = statusMessage_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      statusMessage_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * Why the version is not ready on the server that answered, when it is not: with replicas, a
+   * version of the shared desired state that this replica is still loading (state LOADING) or could
+   * not load (state FAILED, with the error). Its share of traffic is then refused there as
+   * UNAVAILABLE (retry on another replica), never served by another version.
+   * </pre>
+   *
+   * <code>string status_message = 13 [json_name = "statusMessage"];</code>
+   * @return The bytes for statusMessage.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getStatusMessageBytes() {
+    java.lang.Object ref = statusMessage_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      statusMessage_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -601,6 +655,9 @@ private static final long serialVersionUID = 0L;
     }
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(id_)) {
       com.google.protobuf.GeneratedMessageV3.writeString(output, 12, id_);
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(statusMessage_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 13, statusMessage_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -670,6 +727,9 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(id_)) {
       size += com.google.protobuf.GeneratedMessageV3.computeStringSize(12, id_);
     }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(statusMessage_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(13, statusMessage_);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -711,6 +771,8 @@ private static final long serialVersionUID = 0L;
         .equals(other.getDevice())) return false;
     if (!getId()
         .equals(other.getId())) return false;
+    if (!getStatusMessage()
+        .equals(other.getStatusMessage())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -753,6 +815,8 @@ private static final long serialVersionUID = 0L;
     hash = (53 * hash) + getDevice().hashCode();
     hash = (37 * hash) + ID_FIELD_NUMBER;
     hash = (53 * hash) + getId().hashCode();
+    hash = (37 * hash) + STATUS_MESSAGE_FIELD_NUMBER;
+    hash = (53 * hash) + getStatusMessage().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -924,6 +988,7 @@ private static final long serialVersionUID = 0L;
       supportsThinking_ = false;
       device_ = "";
       id_ = "";
+      statusMessage_ = "";
       return this;
     }
 
@@ -1001,6 +1066,9 @@ private static final long serialVersionUID = 0L;
       }
       if (((from_bitField0_ & 0x00000800) != 0)) {
         result.id_ = id_;
+      }
+      if (((from_bitField0_ & 0x00001000) != 0)) {
+        result.statusMessage_ = statusMessage_;
       }
     }
 
@@ -1099,6 +1167,11 @@ private static final long serialVersionUID = 0L;
       if (!other.getId().isEmpty()) {
         id_ = other.id_;
         bitField0_ |= 0x00000800;
+        onChanged();
+      }
+      if (!other.getStatusMessage().isEmpty()) {
+        statusMessage_ = other.statusMessage_;
+        bitField0_ |= 0x00001000;
         onChanged();
       }
       this.mergeUnknownFields(other.getUnknownFields());
@@ -1204,6 +1277,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000800;
               break;
             } // case 98
+            case 106: {
+              statusMessage_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00001000;
+              break;
+            } // case 106
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2299,6 +2377,113 @@ private static final long serialVersionUID = 0L;
       checkByteStringIsUtf8(value);
       id_ = value;
       bitField0_ |= 0x00000800;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object statusMessage_ = "";
+    /**
+     * <pre>
+     * Why the version is not ready on the server that answered, when it is not: with replicas, a
+     * version of the shared desired state that this replica is still loading (state LOADING) or could
+     * not load (state FAILED, with the error). Its share of traffic is then refused there as
+     * UNAVAILABLE (retry on another replica), never served by another version.
+     * </pre>
+     *
+     * <code>string status_message = 13 [json_name = "statusMessage"];</code>
+     * @return The statusMessage.
+     */
+    public java.lang.String getStatusMessage() {
+      java.lang.Object ref = statusMessage_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        statusMessage_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Why the version is not ready on the server that answered, when it is not: with replicas, a
+     * version of the shared desired state that this replica is still loading (state LOADING) or could
+     * not load (state FAILED, with the error). Its share of traffic is then refused there as
+     * UNAVAILABLE (retry on another replica), never served by another version.
+     * </pre>
+     *
+     * <code>string status_message = 13 [json_name = "statusMessage"];</code>
+     * @return The bytes for statusMessage.
+     */
+    public com.google.protobuf.ByteString
+        getStatusMessageBytes() {
+      java.lang.Object ref = statusMessage_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        statusMessage_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Why the version is not ready on the server that answered, when it is not: with replicas, a
+     * version of the shared desired state that this replica is still loading (state LOADING) or could
+     * not load (state FAILED, with the error). Its share of traffic is then refused there as
+     * UNAVAILABLE (retry on another replica), never served by another version.
+     * </pre>
+     *
+     * <code>string status_message = 13 [json_name = "statusMessage"];</code>
+     * @param value The statusMessage to set.
+     * @return This builder for chaining.
+     */
+    public Builder setStatusMessage(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      statusMessage_ = value;
+      bitField0_ |= 0x00001000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Why the version is not ready on the server that answered, when it is not: with replicas, a
+     * version of the shared desired state that this replica is still loading (state LOADING) or could
+     * not load (state FAILED, with the error). Its share of traffic is then refused there as
+     * UNAVAILABLE (retry on another replica), never served by another version.
+     * </pre>
+     *
+     * <code>string status_message = 13 [json_name = "statusMessage"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearStatusMessage() {
+      statusMessage_ = getDefaultInstance().getStatusMessage();
+      bitField0_ = (bitField0_ & ~0x00001000);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Why the version is not ready on the server that answered, when it is not: with replicas, a
+     * version of the shared desired state that this replica is still loading (state LOADING) or could
+     * not load (state FAILED, with the error). Its share of traffic is then refused there as
+     * UNAVAILABLE (retry on another replica), never served by another version.
+     * </pre>
+     *
+     * <code>string status_message = 13 [json_name = "statusMessage"];</code>
+     * @param value The bytes for statusMessage to set.
+     * @return This builder for chaining.
+     */
+    public Builder setStatusMessageBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      statusMessage_ = value;
+      bitField0_ |= 0x00001000;
       onChanged();
       return this;
     }

@@ -263,4 +263,30 @@ public interface ModelVersionOrBuilder extends
    */
   com.google.protobuf.ByteString
       getIdBytes();
+
+  /**
+   * <pre>
+   * Why the version is not ready on the server that answered, when it is not: with replicas, a
+   * version of the shared desired state that this replica is still loading (state LOADING) or could
+   * not load (state FAILED, with the error). Its share of traffic is then refused there as
+   * UNAVAILABLE (retry on another replica), never served by another version.
+   * </pre>
+   *
+   * <code>string status_message = 13 [json_name = "statusMessage"];</code>
+   * @return The statusMessage.
+   */
+  java.lang.String getStatusMessage();
+  /**
+   * <pre>
+   * Why the version is not ready on the server that answered, when it is not: with replicas, a
+   * version of the shared desired state that this replica is still loading (state LOADING) or could
+   * not load (state FAILED, with the error). Its share of traffic is then refused there as
+   * UNAVAILABLE (retry on another replica), never served by another version.
+   * </pre>
+   *
+   * <code>string status_message = 13 [json_name = "statusMessage"];</code>
+   * @return The bytes for statusMessage.
+   */
+  com.google.protobuf.ByteString
+      getStatusMessageBytes();
 }

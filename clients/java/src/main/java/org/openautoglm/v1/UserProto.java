@@ -117,55 +117,57 @@ public final class UserProto {
       "oglm/v1/common.proto\"|\n\004User\022\027\n\007user_id\030" +
       "\001 \001(\tR\006userId\022\022\n\004name\030\002 \001(\tR\004name\022\020\n\003age" +
       "\030\003 \001(\rR\003age\022\024\n\005admin\030\004 \001(\010R\005admin\022\037\n\013cre" +
-      "ate_time\030\005 \001(\003R\ncreateTime\"O\n\021CreateUser" +
+      "ate_time\030\005 \001(\003R\ncreateTime\"n\n\021CreateUser" +
       "Request\022\022\n\004name\030\001 \001(\tR\004name\022\020\n\003age\030\002 \001(\r" +
-      "R\003age\022\024\n\005admin\030\003 \001(\010R\005admin\":\n\022CreateUse" +
-      "rResponse\022$\n\004user\030\001 \001(\0132\020.autoglm.v1.Use" +
-      "rR\004user\")\n\016GetUserRequest\022\027\n\007user_id\030\001 \001" +
-      "(\tR\006userId\"v\n\017GetUserResponse\022\027\n\007user_id" +
-      "\030\001 \001(\tR\006userId\022\022\n\004name\030\002 \001(\tR\004name\022\020\n\003ag" +
-      "e\030\003 \001(\rR\003age\022$\n\004user\030\004 \001(\0132\020.autoglm.v1." +
-      "UserR\004user\"m\n\021UpdateUserRequest\022\027\n\007user_" +
-      "id\030\001 \001(\tR\006userId\022\027\n\004name\030\002 \001(\tH\000R\004name\210\001" +
-      "\001\022\025\n\003age\030\003 \001(\rH\001R\003age\210\001\001B\007\n\005_nameB\006\n\004_ag" +
-      "e\":\n\022UpdateUserResponse\022$\n\004user\030\001 \001(\0132\020." +
-      "autoglm.v1.UserR\004user\",\n\021DeleteUserReque" +
-      "st\022\027\n\007user_id\030\001 \001(\tR\006userId\"\024\n\022DeleteUse" +
-      "rResponse\"?\n\020ListUsersRequest\022+\n\004page\030\001 " +
-      "\001(\0132\027.autoglm.v1.PageRequestR\004page\"c\n\021Li" +
-      "stUsersResponse\022&\n\005users\030\001 \003(\0132\020.autoglm" +
-      ".v1.UserR\005users\022&\n\017next_page_token\030\002 \001(\t" +
-      "R\rnextPageToken\"\211\001\n\006ApiKey\022\025\n\006key_id\030\001 \001" +
-      "(\tR\005keyId\022\027\n\007user_id\030\002 \001(\tR\006userId\022\024\n\005la" +
-      "bel\030\003 \001(\tR\005label\022\037\n\013create_time\030\004 \001(\003R\nc" +
-      "reateTime\022\030\n\007revoked\030\005 \001(\010R\007revoked\"D\n\023C" +
-      "reateApiKeyRequest\022\027\n\007user_id\030\001 \001(\tR\006use" +
-      "rId\022\024\n\005label\030\002 \001(\tR\005label\"T\n\024CreateApiKe" +
-      "yResponse\022$\n\003key\030\001 \001(\0132\022.autoglm.v1.ApiK" +
-      "eyR\003key\022\026\n\006secret\030\002 \001(\tR\006secret\"-\n\022ListA" +
-      "piKeysRequest\022\027\n\007user_id\030\001 \001(\tR\006userId\"=" +
-      "\n\023ListApiKeysResponse\022&\n\004keys\030\001 \003(\0132\022.au" +
-      "toglm.v1.ApiKeyR\004keys\",\n\023RevokeApiKeyReq" +
-      "uest\022\025\n\006key_id\030\001 \001(\tR\005keyId\"\026\n\024RevokeApi" +
-      "KeyResponse2\370\004\n\013UserService\022K\n\nCreateUse" +
-      "r\022\035.autoglm.v1.CreateUserRequest\032\036.autog" +
-      "lm.v1.CreateUserResponse\022B\n\007GetUser\022\032.au" +
-      "toglm.v1.GetUserRequest\032\033.autoglm.v1.Get" +
-      "UserResponse\022K\n\nUpdateUser\022\035.autoglm.v1." +
-      "UpdateUserRequest\032\036.autoglm.v1.UpdateUse" +
-      "rResponse\022K\n\nDeleteUser\022\035.autoglm.v1.Del" +
-      "eteUserRequest\032\036.autoglm.v1.DeleteUserRe" +
-      "sponse\022H\n\tListUsers\022\034.autoglm.v1.ListUse" +
-      "rsRequest\032\035.autoglm.v1.ListUsersResponse" +
-      "\022Q\n\014CreateApiKey\022\037.autoglm.v1.CreateApiK" +
-      "eyRequest\032 .autoglm.v1.CreateApiKeyRespo" +
-      "nse\022N\n\013ListApiKeys\022\036.autoglm.v1.ListApiK" +
-      "eysRequest\032\037.autoglm.v1.ListApiKeysRespo" +
-      "nse\022Q\n\014RevokeApiKey\022\037.autoglm.v1.RevokeA" +
-      "piKeyRequest\032 .autoglm.v1.RevokeApiKeyRe" +
-      "sponseBh\n\022org.openautoglm.v1B\tUserProtoP" +
-      "\001\242\002\003AXX\252\002\nAutoglm.V1\312\002\nAutoglm\\V1\342\002\026Auto" +
-      "glm\\V1\\GPBMetadata\352\002\013Autoglm::V1b\006proto3"
+      "R\003age\022\024\n\005admin\030\003 \001(\010R\005admin\022\035\n\nrequest_i" +
+      "d\030\004 \001(\tR\trequestId\":\n\022CreateUserResponse" +
+      "\022$\n\004user\030\001 \001(\0132\020.autoglm.v1.UserR\004user\")" +
+      "\n\016GetUserRequest\022\027\n\007user_id\030\001 \001(\tR\006userI" +
+      "d\"v\n\017GetUserResponse\022\027\n\007user_id\030\001 \001(\tR\006u" +
+      "serId\022\022\n\004name\030\002 \001(\tR\004name\022\020\n\003age\030\003 \001(\rR\003" +
+      "age\022$\n\004user\030\004 \001(\0132\020.autoglm.v1.UserR\004use" +
+      "r\"m\n\021UpdateUserRequest\022\027\n\007user_id\030\001 \001(\tR" +
+      "\006userId\022\027\n\004name\030\002 \001(\tH\000R\004name\210\001\001\022\025\n\003age\030" +
+      "\003 \001(\rH\001R\003age\210\001\001B\007\n\005_nameB\006\n\004_age\":\n\022Upda" +
+      "teUserResponse\022$\n\004user\030\001 \001(\0132\020.autoglm.v" +
+      "1.UserR\004user\",\n\021DeleteUserRequest\022\027\n\007use" +
+      "r_id\030\001 \001(\tR\006userId\"\024\n\022DeleteUserResponse" +
+      "\"?\n\020ListUsersRequest\022+\n\004page\030\001 \001(\0132\027.aut" +
+      "oglm.v1.PageRequestR\004page\"c\n\021ListUsersRe" +
+      "sponse\022&\n\005users\030\001 \003(\0132\020.autoglm.v1.UserR" +
+      "\005users\022&\n\017next_page_token\030\002 \001(\tR\rnextPag" +
+      "eToken\"\211\001\n\006ApiKey\022\025\n\006key_id\030\001 \001(\tR\005keyId" +
+      "\022\027\n\007user_id\030\002 \001(\tR\006userId\022\024\n\005label\030\003 \001(\t" +
+      "R\005label\022\037\n\013create_time\030\004 \001(\003R\ncreateTime" +
+      "\022\030\n\007revoked\030\005 \001(\010R\007revoked\"c\n\023CreateApiK" +
+      "eyRequest\022\027\n\007user_id\030\001 \001(\tR\006userId\022\024\n\005la" +
+      "bel\030\002 \001(\tR\005label\022\035\n\nrequest_id\030\003 \001(\tR\tre" +
+      "questId\"T\n\024CreateApiKeyResponse\022$\n\003key\030\001" +
+      " \001(\0132\022.autoglm.v1.ApiKeyR\003key\022\026\n\006secret\030" +
+      "\002 \001(\tR\006secret\"-\n\022ListApiKeysRequest\022\027\n\007u" +
+      "ser_id\030\001 \001(\tR\006userId\"=\n\023ListApiKeysRespo" +
+      "nse\022&\n\004keys\030\001 \003(\0132\022.autoglm.v1.ApiKeyR\004k" +
+      "eys\",\n\023RevokeApiKeyRequest\022\025\n\006key_id\030\001 \001" +
+      "(\tR\005keyId\"\026\n\024RevokeApiKeyResponse2\370\004\n\013Us" +
+      "erService\022K\n\nCreateUser\022\035.autoglm.v1.Cre" +
+      "ateUserRequest\032\036.autoglm.v1.CreateUserRe" +
+      "sponse\022B\n\007GetUser\022\032.autoglm.v1.GetUserRe" +
+      "quest\032\033.autoglm.v1.GetUserResponse\022K\n\nUp" +
+      "dateUser\022\035.autoglm.v1.UpdateUserRequest\032" +
+      "\036.autoglm.v1.UpdateUserResponse\022K\n\nDelet" +
+      "eUser\022\035.autoglm.v1.DeleteUserRequest\032\036.a" +
+      "utoglm.v1.DeleteUserResponse\022H\n\tListUser" +
+      "s\022\034.autoglm.v1.ListUsersRequest\032\035.autogl" +
+      "m.v1.ListUsersResponse\022Q\n\014CreateApiKey\022\037" +
+      ".autoglm.v1.CreateApiKeyRequest\032 .autogl" +
+      "m.v1.CreateApiKeyResponse\022N\n\013ListApiKeys" +
+      "\022\036.autoglm.v1.ListApiKeysRequest\032\037.autog" +
+      "lm.v1.ListApiKeysResponse\022Q\n\014RevokeApiKe" +
+      "y\022\037.autoglm.v1.RevokeApiKeyRequest\032 .aut" +
+      "oglm.v1.RevokeApiKeyResponseBh\n\022org.open" +
+      "autoglm.v1B\tUserProtoP\001\242\002\003AXX\252\002\nAutoglm." +
+      "V1\312\002\nAutoglm\\V1\342\002\026Autoglm\\V1\\GPBMetadata" +
+      "\352\002\013Autoglm::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -183,7 +185,7 @@ public final class UserProto {
     internal_static_autoglm_v1_CreateUserRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_autoglm_v1_CreateUserRequest_descriptor,
-        new java.lang.String[] { "Name", "Age", "Admin", });
+        new java.lang.String[] { "Name", "Age", "Admin", "RequestId", });
     internal_static_autoglm_v1_CreateUserResponse_descriptor =
       getDescriptor().getMessageTypes().get(2);
     internal_static_autoglm_v1_CreateUserResponse_fieldAccessorTable = new
@@ -249,7 +251,7 @@ public final class UserProto {
     internal_static_autoglm_v1_CreateApiKeyRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_autoglm_v1_CreateApiKeyRequest_descriptor,
-        new java.lang.String[] { "UserId", "Label", });
+        new java.lang.String[] { "UserId", "Label", "RequestId", });
     internal_static_autoglm_v1_CreateApiKeyResponse_descriptor =
       getDescriptor().getMessageTypes().get(13);
     internal_static_autoglm_v1_CreateApiKeyResponse_fieldAccessorTable = new
