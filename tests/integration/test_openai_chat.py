@@ -238,3 +238,48 @@ async def test_a_turn_calling_server_and_client_tools_runs_the_server_one_and_ha
     assert [c.function.name for c in message.tool_calls or []] == ["get_weather"]
     [ran] = (message.model_extra or {})["server_tool_calls"]
     assert ran["name"] == "convert_units" and ran["result"]["result"] > 3
+
+
+PERSON = {
+    "type": "object",
+    "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
+    "required": ["name", "age"],
+    "additionalProperties": False,
+}
+
+
+async def test_json_schema_and_json_object_constrain_the_answer() -> None:
+    # The mock "model" would write prose around its JSON; the constraint keeps only the document.
+    script = 'Sure! {"name": "Ada", "age": 36} Hope that helps.'
+    async with http_server(MockBehaviour(script=[script])) as s:
+        schema = {"type": "json_schema", "json_schema": {"name": "person", "schema": PERSON, "strict": True}}
+        chat = await s.client.chat.completions.create(
+            model="mock",
+            messages=USER,
+            max_tokens=100,
+            response_format=schema,  # type: ignore[arg-type]
+        )
+        stream = await s.client.chat.completions.create(
+            model="mock", messages=USER, max_tokens=100, response_format={"type": "json_object"}, stream=True
+        )
+        streamed = "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
+        cut = await s.client.chat.completions.create(
+            model="mock",
+            messages=USER,
+            max_tokens=8,
+            response_format=schema,  # type: ignore[arg-type]
+        )
+        response = await s.client.responses.create(
+            model="mock",
+            input="hi",
+            max_output_tokens=100,
+            text={"format": {"type": "json_schema", "name": "person", "schema": PERSON}},
+        )
+        free = await s.client.chat.completions.create(model="mock", messages=USER, max_tokens=100)
+    assert json.loads(chat.choices[0].message.content or "") == {"name": "Ada", "age": 36}
+    assert chat.choices[0].finish_reason == "stop"
+    assert json.loads(streamed) == {"name": "Ada", "age": 36}
+    assert cut.choices[0].finish_reason == "length" and cut.choices[0].message.content == '{"name":'
+    assert json.loads(response.output_text) == {"name": "Ada", "age": 36}
+    assert response.status == "completed" and response.text.format.type == "json_schema"
+    assert free.choices[0].message.content == script

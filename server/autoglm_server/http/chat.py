@@ -24,11 +24,12 @@ from autoglm_server.auth import Caller
 from autoglm_server.http import streaming
 from autoglm_server.http.auth import CallerDep, context_of
 from autoglm_server.http.errors import describe, error_response
+from autoglm_server.http.formats import CHAT_RENAMES, chat_response_format
 from autoglm_server.http.messages import chat_messages, function_tools, tool_choice
 from autoglm_server.http.params import SamplingFields, build_params, created_now
 
 router = APIRouter()
-RENAMES = {"prompt": "messages", "conversation.messages": "messages"}
+RENAMES = {"prompt": "messages", "conversation.messages": "messages", **CHAT_RENAMES}
 
 
 class StreamOptions(BaseModel):
@@ -49,18 +50,7 @@ class ChatRequest(SamplingFields):
     response_format: dict[str, Any] | None = None
 
 
-def check_response_format(response_format: dict[str, Any] | None, field: str = "response_format") -> None:
-    kind = (response_format or {}).get("type", "text")
-    if kind != "text":
-        raise InvalidArgument.one(
-            field,
-            f"{kind!r} is not supported yet: structured output (json_object, json_schema) comes with the "
-            "structured-output issue; only 'text' works now",
-        )
-
-
 def _params(body: ChatRequest, who: Caller, request_id: str) -> types.GenerationParams:
-    check_response_format(body.response_format)
     if body.top_logprobs:
         raise InvalidArgument.one("top_logprobs", "only the chosen token's logprob is available: use 0")
     params = build_params(
@@ -74,6 +64,7 @@ def _params(body: ChatRequest, who: Caller, request_id: str) -> types.Generation
     params.client_tools = function_tools(body.tools)
     params.tool_choice = tool_choice(body.tool_choice)
     params.parallel_tool_calls = body.parallel_tool_calls is not False
+    params.response_format = chat_response_format(body.response_format)
     return params
 
 
