@@ -26,7 +26,8 @@ async def test_bad_fields_are_400_naming_the_param() -> None:
             ({"temperature": -1}, "temperature"),
             ({"top_p": 0}, "top_p"),
             ({"max_completion_tokens": 0}, "max_completion_tokens"),
-            ({"n": 2}, "n"),
+            ({"n": 17}, "n"),
+            ({"n": 0}, "n"),
             ({"presence_penalty": 0.5}, "presence_penalty"),
             ({"tool_choice": "required"}, "tool_choice"),
         ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import httpx
+import openai
 import pytest
 
 from autoglm_core.backends.mock import MockBehaviour
@@ -283,3 +284,49 @@ async def test_json_schema_and_json_object_constrain_the_answer() -> None:
     assert json.loads(response.output_text) == {"name": "Ada", "age": 36}
     assert response.status == "completed" and response.text.format.type == "json_schema"
     assert free.choices[0].message.content == script
+
+
+async def test_n_choices_are_sampled_together_with_their_own_seeds() -> None:
+    async with http_server() as s:
+        three = await s.client.chat.completions.create(
+            model="mock", messages=USER, max_tokens=12, n=3, seed=5, temperature=0.9
+        )
+        alone = [
+            await s.client.chat.completions.create(
+                model="mock", messages=USER, max_tokens=12, seed=5 + i, temperature=0.9
+            )
+            for i in range(3)
+        ]
+        stream = await s.client.chat.completions.create(
+            model="mock",
+            messages=USER,
+            max_tokens=12,
+            n=3,
+            seed=5,
+            temperature=0.9,
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+        chunks = [chunk async for chunk in stream]
+        with pytest.raises(openai.BadRequestError) as caught:
+            await s.client.chat.completions.create(
+                model="mock", messages=USER, n=2, extra_body={"session_id": "s1"}
+            )
+    assert caught.value.param == "n"
+    texts = [c.message.content for c in three.choices]
+    assert [c.index for c in three.choices] == [0, 1, 2]
+    # Choice i is what a request with seed + i gets alone; different seeds, different samples.
+    assert texts == [a.choices[0].message.content for a in alone]
+    assert len(set(texts)) == 3
+    assert three.usage is not None and alone[0].usage is not None
+    assert three.usage.completion_tokens == 36
+    assert three.usage.prompt_tokens == alone[0].usage.prompt_tokens
+    # Streamed: each choice's deltas carry its index and end with its own finish reason.
+    streamed = {
+        i: "".join(c.choices[0].delta.content or "" for c in chunks if c.choices and c.choices[0].index == i)
+        for i in range(3)
+    }
+    assert [streamed[i].strip() for i in range(3)] == texts
+    finishes = [c.choices[0] for c in chunks if c.choices and c.choices[0].finish_reason]
+    assert sorted(f.index for f in finishes) == [0, 1, 2]
+    assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens == 36
