@@ -48,6 +48,8 @@ class GenerationParams:
     session_id: str = ""
     priority: int = 5
     want_logprobs: bool = False
+    # With want_logprobs: the most likely tokens to report at each position (0 to 20).
+    top_logprobs: int = 0
     time_limit_s: float | None = None
     prompt_template: str = ""
     # The caller's id (x-request-id): echoed and logged only. call_id is the server's own, unique
@@ -95,6 +97,8 @@ class ReasoningDelta:
 class ContentDelta:
     text: str
     logprobs: tuple[tuple[int, str, float], ...] = ()
+    # Per entry of logprobs (when top_logprobs was asked for): the most likely (id, text, logprob).
+    top_logprobs: tuple[tuple[tuple[int, str, float], ...], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -330,3 +330,40 @@ async def test_n_choices_are_sampled_together_with_their_own_seeds() -> None:
     finishes = [c.choices[0] for c in chunks if c.choices and c.choices[0].finish_reason]
     assert sorted(f.index for f in finishes) == [0, 1, 2]
     assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens == 36
+
+
+async def test_top_logprobs_list_the_alternatives_unary_and_streamed() -> None:
+    async with http_server(MockBehaviour(script=["Hi there"])) as s:
+        reply = await s.client.chat.completions.create(
+            model="mock", messages=USER, max_tokens=10, logprobs=True, top_logprobs=3
+        )
+        stream = await s.client.chat.completions.create(
+            model="mock", messages=USER, max_tokens=10, logprobs=True, top_logprobs=2, stream=True
+        )
+        streamed = [
+            t
+            for c in [c async for c in stream]
+            if c.choices and c.choices[0].logprobs
+            for t in c.choices[0].logprobs.content or []
+        ]
+        with pytest.raises(openai.BadRequestError) as without:
+            await s.client.chat.completions.create(model="mock", messages=USER, top_logprobs=2)
+        with pytest.raises(openai.BadRequestError) as too_many:
+            await s.client.chat.completions.create(
+                model="mock", messages=USER, logprobs=True, top_logprobs=21
+            )
+    assert without.value.param == "top_logprobs" and too_many.value.param == "top_logprobs"
+    assert reply.choices[0].logprobs is not None
+    content = reply.choices[0].logprobs.content or []
+    assert "".join(t.token for t in content) == "Hi there"
+    for token in content:
+        # The mock's made-up alternatives: the chosen byte first, then the bytes after it.
+        assert [t.token for t in token.top_logprobs] == [
+            token.token,
+            chr(ord(token.token) + 1),
+            chr(ord(token.token) + 2),
+        ]
+        assert [t.logprob for t in token.top_logprobs] == [-0.5, -1.5, -2.5]
+    assert [[t.token for t in token.top_logprobs] for token in streamed] == [
+        [t.token for t in token.top_logprobs[:2]] for token in content
+    ]

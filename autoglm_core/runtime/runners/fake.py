@@ -77,15 +77,21 @@ class FakeRunner:
         ids = self._replies.get(seq.order)
         if ids is None:
             ids = self._replies[seq.order] = self.reply(seq.request)
-        logprob = -0.5 if seq.request.want_logprobs else None
         constraint = seq.request.constraint
         if constraint is None:
             token = ids[index] if index < len(ids) else self.eos_id
-            output.sampled[seq.order] = Sampled(token, logprob)
-            return
-        token = self._steer(seq.order, ids, constraint)
-        constraint.accept(token)
-        output.sampled[seq.order] = Sampled(token, logprob, constraint.is_finished())
+            done = False
+        else:
+            token = self._steer(seq.order, ids, constraint)
+            constraint.accept(token)
+            done = constraint.is_finished()
+        logprob = None
+        if seq.request.want_logprobs:
+            logprob = -0.5
+            # Made-up alternatives, best first: the chosen token, then the ids after it.
+            count = seq.request.top_logprobs
+            seq.last_top_logprobs = tuple((token + i, -0.5 - i) for i in range(count))
+        output.sampled[seq.order] = Sampled(token, logprob, done)
 
     def _steer(self, order: int, ids: Seq[int], constraint: TokenConstraint) -> int:
         """The next token of a constrained sequence: the script's next allowed one, else EOS, else the

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import aclosing
 from typing import Any
 
@@ -34,7 +34,12 @@ from autoglm_server.http.messages import chat_messages, function_tools, tool_cho
 from autoglm_server.http.params import SamplingFields, build_params, created_now
 
 router = APIRouter()
-RENAMES = {"prompt": "messages", "conversation.messages": "messages", **CHAT_RENAMES}
+RENAMES = {
+    "prompt": "messages",
+    "conversation.messages": "messages",
+    "response.top_logprobs": "top_logprobs",
+    **CHAT_RENAMES,
+}
 # Choices per request: each is a sequence in the batch and takes a place in the queue.
 MAX_CHOICES = 16
 
@@ -58,8 +63,8 @@ class ChatRequest(SamplingFields):
 
 
 def _params(body: ChatRequest, who: Caller, request_id: str) -> types.GenerationParams:
-    if body.top_logprobs:
-        raise InvalidArgument.one("top_logprobs", "only the chosen token's logprob is available: use 0")
+    if body.top_logprobs and not body.logprobs:
+        raise InvalidArgument.one("top_logprobs", "needs logprobs: true")
     params = build_params(
         body,
         user_id=who.user_id,
@@ -73,6 +78,7 @@ def _params(body: ChatRequest, who: Caller, request_id: str) -> types.Generation
     params.tool_choice = tool_choice(body.tool_choice)
     params.parallel_tool_calls = body.parallel_tool_calls is not False
     params.response_format = chat_response_format(body.response_format)
+    params.top_logprobs = body.top_logprobs or 0
     return params
 
 
@@ -90,17 +96,21 @@ def _choices(params: types.GenerationParams, n: int) -> list[types.GenerationPar
     ]
 
 
-def _logprobs(entries: list[tuple[int, str, float]] | tuple[tuple[int, str, float], ...]) -> dict[str, Any]:
+Entry = tuple[int, str, float]
+
+
+def _token(entry: Entry) -> dict[str, Any]:
+    _, text, logprob = entry
     # A token that is part of a character has no text of its own (U+FFFD): then no bytes either.
-    content = [
-        {
-            "token": text,
-            "logprob": lp,
-            "bytes": None if "\ufffd" in text else list(text.encode()),
-            "top_logprobs": [],
-        }
-        for _, text, lp in entries
-    ]
+    return {"token": text, "logprob": logprob, "bytes": None if "\ufffd" in text else list(text.encode())}
+
+
+def _logprobs(entries: Sequence[Entry], top: Sequence[Sequence[Entry]]) -> dict[str, Any]:
+    """OpenAI's logprobs object; `top` (per entry, may be empty) fills each token's top_logprobs."""
+    content = []
+    for i, entry in enumerate(entries):
+        alternatives = top[i] if i < len(top) else ()
+        content.append({**_token(entry), "top_logprobs": [_token(a) for a in alternatives]})
     return {"content": content}
 
 
@@ -125,7 +135,11 @@ class _Chunks:
     def of(self, event: types.GenerationEvent, index: int) -> bytes | None:
         if isinstance(event, types.ContentDelta):
             if self.logprobs:
-                return self.chunk({"content": event.text}, index=index, logprobs=_logprobs(event.logprobs))
+                return self.chunk(
+                    {"content": event.text},
+                    index=index,
+                    logprobs=_logprobs(event.logprobs, event.top_logprobs),
+                )
             return self.chunk({"content": event.text}, index=index) if event.text else None
         if isinstance(event, types.ReasoningDelta):
             return self.chunk({"reasoning_content": event.text, "reasoning": event.text}, index=index)
@@ -202,7 +216,7 @@ def _choice(index: int, outcome: streaming.Outcome, logprobs: bool) -> dict[str,
         "index": index,
         "message": message,
         "finish_reason": streaming.finish_reason(finished, len(outcome.client_calls)),
-        "logprobs": _logprobs(outcome.logprobs) if logprobs else None,
+        "logprobs": _logprobs(outcome.logprobs, outcome.top_logprobs) if logprobs else None,
     }
 
 

@@ -152,12 +152,14 @@ class Outcome:
     client_calls: list[types.ToolCallStarted] = field(default_factory=list)
     server_calls: list[types.ToolCallRecord] = field(default_factory=list)
     logprobs: list[tuple[int, str, float]] = field(default_factory=list)
+    top_logprobs: list[tuple[tuple[int, str, float], ...]] = field(default_factory=list)
     finished: types.Finished | None = None
 
     def add(self, event: types.GenerationEvent) -> None:
         if isinstance(event, types.ContentDelta):
             self.text.append(event.text)
             self.logprobs.extend(event.logprobs)
+            self.top_logprobs.extend(event.top_logprobs)
         elif isinstance(event, types.ReasoningDelta):
             self.reasoning.append(event.text)
         elif isinstance(event, types.ToolCallStarted):
