@@ -145,6 +145,8 @@ class GenerationResult:
     tool_calls: list[ToolCallRecord]
     finished: Finished
     logprobs: list[tuple[int, str, float]] = field(default_factory=list)
+    # Per entry of logprobs, when top_logprobs was asked for: the most likely (id, text, logprob).
+    top_logprobs: list[tuple[tuple[int, str, float], ...]] = field(default_factory=list)
     # The answer as a Python value, for a complete JSON response_format (else None).
     parsed: Any = None
 

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file autoglm/v1/generation.proto.
  */
 export const file_autoglm_v1_generation: GenFile = /*@__PURE__*/
-  fileDesc("ChthdXRvZ2xtL3YxL2dlbmVyYXRpb24ucHJvdG8SCmF1dG9nbG0udjEiuAIKDlNhbXBsaW5nUGFyYW1zEhgKC3RlbXBlcmF0dXJlGAEgASgCSACIAQESEgoFdG9wX3AYAiABKAJIAYgBARISCgV0b3BfaxgDIAEoDUgCiAEBEhsKDm1heF9uZXdfdG9rZW5zGAQgASgNSAOIAQESDAoEc3RvcBgFIAMoCRIRCgRzZWVkGAYgASgESASIAQESHwoScmVwZXRpdGlvbl9wZW5hbHR5GAcgASgCSAWIAQESGwoObWluX25ld190b2tlbnMYCCABKA1IBogBAUIOCgxfdGVtcGVyYXR1cmVCCAoGX3RvcF9wQggKBl90b3Bfa0IRCg9fbWF4X25ld190b2tlbnNCBwoFX3NlZWRCFQoTX3JlcGV0aXRpb25fcGVuYWx0eUIRCg9fbWluX25ld190b2tlbnMiUAoPVGhpbmtpbmdPcHRpb25zEg8KB2VuYWJsZWQYASABKAgSGgoNYnVkZ2V0X3Rva2VucxgCIAEoDUgAiAEBQhAKDl9idWRnZXRfdG9rZW5zIisKD1Jlc3BvbnNlT3B0aW9ucxIYChBpbmNsdWRlX2xvZ3Byb2JzGAEgASgIIsQDCg9HZW5lcmF0aW9uSW5wdXQSEAoGcHJvbXB0GAEgASgJSAASMAoMY29udmVyc2F0aW9uGAIgASgLMhguYXV0b2dsbS52MS5Db252ZXJzYXRpb25IABINCgVtb2RlbBgDIAEoCRIsCghzYW1wbGluZxgEIAEoCzIaLmF1dG9nbG0udjEuU2FtcGxpbmdQYXJhbXMSLQoIdGhpbmtpbmcYBSABKAsyGy5hdXRvZ2xtLnYxLlRoaW5raW5nT3B0aW9ucxIVCg1hbGxvd2VkX3Rvb2xzGAYgAygJEhIKCnNlc3Npb25faWQYByABKAkSFQoIcHJpb3JpdHkYCCABKA1IAYgBARItCghyZXNwb25zZRgJIAEoCzIbLmF1dG9nbG0udjEuUmVzcG9uc2VPcHRpb25zEhoKDXRpbWVfbGltaXRfbXMYCiABKA1IAogBARIXCg9wcm9tcHRfdGVtcGxhdGUYCyABKAkSMwoPcmVzcG9uc2VfZm9ybWF0GAwgASgLMhouYXV0b2dsbS52MS5SZXNwb25zZUZvcm1hdEIHCgVpbnB1dEILCglfcHJpb3JpdHlCEAoOX3RpbWVfbGltaXRfbXMisAIKDlJlc3BvbnNlRm9ybWF0EiYKBHRleHQYASABKAsyFi5hdXRvZ2xtLnYxLlRleHRGb3JtYXRIABIzCgtqc29uX29iamVjdBgCIAEoCzIcLmF1dG9nbG0udjEuSnNvbk9iamVjdEZvcm1hdEgAEjMKC2pzb25fc2NoZW1hGAMgASgLMhwuYXV0b2dsbS52MS5Kc29uU2NoZW1hRm9ybWF0SAASKAoFcmVnZXgYBCABKAsyFy5hdXRvZ2xtLnYxLlJlZ2V4Rm9ybWF0SAASKgoGY2hvaWNlGAUgASgLMhguYXV0b2dsbS52MS5DaG9pY2VGb3JtYXRIABIsCgdncmFtbWFyGAYgASgLMhkuYXV0b2dsbS52MS5HcmFtbWFyRm9ybWF0SABCCAoGZm9ybWF0IgwKClRleHRGb3JtYXQiEgoQSnNvbk9iamVjdEZvcm1hdCJCChBKc29uU2NoZW1hRm9ybWF0Eg4KBnNjaGVtYRgBIAEoCRITCgZzdHJpY3QYAiABKAhIAIgBAUIJCgdfc3RyaWN0Ih4KC1JlZ2V4Rm9ybWF0Eg8KB3BhdHRlcm4YASABKAkiHwoMQ2hvaWNlRm9ybWF0Eg8KB2Nob2ljZXMYASADKAkiSAoNR3JhbW1hckZvcm1hdBIMCgR0ZXh0GAEgASgJEikKBnN5bnRheBgCIAEoDjIZLmF1dG9nbG0udjEuR3JhbW1hclN5bnRheCI9Cg9HZW5lcmF0ZVJlcXVlc3QSKgoFaW5wdXQYASABKAsyGy5hdXRvZ2xtLnYxLkdlbmVyYXRpb25JbnB1dCJACgxUb2tlbkxvZ3Byb2ISEAoIdG9rZW5faWQYASABKA0SDQoFdG9rZW4YAiABKAkSDwoHbG9ncHJvYhgDIAEoAiLXAwoQR2VuZXJhdGVSZXNwb25zZRISCgpyZXF1ZXN0X2lkGAEgASgJEgwKBHRleHQYAiABKAkSEQoJcmVhc29uaW5nGAMgASgJEhcKD3JlYXNvbmluZ19zdGVwcxgEIAMoCRIoCgp0b29sX2NhbGxzGAUgAygLMhQuYXV0b2dsbS52MS5Ub29sQ2FsbBIvCg1maW5pc2hfcmVhc29uGAYgASgOMhguYXV0b2dsbS52MS5GaW5pc2hSZWFzb24SFQoNc3RvcF9zZXF1ZW5jZRgHIAEoCRIgCgV1c2FnZRgIIAEoCzIRLmF1dG9nbG0udjEuVXNhZ2USIwoFbW9kZWwYCSABKAsyFC5hdXRvZ2xtLnYxLk1vZGVsUmVmEiQKB3RpbWluZ3MYCiABKAsyEy5hdXRvZ2xtLnYxLlRpbWluZ3MSDAoEc2VlZBgLIAEoBBIqCghsb2dwcm9icxgMIAMoCzIYLmF1dG9nbG0udjEuVG9rZW5Mb2dwcm9iEhcKD3Byb21wdF90ZW1wbGF0ZRgNIAEoCRISCgppbmNvbXBsZXRlGA4gASgIEi8KDXRoaW5raW5nX21vZGUYDyABKA4yGC5hdXRvZ2xtLnYxLlRoaW5raW5nTW9kZSJDChVHZW5lcmF0ZVN0cmVhbVJlcXVlc3QSKgoFaW5wdXQYASABKAsyGy5hdXRvZ2xtLnYxLkdlbmVyYXRpb25JbnB1dCIeCg5SZWFzb25pbmdEZWx0YRIMCgR0ZXh0GAEgASgJIkgKDENvbnRlbnREZWx0YRIMCgR0ZXh0GAEgASgJEioKCGxvZ3Byb2JzGAIgAygLMhguYXV0b2dsbS52MS5Ub2tlbkxvZ3Byb2IiQwoPVG9vbENhbGxTdGFydGVkEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSFgoOYXJndW1lbnRzX2pzb24YAyABKAkiNgoQVG9vbENhbGxGaW5pc2hlZBIiCgRjYWxsGAEgASgLMhQuYXV0b2dsbS52MS5Ub29sQ2FsbCKxAgoOU3RyZWFtRmluaXNoZWQSLwoNZmluaXNoX3JlYXNvbhgBIAEoDjIYLmF1dG9nbG0udjEuRmluaXNoUmVhc29uEhUKDXN0b3Bfc2VxdWVuY2UYAiABKAkSIAoFdXNhZ2UYAyABKAsyES5hdXRvZ2xtLnYxLlVzYWdlEiMKBW1vZGVsGAQgASgLMhQuYXV0b2dsbS52MS5Nb2RlbFJlZhIkCgd0aW1pbmdzGAUgASgLMhMuYXV0b2dsbS52MS5UaW1pbmdzEgwKBHNlZWQYBiABKAQSFwoPcHJvbXB0X3RlbXBsYXRlGAcgASgJEhIKCmluY29tcGxldGUYCCABKAgSLwoNdGhpbmtpbmdfbW9kZRgJIAEoDjIYLmF1dG9nbG0udjEuVGhpbmtpbmdNb2RlIsUCChZHZW5lcmF0ZVN0cmVhbVJlc3BvbnNlEhIKCnJlcXVlc3RfaWQYASABKAkSNQoPcmVhc29uaW5nX2RlbHRhGAIgASgLMhouYXV0b2dsbS52MS5SZWFzb25pbmdEZWx0YUgAEjEKDWNvbnRlbnRfZGVsdGEYAyABKAsyGC5hdXRvZ2xtLnYxLkNvbnRlbnREZWx0YUgAEjgKEXRvb2xfY2FsbF9zdGFydGVkGAQgASgLMhsuYXV0b2dsbS52MS5Ub29sQ2FsbFN0YXJ0ZWRIABI6ChJ0b29sX2NhbGxfZmluaXNoZWQYBSABKAsyHC5hdXRvZ2xtLnYxLlRvb2xDYWxsRmluaXNoZWRIABIuCghmaW5pc2hlZBgGIAEoCzIaLmF1dG9nbG0udjEuU3RyZWFtRmluaXNoZWRIAEIHCgVldmVudCJrCg9Ub2tlbml6ZVJlcXVlc3QSDQoFbW9kZWwYASABKAkSDgoEdGV4dBgCIAEoCUgAEjAKDGNvbnZlcnNhdGlvbhgDIAEoCzIYLmF1dG9nbG0udjEuQ29udmVyc2F0aW9uSABCBwoFaW5wdXQiNQoQVG9rZW5pemVSZXNwb25zZRIRCgl0b2tlbl9pZHMYASADKA0SDgoGdG9rZW5zGAIgAygJKpkBCgxUaGlua2luZ01vZGUSHQoZVEhJTktJTkdfTU9ERV9VTlNQRUNJRklFRBAAEhUKEVRISU5LSU5HX01PREVfT0ZGEAESGAoUVEhJTktJTkdfTU9ERV9OQVRJVkUQAhIaChZUSElOS0lOR19NT0RFX1BST01QVEVEEAMSHQoZVEhJTktJTkdfTU9ERV9VTlNVUFBPUlRFRBAEKmEKDUdyYW1tYXJTeW50YXgSHgoaR1JBTU1BUl9TWU5UQVhfVU5TUEVDSUZJRUQQABIXChNHUkFNTUFSX1NZTlRBWF9MQVJLEAESFwoTR1JBTU1BUl9TWU5UQVhfR0JORhACMvwBChFHZW5lcmF0aW9uU2VydmljZRJFCghHZW5lcmF0ZRIbLmF1dG9nbG0udjEuR2VuZXJhdGVSZXF1ZXN0GhwuYXV0b2dsbS52MS5HZW5lcmF0ZVJlc3BvbnNlElkKDkdlbmVyYXRlU3RyZWFtEiEuYXV0b2dsbS52MS5HZW5lcmF0ZVN0cmVhbVJlcXVlc3QaIi5hdXRvZ2xtLnYxLkdlbmVyYXRlU3RyZWFtUmVzcG9uc2UwARJFCghUb2tlbml6ZRIbLmF1dG9nbG0udjEuVG9rZW5pemVSZXF1ZXN0GhwuYXV0b2dsbS52MS5Ub2tlbml6ZVJlc3BvbnNlYgZwcm90bzM", [file_autoglm_v1_common]);
+  fileDesc("ChthdXRvZ2xtL3YxL2dlbmVyYXRpb24ucHJvdG8SCmF1dG9nbG0udjEiuAIKDlNhbXBsaW5nUGFyYW1zEhgKC3RlbXBlcmF0dXJlGAEgASgCSACIAQESEgoFdG9wX3AYAiABKAJIAYgBARISCgV0b3BfaxgDIAEoDUgCiAEBEhsKDm1heF9uZXdfdG9rZW5zGAQgASgNSAOIAQESDAoEc3RvcBgFIAMoCRIRCgRzZWVkGAYgASgESASIAQESHwoScmVwZXRpdGlvbl9wZW5hbHR5GAcgASgCSAWIAQESGwoObWluX25ld190b2tlbnMYCCABKA1IBogBAUIOCgxfdGVtcGVyYXR1cmVCCAoGX3RvcF9wQggKBl90b3Bfa0IRCg9fbWF4X25ld190b2tlbnNCBwoFX3NlZWRCFQoTX3JlcGV0aXRpb25fcGVuYWx0eUIRCg9fbWluX25ld190b2tlbnMiUAoPVGhpbmtpbmdPcHRpb25zEg8KB2VuYWJsZWQYASABKAgSGgoNYnVkZ2V0X3Rva2VucxgCIAEoDUgAiAEBQhAKDl9idWRnZXRfdG9rZW5zIkEKD1Jlc3BvbnNlT3B0aW9ucxIYChBpbmNsdWRlX2xvZ3Byb2JzGAEgASgIEhQKDHRvcF9sb2dwcm9icxgCIAEoDSLEAwoPR2VuZXJhdGlvbklucHV0EhAKBnByb21wdBgBIAEoCUgAEjAKDGNvbnZlcnNhdGlvbhgCIAEoCzIYLmF1dG9nbG0udjEuQ29udmVyc2F0aW9uSAASDQoFbW9kZWwYAyABKAkSLAoIc2FtcGxpbmcYBCABKAsyGi5hdXRvZ2xtLnYxLlNhbXBsaW5nUGFyYW1zEi0KCHRoaW5raW5nGAUgASgLMhsuYXV0b2dsbS52MS5UaGlua2luZ09wdGlvbnMSFQoNYWxsb3dlZF90b29scxgGIAMoCRISCgpzZXNzaW9uX2lkGAcgASgJEhUKCHByaW9yaXR5GAggASgNSAGIAQESLQoIcmVzcG9uc2UYCSABKAsyGy5hdXRvZ2xtLnYxLlJlc3BvbnNlT3B0aW9ucxIaCg10aW1lX2xpbWl0X21zGAogASgNSAKIAQESFwoPcHJvbXB0X3RlbXBsYXRlGAsgASgJEjMKD3Jlc3BvbnNlX2Zvcm1hdBgMIAEoCzIaLmF1dG9nbG0udjEuUmVzcG9uc2VGb3JtYXRCBwoFaW5wdXRCCwoJX3ByaW9yaXR5QhAKDl90aW1lX2xpbWl0X21zIrACCg5SZXNwb25zZUZvcm1hdBImCgR0ZXh0GAEgASgLMhYuYXV0b2dsbS52MS5UZXh0Rm9ybWF0SAASMwoLanNvbl9vYmplY3QYAiABKAsyHC5hdXRvZ2xtLnYxLkpzb25PYmplY3RGb3JtYXRIABIzCgtqc29uX3NjaGVtYRgDIAEoCzIcLmF1dG9nbG0udjEuSnNvblNjaGVtYUZvcm1hdEgAEigKBXJlZ2V4GAQgASgLMhcuYXV0b2dsbS52MS5SZWdleEZvcm1hdEgAEioKBmNob2ljZRgFIAEoCzIYLmF1dG9nbG0udjEuQ2hvaWNlRm9ybWF0SAASLAoHZ3JhbW1hchgGIAEoCzIZLmF1dG9nbG0udjEuR3JhbW1hckZvcm1hdEgAQggKBmZvcm1hdCIMCgpUZXh0Rm9ybWF0IhIKEEpzb25PYmplY3RGb3JtYXQiQgoQSnNvblNjaGVtYUZvcm1hdBIOCgZzY2hlbWEYASABKAkSEwoGc3RyaWN0GAIgASgISACIAQFCCQoHX3N0cmljdCIeCgtSZWdleEZvcm1hdBIPCgdwYXR0ZXJuGAEgASgJIh8KDENob2ljZUZvcm1hdBIPCgdjaG9pY2VzGAEgAygJIkgKDUdyYW1tYXJGb3JtYXQSDAoEdGV4dBgBIAEoCRIpCgZzeW50YXgYAiABKA4yGS5hdXRvZ2xtLnYxLkdyYW1tYXJTeW50YXgiPQoPR2VuZXJhdGVSZXF1ZXN0EioKBWlucHV0GAEgASgLMhsuYXV0b2dsbS52MS5HZW5lcmF0aW9uSW5wdXQibgoMVG9rZW5Mb2dwcm9iEhAKCHRva2VuX2lkGAEgASgNEg0KBXRva2VuGAIgASgJEg8KB2xvZ3Byb2IYAyABKAISLAoMdG9wX2xvZ3Byb2JzGAQgAygLMhYuYXV0b2dsbS52MS5Ub3BMb2dwcm9iIj4KClRvcExvZ3Byb2ISEAoIdG9rZW5faWQYASABKA0SDQoFdG9rZW4YAiABKAkSDwoHbG9ncHJvYhgDIAEoAiLXAwoQR2VuZXJhdGVSZXNwb25zZRISCgpyZXF1ZXN0X2lkGAEgASgJEgwKBHRleHQYAiABKAkSEQoJcmVhc29uaW5nGAMgASgJEhcKD3JlYXNvbmluZ19zdGVwcxgEIAMoCRIoCgp0b29sX2NhbGxzGAUgAygLMhQuYXV0b2dsbS52MS5Ub29sQ2FsbBIvCg1maW5pc2hfcmVhc29uGAYgASgOMhguYXV0b2dsbS52MS5GaW5pc2hSZWFzb24SFQoNc3RvcF9zZXF1ZW5jZRgHIAEoCRIgCgV1c2FnZRgIIAEoCzIRLmF1dG9nbG0udjEuVXNhZ2USIwoFbW9kZWwYCSABKAsyFC5hdXRvZ2xtLnYxLk1vZGVsUmVmEiQKB3RpbWluZ3MYCiABKAsyEy5hdXRvZ2xtLnYxLlRpbWluZ3MSDAoEc2VlZBgLIAEoBBIqCghsb2dwcm9icxgMIAMoCzIYLmF1dG9nbG0udjEuVG9rZW5Mb2dwcm9iEhcKD3Byb21wdF90ZW1wbGF0ZRgNIAEoCRISCgppbmNvbXBsZXRlGA4gASgIEi8KDXRoaW5raW5nX21vZGUYDyABKA4yGC5hdXRvZ2xtLnYxLlRoaW5raW5nTW9kZSJDChVHZW5lcmF0ZVN0cmVhbVJlcXVlc3QSKgoFaW5wdXQYASABKAsyGy5hdXRvZ2xtLnYxLkdlbmVyYXRpb25JbnB1dCIeCg5SZWFzb25pbmdEZWx0YRIMCgR0ZXh0GAEgASgJIkgKDENvbnRlbnREZWx0YRIMCgR0ZXh0GAEgASgJEioKCGxvZ3Byb2JzGAIgAygLMhguYXV0b2dsbS52MS5Ub2tlbkxvZ3Byb2IiQwoPVG9vbENhbGxTdGFydGVkEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSFgoOYXJndW1lbnRzX2pzb24YAyABKAkiNgoQVG9vbENhbGxGaW5pc2hlZBIiCgRjYWxsGAEgASgLMhQuYXV0b2dsbS52MS5Ub29sQ2FsbCKxAgoOU3RyZWFtRmluaXNoZWQSLwoNZmluaXNoX3JlYXNvbhgBIAEoDjIYLmF1dG9nbG0udjEuRmluaXNoUmVhc29uEhUKDXN0b3Bfc2VxdWVuY2UYAiABKAkSIAoFdXNhZ2UYAyABKAsyES5hdXRvZ2xtLnYxLlVzYWdlEiMKBW1vZGVsGAQgASgLMhQuYXV0b2dsbS52MS5Nb2RlbFJlZhIkCgd0aW1pbmdzGAUgASgLMhMuYXV0b2dsbS52MS5UaW1pbmdzEgwKBHNlZWQYBiABKAQSFwoPcHJvbXB0X3RlbXBsYXRlGAcgASgJEhIKCmluY29tcGxldGUYCCABKAgSLwoNdGhpbmtpbmdfbW9kZRgJIAEoDjIYLmF1dG9nbG0udjEuVGhpbmtpbmdNb2RlIsUCChZHZW5lcmF0ZVN0cmVhbVJlc3BvbnNlEhIKCnJlcXVlc3RfaWQYASABKAkSNQoPcmVhc29uaW5nX2RlbHRhGAIgASgLMhouYXV0b2dsbS52MS5SZWFzb25pbmdEZWx0YUgAEjEKDWNvbnRlbnRfZGVsdGEYAyABKAsyGC5hdXRvZ2xtLnYxLkNvbnRlbnREZWx0YUgAEjgKEXRvb2xfY2FsbF9zdGFydGVkGAQgASgLMhsuYXV0b2dsbS52MS5Ub29sQ2FsbFN0YXJ0ZWRIABI6ChJ0b29sX2NhbGxfZmluaXNoZWQYBSABKAsyHC5hdXRvZ2xtLnYxLlRvb2xDYWxsRmluaXNoZWRIABIuCghmaW5pc2hlZBgGIAEoCzIaLmF1dG9nbG0udjEuU3RyZWFtRmluaXNoZWRIAEIHCgVldmVudCJrCg9Ub2tlbml6ZVJlcXVlc3QSDQoFbW9kZWwYASABKAkSDgoEdGV4dBgCIAEoCUgAEjAKDGNvbnZlcnNhdGlvbhgDIAEoCzIYLmF1dG9nbG0udjEuQ29udmVyc2F0aW9uSABCBwoFaW5wdXQiNQoQVG9rZW5pemVSZXNwb25zZRIRCgl0b2tlbl9pZHMYASADKA0SDgoGdG9rZW5zGAIgAygJKpkBCgxUaGlua2luZ01vZGUSHQoZVEhJTktJTkdfTU9ERV9VTlNQRUNJRklFRBAAEhUKEVRISU5LSU5HX01PREVfT0ZGEAESGAoUVEhJTktJTkdfTU9ERV9OQVRJVkUQAhIaChZUSElOS0lOR19NT0RFX1BST01QVEVEEAMSHQoZVEhJTktJTkdfTU9ERV9VTlNVUFBPUlRFRBAEKmEKDUdyYW1tYXJTeW50YXgSHgoaR1JBTU1BUl9TWU5UQVhfVU5TUEVDSUZJRUQQABIXChNHUkFNTUFSX1NZTlRBWF9MQVJLEAESFwoTR1JBTU1BUl9TWU5UQVhfR0JORhACMvwBChFHZW5lcmF0aW9uU2VydmljZRJFCghHZW5lcmF0ZRIbLmF1dG9nbG0udjEuR2VuZXJhdGVSZXF1ZXN0GhwuYXV0b2dsbS52MS5HZW5lcmF0ZVJlc3BvbnNlElkKDkdlbmVyYXRlU3RyZWFtEiEuYXV0b2dsbS52MS5HZW5lcmF0ZVN0cmVhbVJlcXVlc3QaIi5hdXRvZ2xtLnYxLkdlbmVyYXRlU3RyZWFtUmVzcG9uc2UwARJFCghUb2tlbml6ZRIbLmF1dG9nbG0udjEuVG9rZW5pemVSZXF1ZXN0GhwuYXV0b2dsbS52MS5Ub2tlbml6ZVJlc3BvbnNlYgZwcm90bzM", [file_autoglm_v1_common]);
 
 /**
  * Sampling parameters. Unset fields take the model's defaults.
@@ -125,6 +125,14 @@ export type ResponseOptions = Message<"autoglm.v1.ResponseOptions"> & {
    * @generated from field: bool include_logprobs = 1;
    */
   includeLogprobs: boolean;
+
+  /**
+   * With include_logprobs: how many of the most likely tokens to list at each position (0 to 20;
+   * 0 lists none).
+   *
+   * @generated from field: uint32 top_logprobs = 2;
+   */
+  topLogprobs: number;
 };
 
 /**
@@ -489,6 +497,13 @@ export type TokenLogprob = Message<"autoglm.v1.TokenLogprob"> & {
    * @generated from field: float logprob = 3;
    */
   logprob: number;
+
+  /**
+   * The most likely tokens at this position, most likely first (ResponseOptions.top_logprobs of them).
+   *
+   * @generated from field: repeated autoglm.v1.TopLogprob top_logprobs = 4;
+   */
+  topLogprobs: TopLogprob[];
 };
 
 /**
@@ -497,6 +512,41 @@ export type TokenLogprob = Message<"autoglm.v1.TokenLogprob"> & {
  */
 export const TokenLogprobSchema: GenMessage<TokenLogprob> = /*@__PURE__*/
   messageDesc(file_autoglm_v1_generation, 12);
+
+/**
+ * One of the most likely tokens at a position, whether or not it was the one generated.
+ *
+ * @generated from message autoglm.v1.TopLogprob
+ */
+export type TopLogprob = Message<"autoglm.v1.TopLogprob"> & {
+  /**
+   * Token id.
+   *
+   * @generated from field: uint32 token_id = 1;
+   */
+  tokenId: number;
+
+  /**
+   * Token text.
+   *
+   * @generated from field: string token = 2;
+   */
+  token: string;
+
+  /**
+   * Natural log of the token's probability.
+   *
+   * @generated from field: float logprob = 3;
+   */
+  logprob: number;
+};
+
+/**
+ * Describes the message autoglm.v1.TopLogprob.
+ * Use `create(TopLogprobSchema)` to create a new message.
+ */
+export const TopLogprobSchema: GenMessage<TopLogprob> = /*@__PURE__*/
+  messageDesc(file_autoglm_v1_generation, 13);
 
 /**
  * Response of GenerationService.Generate.
@@ -616,7 +666,7 @@ export type GenerateResponse = Message<"autoglm.v1.GenerateResponse"> & {
  * Use `create(GenerateResponseSchema)` to create a new message.
  */
 export const GenerateResponseSchema: GenMessage<GenerateResponse> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_generation, 13);
+  messageDesc(file_autoglm_v1_generation, 14);
 
 /**
  * Request of GenerationService.GenerateStream.
@@ -637,7 +687,7 @@ export type GenerateStreamRequest = Message<"autoglm.v1.GenerateStreamRequest"> 
  * Use `create(GenerateStreamRequestSchema)` to create a new message.
  */
 export const GenerateStreamRequestSchema: GenMessage<GenerateStreamRequest> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_generation, 14);
+  messageDesc(file_autoglm_v1_generation, 15);
 
 /**
  * A piece of reasoning text.
@@ -658,7 +708,7 @@ export type ReasoningDelta = Message<"autoglm.v1.ReasoningDelta"> & {
  * Use `create(ReasoningDeltaSchema)` to create a new message.
  */
 export const ReasoningDeltaSchema: GenMessage<ReasoningDelta> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_generation, 15);
+  messageDesc(file_autoglm_v1_generation, 16);
 
 /**
  * A piece of the final answer.
@@ -686,7 +736,7 @@ export type ContentDelta = Message<"autoglm.v1.ContentDelta"> & {
  * Use `create(ContentDeltaSchema)` to create a new message.
  */
 export const ContentDeltaSchema: GenMessage<ContentDelta> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_generation, 16);
+  messageDesc(file_autoglm_v1_generation, 17);
 
 /**
  * The agent loop started a tool call.
@@ -721,7 +771,7 @@ export type ToolCallStarted = Message<"autoglm.v1.ToolCallStarted"> & {
  * Use `create(ToolCallStartedSchema)` to create a new message.
  */
 export const ToolCallStartedSchema: GenMessage<ToolCallStarted> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_generation, 17);
+  messageDesc(file_autoglm_v1_generation, 18);
 
 /**
  * The agent loop finished a tool call.
@@ -742,7 +792,7 @@ export type ToolCallFinished = Message<"autoglm.v1.ToolCallFinished"> & {
  * Use `create(ToolCallFinishedSchema)` to create a new message.
  */
 export const ToolCallFinishedSchema: GenMessage<ToolCallFinished> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_generation, 18);
+  messageDesc(file_autoglm_v1_generation, 19);
 
 /**
  * The last event of a stream.
@@ -820,7 +870,7 @@ export type StreamFinished = Message<"autoglm.v1.StreamFinished"> & {
  * Use `create(StreamFinishedSchema)` to create a new message.
  */
 export const StreamFinishedSchema: GenMessage<StreamFinished> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_generation, 19);
+  messageDesc(file_autoglm_v1_generation, 20);
 
 /**
  * One event of GenerationService.GenerateStream.
@@ -888,7 +938,7 @@ export type GenerateStreamResponse = Message<"autoglm.v1.GenerateStreamResponse"
  * Use `create(GenerateStreamResponseSchema)` to create a new message.
  */
 export const GenerateStreamResponseSchema: GenMessage<GenerateStreamResponse> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_generation, 20);
+  messageDesc(file_autoglm_v1_generation, 21);
 
 /**
  * Request of GenerationService.Tokenize.
@@ -932,7 +982,7 @@ export type TokenizeRequest = Message<"autoglm.v1.TokenizeRequest"> & {
  * Use `create(TokenizeRequestSchema)` to create a new message.
  */
 export const TokenizeRequestSchema: GenMessage<TokenizeRequest> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_generation, 21);
+  messageDesc(file_autoglm_v1_generation, 22);
 
 /**
  * Response of GenerationService.Tokenize.
@@ -960,7 +1010,7 @@ export type TokenizeResponse = Message<"autoglm.v1.TokenizeResponse"> & {
  * Use `create(TokenizeResponseSchema)` to create a new message.
  */
 export const TokenizeResponseSchema: GenMessage<TokenizeResponse> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_generation, 22);
+  messageDesc(file_autoglm_v1_generation, 23);
 
 /**
  * How a response's thinking was served.
