@@ -97,6 +97,9 @@ class MockBehaviour:
     script: list[str] = field(default_factory=list)
     # With thinking on, the mock writes this much reasoning before the answer.
     reasoning_words: int = 4
+    # Steer the script by each request's constraint (structured output, tool-call arguments); off, the
+    # script is written as it is, e.g. to test how the server handles invalid tool calls.
+    honour_constraints: bool = True
 
 
 class MockBackend:

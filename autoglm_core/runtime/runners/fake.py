@@ -32,6 +32,8 @@ class FakeBehaviour(Protocol):
     fail_after_tokens: int | None
     # Stop making progress at this many output tokens, until the runner is closed (None: never).
     hang_after_tokens: int | None
+    # Follow each request's constraint (else the reply is written as it is).
+    honour_constraints: bool
 
 
 class FakeRunner:
@@ -78,7 +80,7 @@ class FakeRunner:
         if ids is None:
             ids = self._replies[seq.order] = self.reply(seq.request)
         constraint = seq.request.constraint
-        if constraint is None:
+        if constraint is None or not self.behaviour.honour_constraints:
             token = ids[index] if index < len(ids) else self.eos_id
             done = False
         else:
