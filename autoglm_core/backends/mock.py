@@ -97,6 +97,9 @@ class MockBehaviour:
     script: list[str] = field(default_factory=list)
     # With thinking on, the mock writes this much reasoning before the answer.
     reasoning_words: int = 4
+    # Steer the script by each request's constraint (structured output, tool-call arguments); off, the
+    # script is written as it is, e.g. to test how the server handles invalid tool calls.
+    honour_constraints: bool = True
 
 
 class MockBackend:
@@ -153,7 +156,7 @@ class MockBackend:
             raise FailedPrecondition("mock backend was told to fail loading")
         if self._loop is not None:
             return
-        runner = FakeRunner(self._reply_ids, EOS_ID, self.behaviour)
+        runner = FakeRunner(self._reply_ids, EOS_ID, self.behaviour, vocab_size=VOCAB_SIZE)
         # The mock's cache costs nothing: room for every request the queue can hold at full length.
         kv = KVCacheManager(num_blocks=1 << 24, block_size=16)
         self._loop = StepLoop(Scheduler(self.scheduler_config, kv), runner, name="autoglm-mock-step")

@@ -55,6 +55,8 @@ def decode(raw: bytes) -> list[GenerationEvent]:
 
 def _row(event: GenerationEvent) -> list[Any]:
     if isinstance(event, ContentDelta):
+        if event.top_logprobs:
+            return ["c", event.text, event.logprobs, event.top_logprobs]
         return ["c", event.text, event.logprobs] if event.logprobs else ["c", event.text]
     if isinstance(event, ReasoningDelta):
         return ["r", event.text]
@@ -71,7 +73,12 @@ def _event(row: list[Any]) -> GenerationEvent:
     kind = row[0]
     if kind == "c":
         logprobs = tuple(tuple(entry) for entry in row[2]) if len(row) > 2 else ()
-        return ContentDelta(row[1], logprobs)  # type: ignore[arg-type]
+        top = (
+            tuple(tuple(tuple(entry) for entry in alternatives) for alternatives in row[3])
+            if len(row) > 3
+            else ()
+        )
+        return ContentDelta(row[1], logprobs, top)  # type: ignore[arg-type]
     if kind == "r":
         return ReasoningDelta(row[1])
     if kind == "s":

@@ -84,7 +84,7 @@ def cache_key(params: GenerationParams, prepared: PreparedRequest) -> str:
         "prompt": prepared.prompt_ids,
         "sampling": sampling,
         "stop": params.stop,
-        "logprobs": params.want_logprobs,
+        "logprobs": [params.want_logprobs, params.top_logprobs],
         "format": repr(fmt) if fmt is not None and fmt.constrained else None,
         "thinking": [params.thinking, params.thinking_budget, prepared.thinking, prepared.enable_thinking],
         "tools": [[spec.openai_schema() for spec in prepared.tools], prepared.tool_mode],

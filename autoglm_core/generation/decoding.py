@@ -51,7 +51,12 @@ class TurnDecoder:
     def stop_sequence(self) -> str | None:
         return self._stops.matched
 
-    def feed(self, token_ids: Sequence[int], logprobs: Sequence[float] = ()) -> list[TextEvent]:
+    def feed(
+        self,
+        token_ids: Sequence[int],
+        logprobs: Sequence[float] = (),
+        top_logprobs: Sequence[Sequence[tuple[int, float]]] = (),
+    ) -> list[TextEvent]:
         # A token counts as reasoning when the parser was inside reasoning before or after it.
         was_reasoning = self._thinking.in_reasoning
         text = self._detokenizer.feed(token_ids)
@@ -60,7 +65,7 @@ class TurnDecoder:
             self.reasoning_tokens += len(token_ids)
         # With tools on, tokens that produced no content may be call markup: no logprobs for them.
         if logprobs and (events or self._tool_parser is None):
-            events = self._attach_logprobs(events, token_ids, logprobs)
+            events = self._attach_logprobs(events, token_ids, logprobs, top_logprobs)
         return events
 
     def finish(self) -> list[TextEvent]:
@@ -97,12 +102,23 @@ class TurnDecoder:
         return result.content
 
     def _attach_logprobs(
-        self, events: list[TextEvent], token_ids: Sequence[int], logprobs: Sequence[float]
+        self,
+        events: list[TextEvent],
+        token_ids: Sequence[int],
+        logprobs: Sequence[float],
+        top_logprobs: Sequence[Sequence[tuple[int, float]]],
     ) -> list[TextEvent]:
         texts = self._tokenizer.token_texts(token_ids)
         entries = tuple(zip(token_ids, texts, logprobs, strict=False))
+        top = tuple(self._named(alternatives) for alternatives in top_logprobs)
         if events and isinstance(events[-1], ContentDelta):
-            events[-1] = ContentDelta(events[-1].text, events[-1].logprobs + entries)
+            last = events[-1]
+            events[-1] = ContentDelta(last.text, last.logprobs + entries, last.top_logprobs + top)
         elif not self._thinking.in_reasoning:
-            events.append(ContentDelta("", entries))
+            events.append(ContentDelta("", entries, top))
         return events
+
+    def _named(self, alternatives: Sequence[tuple[int, float]]) -> tuple[tuple[int, str, float], ...]:
+        ids = [token_id for token_id, _ in alternatives]
+        texts = self._tokenizer.token_texts(ids)
+        return tuple((i, t, lp) for (i, lp), t in zip(alternatives, texts, strict=True))

@@ -76,6 +76,7 @@ class Engine:
         text: list[str] = []
         reasoning: list[str] = []
         logprobs: list[tuple[int, str, float]] = []
+        top_logprobs: list[tuple[tuple[int, str, float], ...]] = []
         calls = []
         finished: Finished | None = None
         async with aclosing(self.stream(params)) as events:
@@ -83,6 +84,7 @@ class Engine:
                 if isinstance(event, ContentDelta):
                     text.append(event.text)
                     logprobs.extend(event.logprobs)
+                    top_logprobs.extend(event.top_logprobs)
                 elif isinstance(event, ReasoningDelta):
                     reasoning.append(event.text)
                 elif isinstance(event, ToolCallFinished):
@@ -100,6 +102,7 @@ class Engine:
             tool_calls=calls,
             finished=finished,
             logprobs=logprobs,
+            top_logprobs=top_logprobs,
             parsed=_parsed(params, answer, finished),
         )
 

@@ -97,6 +97,7 @@ class TurnRunner:
                 min_new_tokens=max(0, prepared.sampling.min_new_tokens - progress.completion_tokens),
             ),
             want_logprobs=params.want_logprobs,
+            top_logprobs=params.top_logprobs if params.want_logprobs else 0,
             priority=params.priority,
             deadline=params.deadline,
             cache_salt=prepared.cache_salt,
@@ -117,7 +118,7 @@ class TurnRunner:
                     progress.first_token_at = time.monotonic()
                 progress.completion_tokens += len(chunk.token_ids)
                 progress.turn_ids.extend(chunk.token_ids)
-                for event in decoder.feed(chunk.token_ids, chunk.logprobs):
+                for event in decoder.feed(chunk.token_ids, chunk.logprobs, chunk.top_logprobs):
                     yield event
                 if over_thinking_budget(params, decoder, progress):
                     progress.reasoning_cut = True

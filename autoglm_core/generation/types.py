@@ -50,6 +50,8 @@ class GenerationParams:
     session_id: str = ""
     priority: int = 5
     want_logprobs: bool = False
+    # With want_logprobs: the most likely tokens to report at each position (0 to 20).
+    top_logprobs: int = 0
     time_limit_s: float | None = None
     prompt_template: str = ""
     # The caller's id (x-request-id): echoed and logged only. call_id is the server's own, unique
@@ -105,6 +107,8 @@ class ReasoningDelta:
 class ContentDelta:
     text: str
     logprobs: tuple[tuple[int, str, float], ...] = ()
+    # Per entry of logprobs (when top_logprobs was asked for): the most likely (id, text, logprob).
+    top_logprobs: tuple[tuple[tuple[int, str, float], ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -151,6 +155,8 @@ class GenerationResult:
     tool_calls: list[ToolCallRecord]
     finished: Finished
     logprobs: list[tuple[int, str, float]] = field(default_factory=list)
+    # Per entry of logprobs, when top_logprobs was asked for: the most likely (id, text, logprob).
+    top_logprobs: list[tuple[tuple[int, str, float], ...]] = field(default_factory=list)
     # The answer as a Python value, for a complete JSON response_format (else None).
     parsed: Any = None
 

@@ -13,6 +13,8 @@ MAX_STOP_SEQUENCES = 16
 MAX_STOP_CHARS = 256
 MAX_PRIORITY = 9
 MAX_SEED = 2**63 - 1
+# OpenAI's limit for top_logprobs.
+MAX_TOP_LOGPROBS = 20
 
 
 def _bad_float(value: float | None, low: float, high: float, low_open: bool = False) -> bool:
@@ -56,6 +58,8 @@ def check_params(params: GenerationParams) -> None:
         bad("sampling.min_new_tokens", f"must not exceed max_new_tokens ({params.max_new_tokens})")
     if _bad_float(params.repetition_penalty, 0.0, 10.0, low_open=True):
         bad("sampling.repetition_penalty", "must be in (0, 10]")
+    if not 0 <= params.top_logprobs <= MAX_TOP_LOGPROBS:
+        bad("response.top_logprobs", f"must be between 0 and {MAX_TOP_LOGPROBS}")
     if params.seed is not None and not 0 <= params.seed <= MAX_SEED:
         bad("sampling.seed", f"must be between 0 and {MAX_SEED}")
     if len(params.stop) > MAX_STOP_SEQUENCES:

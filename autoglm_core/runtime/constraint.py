@@ -18,7 +18,8 @@ class TokenConstraint(Protocol):
         """Sets the logits of every token not allowed next to -inf, in place.
 
         `logits` is a 1-D float torch.Tensor over the model's output vocabulary (it may be longer than
-        the tokenizer's vocabulary: the extra entries are never allowed). Called before sampling.
+        the tokenizer's vocabulary: the extra entries are never allowed), or a numpy float array (the
+        fake runner's, which keeps the mock backend free of torch). Called before sampling.
         """
         ...
 

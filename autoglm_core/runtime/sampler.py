@@ -70,7 +70,12 @@ def _sample_row(seq: Sequence, logits: torch.Tensor, greedy: int, state: Sampler
         if state.seen is not None:
             processed = _apply_repetition_penalty(logits, state.seen, sampling.repetition_penalty)
         token = _draw(processed, sampling, state.generator)
-    logprob = float(torch.log_softmax(logits, dim=-1)[token]) if seq.request.want_logprobs else None
+    logprob = None
+    if seq.request.want_logprobs:
+        # Of the distribution the token was picked from (after the constraint and min_new_tokens).
+        logprobs = torch.log_softmax(logits, dim=-1)
+        logprob = float(logprobs[token])
+        seq.last_top_logprobs = _top(logprobs, seq.request.top_logprobs)
     done = False
     if constraint is not None:
         constraint.accept(token)
@@ -78,6 +83,13 @@ def _sample_row(seq: Sequence, logits: torch.Tensor, greedy: int, state: Sampler
     if state.seen is not None:
         state.seen = torch.cat([state.seen, state.seen.new_tensor([token])])
     return Sampled(token, logprob, done)
+
+
+def _top(logprobs: torch.Tensor, k: int) -> tuple[tuple[int, float], ...]:
+    if k <= 0:
+        return ()
+    values, ids = torch.topk(logprobs, min(k, logprobs.shape[0]))
+    return tuple(zip(ids.tolist(), values.tolist(), strict=True))
 
 
 def _needs_processing(s: SamplingConfig) -> bool:

@@ -37,6 +37,9 @@ class Sequence:
     # Tokens whose keys and values are in the cache: prompt and output tokens, counted together.
     num_computed: int = 0
     output_ids: list[int] = field(default_factory=list)
+    # The most likely tokens (id, logprob) at the last sampled step, when the request asked for them;
+    # set by the sampler, delivered with that step's token by the step loop.
+    last_top_logprobs: tuple[tuple[int, float], ...] = ()
     # The priority it was scheduled with (aging included); a waiter must beat it to pause it.
     rank: float = 0.0
     # When it was first scheduled (the end of its queue wait); None while it never ran.

@@ -208,7 +208,8 @@ class StepLoop:
                 self._send(seq, as_engine_error(outcome.error))
             elif outcome.token_id is not None:
                 logprobs = [outcome.logprob] if outcome.logprob is not None else []
-                self._send(seq, TokenChunk(token_ids=[outcome.token_id], logprobs=logprobs))
+                top = [seq.last_top_logprobs] if seq.last_top_logprobs else []
+                self._send(seq, TokenChunk([outcome.token_id], logprobs=logprobs, top_logprobs=top))
             if outcome.eos:
                 self._send(seq, TokenChunk(token_ids=[], eos=True))
             if outcome.finished:

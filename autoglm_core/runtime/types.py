@@ -30,6 +30,8 @@ class BackendRequest:
     prompt_ids: Sequence[int]
     sampling: SamplingConfig
     want_logprobs: bool = False
+    # With want_logprobs: how many of the most likely tokens to report at each step (0: none).
+    top_logprobs: int = 0
     # 0 (most urgent) to 9; a backend that batches lets urgent requests in first.
     priority: int = 5
     # Limits the tokens the model may pick (structured output); None: any token.
@@ -52,6 +54,9 @@ class TokenChunk:
     token_ids: Sequence[int]
     # Log-probabilities of token_ids when the request asked for them, else empty.
     logprobs: Sequence[float] = ()
+    # Per token of token_ids, the request's top_logprobs most likely tokens as (id, logprob), best
+    # first; empty when not asked for.
+    top_logprobs: Sequence[Sequence[tuple[int, float]]] = ()
     # True when the backend stopped because it produced an end-of-sequence token.
     eos: bool = False
     # Set on the request's first chunk (no tokens): seconds it waited before it was scheduled.

@@ -95,6 +95,9 @@ class GrammarCompiler:
         cached = self._cached(fmt, tokenizer, reasoning)
         if cached is not None:
             return cached
+        # Reading the vocabulary is the model's one-time cost, not this format's: outside the limit
+        # (on a busy machine it alone can take longer than the limit).
+        await asyncio.to_thread(vocabulary_for, tokenizer, eos_ids)
         work = asyncio.to_thread(self.compile_sync, fmt, tokenizer, eos_ids, reasoning=reasoning)
         try:
             return await asyncio.wait_for(work, self.timeout_s)

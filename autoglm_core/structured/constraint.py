@@ -45,10 +45,15 @@ class GrammarConstraint:
     def mask_logits(self, logits: Any) -> None:
         if self._in_reasoning:
             return
-        import torch  # only a torch runner hands logits here; the mock server stays torch-free
+        mask = self.allowed_mask()
+        size = mask.size
+        if isinstance(logits, np.ndarray):  # the fake runner's (the mock server has no torch)
+            logits[:size][~mask] = -np.inf
+            logits[size:] = -np.inf
+            return
+        import torch  # only a torch runner hands tensors here
 
-        allowed = torch.from_numpy(self.allowed_mask())
-        size = allowed.numel()
+        allowed = torch.from_numpy(mask)
         logits[:size].masked_fill_(~allowed.to(logits.device), float("-inf"))
         logits[size:] = float("-inf")
 

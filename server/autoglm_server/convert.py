@@ -68,6 +68,7 @@ def params_from_proto(
         session_id=given.session_id,
         priority=given.priority if given.HasField("priority") else 5,
         want_logprobs=given.response.include_logprobs,
+        top_logprobs=given.response.top_logprobs,
         time_limit_s=given.time_limit_ms / 1000 if given.HasField("time_limit_ms") else None,
         prompt_template=given.prompt_template,
         response_format=response_format_from_proto(given.response_format),
@@ -115,8 +116,14 @@ def tool_call_to_proto(call: types.ToolCallRecord) -> common_pb2.ToolCall:
     )
 
 
-def _logprobs(entries: Any) -> list[generation_pb2.TokenLogprob]:
-    return [generation_pb2.TokenLogprob(token_id=i, token=t, logprob=lp) for i, t, lp in entries]
+def _logprobs(entries: Any, top: Any) -> list[generation_pb2.TokenLogprob]:
+    """TokenLogprobs of the chosen tokens; `top` holds each one's alternatives (empty when not asked)."""
+    out = []
+    for n, (i, t, lp) in enumerate(entries):
+        alternatives = top[n] if n < len(top) else ()
+        listed = [generation_pb2.TopLogprob(token_id=a, token=b, logprob=c) for a, b, c in alternatives]
+        out.append(generation_pb2.TokenLogprob(token_id=i, token=t, logprob=lp, top_logprobs=listed))
+    return out
 
 
 def finished_to_proto(finished: types.Finished) -> generation_pb2.StreamFinished:
@@ -164,7 +171,7 @@ def result_to_proto(result: types.GenerationResult) -> generation_pb2.GenerateRe
         model=f.model,
         timings=f.timings,
         seed=f.seed,
-        logprobs=_logprobs(result.logprobs),
+        logprobs=_logprobs(result.logprobs, result.top_logprobs),
         prompt_template=f.prompt_template,
         incomplete=f.incomplete,
         thinking_mode=f.thinking_mode,
@@ -175,7 +182,7 @@ def event_to_proto(request_id: str, event: types.GenerationEvent) -> generation_
     out = generation_pb2.GenerateStreamResponse(request_id=request_id)
     if isinstance(event, types.ContentDelta):
         out.content_delta.text = event.text
-        out.content_delta.logprobs.extend(_logprobs(event.logprobs))
+        out.content_delta.logprobs.extend(_logprobs(event.logprobs, event.top_logprobs))
     elif isinstance(event, types.ReasoningDelta):
         out.reasoning_delta.text = event.text
     elif isinstance(event, types.ToolCallStarted):

@@ -41,8 +41,9 @@ class Recorder:
         backend.reply_text = reply  # type: ignore[method-assign]
 
 
-async def start(*script: str, **settings: Any) -> tuple[RunningServer, Recorder]:
-    running = await start_mock_server(MockBehaviour(script=list(script)), **settings)
+async def start(*script: str, constrained: bool = True, **settings: Any) -> tuple[RunningServer, Recorder]:
+    behaviour = MockBehaviour(script=list(script), honour_constraints=constrained)
+    running = await start_mock_server(behaviour, **settings)
     return running, Recorder(running)
 
 
@@ -136,7 +137,10 @@ async def test_two_calls_in_one_turn_run_in_parallel() -> None:
 
 async def test_invalid_arguments_become_an_error_the_model_sees() -> None:
     running, recorder = await start(
-        call(arguments={"value": "five", "from_unit": "km"}), "Sorry, I could not."
+        # Unconstrained: a model whose calls are not held to the schema (no Hermes call grammar).
+        call(arguments={"value": "five", "from_unit": "km"}),
+        "Sorry, I could not.",
+        constrained=False,
     )
     try:
         response = await running.client.generate("x", allowed_tools=["convert_units"], max_new_tokens=500)
@@ -151,7 +155,7 @@ async def test_invalid_arguments_become_an_error_the_model_sees() -> None:
 
 async def test_unknown_and_malformed_calls_are_errors_fed_back() -> None:
     script = [call("launch_rockets", {}) + "<tool_call>{not json</tool_call>", "I cannot do that."]
-    running, recorder = await start(*script)
+    running, recorder = await start(*script, constrained=False)
     try:
         response = await running.client.generate("x", allowed_tools=["get_time"], max_new_tokens=500)
         unknown, malformed = response.tool_calls

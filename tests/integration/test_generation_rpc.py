@@ -112,6 +112,27 @@ async def test_logprobs_when_asked(mock_server: RunningServer) -> None:
     assert all(lp.logprob == pytest.approx(-0.5) for lp in response.logprobs)
     plain = await mock_server.client.generate("x", max_new_tokens=5)
     assert len(plain.logprobs) == 0
+    assert all(not lp.top_logprobs for lp in response.logprobs)
+
+
+async def test_top_logprobs_list_the_alternatives_unary_and_streamed(mock_server: RunningServer) -> None:
+    reply = await mock_server.client.generate("x", max_new_tokens=5, logprobs=True, top_logprobs=3)
+    for lp in reply.logprobs:
+        # The mock's made-up alternatives: the chosen token first, then the ids after it.
+        assert [t.token_id for t in lp.top_logprobs] == [lp.token_id, lp.token_id + 1, lp.token_id + 2]
+        assert lp.top_logprobs[0].token == lp.token
+        assert [t.logprob for t in lp.top_logprobs] == pytest.approx([-0.5, -1.5, -2.5])
+    events = [
+        e async for e in mock_server.client.stream("x", max_new_tokens=5, logprobs=True, top_logprobs=2)
+    ]
+    streamed = [lp for e in events if e.HasField("content_delta") for lp in e.content_delta.logprobs]
+    assert [[t.token_id for t in lp.top_logprobs] for lp in streamed] == [
+        [t.token_id for t in lp.top_logprobs[:2]] for lp in reply.logprobs
+    ]
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await mock_server.client.generate("x", logprobs=True, top_logprobs=21)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "response.top_logprobs" in (caught.value.details() or "")
 
 
 async def test_seed_is_reported_and_reproduces(mock_server: RunningServer) -> None:

@@ -3,6 +3,8 @@ the official openai SDK against a live server (mock backend)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import numpy as np
 import openai
@@ -24,7 +26,8 @@ async def test_bad_fields_are_400_naming_the_param() -> None:
             ({"temperature": -1}, "temperature"),
             ({"top_p": 0}, "top_p"),
             ({"max_completion_tokens": 0}, "max_completion_tokens"),
-            ({"n": 2}, "n"),
+            ({"n": 17}, "n"),
+            ({"n": 0}, "n"),
             ({"presence_penalty": 0.5}, "presence_penalty"),
             ({"tool_choice": "required"}, "tool_choice"),
         ]
@@ -55,16 +58,34 @@ async def test_bad_fields_are_400_naming_the_param() -> None:
     }
 
 
-async def test_json_schema_is_refused_naming_the_structured_output_issue() -> None:
+async def test_bad_response_formats_are_400_naming_the_field() -> None:
     async with http_server() as s:
+        chat_cases: list[tuple[Any, str, str]] = [
+            (
+                {"type": "json_schema", "json_schema": {"name": "x"}},
+                "response_format.json_schema.schema",
+                "required",
+            ),
+            (
+                {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "strng"}}},
+                "response_format.json_schema.schema",
+                "strng",
+            ),
+            ({"type": "yaml"}, "response_format.type", "must be one of"),
+            ({"type": "regex", "pattern": "(a"}, "response_format.pattern", "unclosed group"),
+        ]
+        for given, param, reason in chat_cases:
+            with pytest.raises(openai.BadRequestError) as caught:
+                await s.client.chat.completions.create(model="mock", messages=USER, response_format=given)
+            assert caught.value.param == param, given
+            assert reason in caught.value.message
         with pytest.raises(openai.BadRequestError) as caught:
-            await s.client.chat.completions.create(
+            await s.client.responses.create(
                 model="mock",
-                messages=USER,
-                response_format={"type": "json_schema", "json_schema": {"name": "x", "schema": {}}},
+                input="hi",
+                text={"format": {"type": "json_schema", "name": "x", "schema": {"type": "strng"}}},
             )
-    assert caught.value.param == "response_format"
-    assert "structured-output" in caught.value.message
+        assert caught.value.param == "text.format.schema"
 
 
 async def test_unknown_model_is_404_and_models_lists_names_aliases_and_versions() -> None:

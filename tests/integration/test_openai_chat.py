@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import httpx
+import openai
 import pytest
 
 from autoglm_core.backends.mock import MockBehaviour
@@ -238,3 +239,131 @@ async def test_a_turn_calling_server_and_client_tools_runs_the_server_one_and_ha
     assert [c.function.name for c in message.tool_calls or []] == ["get_weather"]
     [ran] = (message.model_extra or {})["server_tool_calls"]
     assert ran["name"] == "convert_units" and ran["result"]["result"] > 3
+
+
+PERSON = {
+    "type": "object",
+    "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
+    "required": ["name", "age"],
+    "additionalProperties": False,
+}
+
+
+async def test_json_schema_and_json_object_constrain_the_answer() -> None:
+    # The mock "model" would write prose around its JSON; the constraint keeps only the document.
+    script = 'Sure! {"name": "Ada", "age": 36} Hope that helps.'
+    async with http_server(MockBehaviour(script=[script])) as s:
+        schema = {"type": "json_schema", "json_schema": {"name": "person", "schema": PERSON, "strict": True}}
+        chat = await s.client.chat.completions.create(
+            model="mock",
+            messages=USER,
+            max_tokens=100,
+            response_format=schema,  # type: ignore[arg-type]
+        )
+        stream = await s.client.chat.completions.create(
+            model="mock", messages=USER, max_tokens=100, response_format={"type": "json_object"}, stream=True
+        )
+        streamed = "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
+        cut = await s.client.chat.completions.create(
+            model="mock",
+            messages=USER,
+            max_tokens=8,
+            response_format=schema,  # type: ignore[arg-type]
+        )
+        response = await s.client.responses.create(
+            model="mock",
+            input="hi",
+            max_output_tokens=100,
+            text={"format": {"type": "json_schema", "name": "person", "schema": PERSON}},
+        )
+        free = await s.client.chat.completions.create(model="mock", messages=USER, max_tokens=100)
+    assert json.loads(chat.choices[0].message.content or "") == {"name": "Ada", "age": 36}
+    assert chat.choices[0].finish_reason == "stop"
+    assert json.loads(streamed) == {"name": "Ada", "age": 36}
+    assert cut.choices[0].finish_reason == "length" and cut.choices[0].message.content == '{"name":'
+    assert json.loads(response.output_text) == {"name": "Ada", "age": 36}
+    assert response.status == "completed" and response.text.format.type == "json_schema"
+    assert free.choices[0].message.content == script
+
+
+async def test_n_choices_are_sampled_together_with_their_own_seeds() -> None:
+    async with http_server() as s:
+        three = await s.client.chat.completions.create(
+            model="mock", messages=USER, max_tokens=12, n=3, seed=5, temperature=0.9
+        )
+        alone = [
+            await s.client.chat.completions.create(
+                model="mock", messages=USER, max_tokens=12, seed=5 + i, temperature=0.9
+            )
+            for i in range(3)
+        ]
+        stream = await s.client.chat.completions.create(
+            model="mock",
+            messages=USER,
+            max_tokens=12,
+            n=3,
+            seed=5,
+            temperature=0.9,
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+        chunks = [chunk async for chunk in stream]
+        with pytest.raises(openai.BadRequestError) as caught:
+            await s.client.chat.completions.create(
+                model="mock", messages=USER, n=2, extra_body={"session_id": "s1"}
+            )
+    assert caught.value.param == "n"
+    texts = [c.message.content for c in three.choices]
+    assert [c.index for c in three.choices] == [0, 1, 2]
+    # Choice i is what a request with seed + i gets alone; different seeds, different samples.
+    assert texts == [a.choices[0].message.content for a in alone]
+    assert len(set(texts)) == 3
+    assert three.usage is not None and alone[0].usage is not None
+    assert three.usage.completion_tokens == 36
+    assert three.usage.prompt_tokens == alone[0].usage.prompt_tokens
+    # Streamed: each choice's deltas carry its index and end with its own finish reason.
+    streamed = {
+        i: "".join(c.choices[0].delta.content or "" for c in chunks if c.choices and c.choices[0].index == i)
+        for i in range(3)
+    }
+    assert [streamed[i].strip() for i in range(3)] == texts
+    finishes = [c.choices[0] for c in chunks if c.choices and c.choices[0].finish_reason]
+    assert sorted(f.index for f in finishes) == [0, 1, 2]
+    assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens == 36
+
+
+async def test_top_logprobs_list_the_alternatives_unary_and_streamed() -> None:
+    async with http_server(MockBehaviour(script=["Hi there"])) as s:
+        reply = await s.client.chat.completions.create(
+            model="mock", messages=USER, max_tokens=10, logprobs=True, top_logprobs=3
+        )
+        stream = await s.client.chat.completions.create(
+            model="mock", messages=USER, max_tokens=10, logprobs=True, top_logprobs=2, stream=True
+        )
+        streamed = [
+            t
+            for c in [c async for c in stream]
+            if c.choices and c.choices[0].logprobs
+            for t in c.choices[0].logprobs.content or []
+        ]
+        with pytest.raises(openai.BadRequestError) as without:
+            await s.client.chat.completions.create(model="mock", messages=USER, top_logprobs=2)
+        with pytest.raises(openai.BadRequestError) as too_many:
+            await s.client.chat.completions.create(
+                model="mock", messages=USER, logprobs=True, top_logprobs=21
+            )
+    assert without.value.param == "top_logprobs" and too_many.value.param == "top_logprobs"
+    assert reply.choices[0].logprobs is not None
+    content = reply.choices[0].logprobs.content or []
+    assert "".join(t.token for t in content) == "Hi there"
+    for token in content:
+        # The mock's made-up alternatives: the chosen byte first, then the bytes after it.
+        assert [t.token for t in token.top_logprobs] == [
+            token.token,
+            chr(ord(token.token) + 1),
+            chr(ord(token.token) + 2),
+        ]
+        assert [t.logprob for t in token.top_logprobs] == [-0.5, -1.5, -2.5]
+    assert [[t.token for t in token.top_logprobs] for token in streamed] == [
+        [t.token for t in token.top_logprobs[:2]] for token in content
+    ]

@@ -1,8 +1,10 @@
 """response_format over gRPC against a live mock server: bad formats get INVALID_ARGUMENT with field
 paths (or RESOURCE_EXHAUSTED), and the result says whether the answer is a complete document.
 
-The mock backend does not apply constraints (its "model" writes a script), which lets these tests
-choose the text and check that the server judges it honestly.
+The mock backend's "model" writes a script and its runner honours the constraint as a sampler would:
+a scripted token the format does not allow is skipped, and when the script has nothing allowed left
+the runner takes EOS if allowed, else the lowest allowed token. So the tests choose the text and check
+both that the output is held to the format and that the server judges it honestly.
 """
 
 from __future__ import annotations
@@ -108,14 +110,18 @@ async def test_the_result_says_whether_the_answer_is_a_whole_document() -> None:
         whole = await running.client.generate("x", response_format=PERSON, max_new_tokens=200)
         assert json.loads(whole.text) == {"name": "Ada", "age": 36}
         assert whole.finish_reason == common_pb2.FINISH_REASON_EOS and not whole.incomplete
+        # The script ends mid-document: the constraint keeps the output a prefix of a valid document,
+        # which runs into max_new_tokens.
         cut = await running.client.generate("x", response_format=PERSON, max_new_tokens=200)
-        assert cut.incomplete
-        # The stream's final event carries the same flag.
+        assert cut.text.startswith('{"name": "Ada", "age')
+        assert cut.finish_reason == common_pb2.FINISH_REASON_LENGTH and cut.incomplete
+        # Prose is not a document: nothing of it is allowed, the output still starts one.
         events = [e async for e in running.client.stream("x", response_format=PERSON, max_new_tokens=200)]
-        assert events[-1].finished.incomplete
-        # Without a response_format nothing is judged.
+        text = "".join(e.content_delta.text for e in events if e.HasField("content_delta"))
+        assert text.startswith('{"name": "') and events[-1].finished.incomplete
+        # Without a response_format nothing is constrained or judged.
         free = await running.client.generate("x", max_new_tokens=200)
-        assert not free.incomplete
+        assert free.text == '{"name": "Ada", "age": 36}' and not free.incomplete
     finally:
         await running.client.close()
         await running.server.stop(grace_s=0)
@@ -132,15 +138,20 @@ async def test_a_document_cut_by_max_new_tokens_is_length_and_incomplete() -> No
         await running.server.stop(grace_s=0)
 
 
-async def test_choice_regex_and_grammar_answers_are_judged() -> None:
-    running = await _scripted("maybe", "555-1234", "abb")
+async def test_choice_regex_and_grammar_hold_the_output_to_the_format() -> None:
+    running = await _scripted("perhaps maybe", "call 555-1234 now", "abb")
     try:
         choice = {"type": "choice", "choices": ["yes", "no", "maybe"]}
-        assert not (await running.client.generate("x", response_format=choice)).incomplete
+        picked = await running.client.generate("x", response_format=choice)
+        assert picked.text == "maybe" and not picked.incomplete
         regex = {"type": "regex", "pattern": "[0-9]{3}-[0-9]{4}"}
-        assert not (await running.client.generate("x", response_format=regex)).incomplete
-        grammar = {"type": "grammar", "grammar": 'start: "a" "b"'}  # "abb" is one b too many
-        assert (await running.client.generate("x", response_format=grammar)).incomplete
+        number = await running.client.generate("x", response_format=regex)
+        assert number.text == "555-1234" and not number.incomplete
+        # "abb" is one b too many: the grammar ends the answer after "ab".
+        grammar = {"type": "grammar", "grammar": 'start: "a" "b"'}
+        short = await running.client.generate("x", response_format=grammar)
+        assert short.text == "ab" and short.finish_reason == common_pb2.FINISH_REASON_EOS
+        assert not short.incomplete
     finally:
         await running.client.close()
         await running.server.stop(grace_s=0)
@@ -208,11 +219,13 @@ async def test_thinking_then_json_and_the_budget_still_holds() -> None:
         "thinking on and on and on and on and on",
         '{"name": "Bo", "age": 7}',
     )
-    seen: list[Any] = []
+    # Whether each turn's constraint applied from its first token (the runner then drives it on).
+    active_at_start: list[bool] = []
     original = running.backend.reply_text
 
     def reply(request: BackendRequest) -> str:
-        seen.append(request.constraint)
+        assert isinstance(request.constraint, GrammarConstraint)
+        active_at_start.append(request.constraint.active)
         return original(request)
 
     running.backend.reply_text = reply  # type: ignore[method-assign]
@@ -229,4 +242,4 @@ async def test_thinking_then_json_and_the_budget_still_holds() -> None:
         await running.client.close()
         await running.server.stop(grace_s=0)
     # Each turn's constraint: the reasoning left free while it lasts, the answer turn constrained at once.
-    assert [c.active for c in seen] == [False, False, True]
+    assert active_at_start == [False, False, True]

@@ -86,6 +86,11 @@ def test_events_survive_encoding_and_compression_unchanged() -> None:
     events: list[GenerationEvent] = [
         ReasoningDelta("think 模型"),
         ContentDelta("Hello 🙂", logprobs=((72, "Hello", -0.25), (5, " 🙂", -1.5))),
+        ContentDelta(
+            " there",
+            logprobs=((9, " there", -0.5),),
+            top_logprobs=(((9, " there", -0.5), (11, " then", -1.25)),),
+        ),
         ToolCallStarted("call_0", "lookup", {"q": "x", "n": 2}),
         ToolCallFinished(ToolCallRecord("call_1", "", {}, error="did not parse")),
         Finished(

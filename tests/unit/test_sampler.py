@@ -93,3 +93,22 @@ def test_logprobs_are_of_the_picked_token() -> None:
     picked = sample([row], logits, states([row]))[0]
     assert picked.logprob is not None
     assert abs(picked.logprob - float(torch.log_softmax(logits[0], -1)[5])) < 1e-6
+
+
+def test_top_logprobs_are_the_most_likely_tokens_best_first() -> None:
+    logits = torch.tensor([[0.0, 3.0, 1.0, 2.0] + [-5.0] * (VOCAB - 4)])
+    wanted = Sequence(
+        BackendRequest("r0", [1, 2, 3], SamplingConfig(), want_logprobs=True, top_logprobs=3),
+        0.0,
+        0,
+        16,
+        frozenset({EOS}),
+    )
+    plain = seq(1, SamplingConfig(), logprobs=True)
+    both = torch.cat([logits, logits])
+    picked = sample([wanted, plain], both, states([wanted, plain]))
+    expected = torch.log_softmax(logits[0], dim=-1)
+    assert [token for token, _ in wanted.last_top_logprobs] == [1, 3, 2]
+    assert [lp for _, lp in wanted.last_top_logprobs] == [float(expected[i]) for i in (1, 3, 2)]
+    assert picked[0].logprob == wanted.last_top_logprobs[0][1]
+    assert plain.last_top_logprobs == ()  # only the rows that ask pay for them

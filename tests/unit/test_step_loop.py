@@ -24,6 +24,7 @@ class Knobs:
     token_latency_s: float = 0.0
     fail_after_tokens: int | None = None
     hang_after_tokens: int | None = None
+    honour_constraints: bool = True
 
 
 def reply(request: BackendRequest) -> list[int]:

@@ -55,6 +55,7 @@ def build_input(
     priority: int | None = None,
     allowed_tools: Sequence[str] = (),
     logprobs: bool = False,
+    top_logprobs: int = 0,
     time_limit_ms: int | None = None,
     response_format: ResponseFormatLike | None = None,
     cache: bool | None = None,
@@ -62,7 +63,8 @@ def build_input(
     **sampling: Any,
 ) -> generation_pb2.GenerationInput:
     """A GenerationInput from keyword arguments; sampling keys: temperature, top_p, top_k,
-    max_new_tokens, min_new_tokens, seed, repetition_penalty. `response_format`: see
+    max_new_tokens, min_new_tokens, seed, repetition_penalty. `top_logprobs` (with `logprobs`): the
+    most likely tokens to list at each position. `response_format`: see
     build_response_format (a JSON Schema dict, a pydantic model class, {"type": "regex", ...}).
     `cache=False` bypasses the server's response cache; `cache_public=True` shares the entry with
     every user (only for answers anyone may see)."""
@@ -79,7 +81,7 @@ def build_input(
         session_id=session_id,
         priority=priority,
         allowed_tools=list(allowed_tools),
-        response=generation_pb2.ResponseOptions(include_logprobs=logprobs),
+        response=generation_pb2.ResponseOptions(include_logprobs=logprobs, top_logprobs=top_logprobs),
         time_limit_ms=time_limit_ms,
         cache=generation_pb2.CacheOptions(enabled=cache, public=cache_public),
     )

@@ -65,10 +65,15 @@ class SamplingFields(BaseModel):
         return self.reasoning_effort is not None and self.reasoning_effort not in _NO_THINKING_EFFORTS
 
 
-def _refusals(fields: SamplingFields) -> list[FieldViolation]:
+def _refusals(fields: SamplingFields, max_choices: int) -> list[FieldViolation]:
     bad = []
-    if fields.n is not None and fields.n != 1:
-        bad.append(FieldViolation("n", "only n=1 is supported: send the request n times"))
+    n = fields.n if fields.n is not None else 1
+    if max_choices == 1 and n != 1:
+        bad.append(FieldViolation("n", "only n=1 is supported here: send the request n times"))
+    elif not 1 <= n <= max_choices:
+        bad.append(FieldViolation("n", f"must be from 1 to {max_choices}"))
+    elif n > 1 and fields.session_id:
+        bad.append(FieldViolation("n", "n > 1 cannot be combined with session_id (one turn per session)"))
     for name in ("presence_penalty", "frequency_penalty"):
         if getattr(fields, name):
             bad.append(FieldViolation(name, "is not supported; use repetition_penalty (an extension)"))
@@ -86,9 +91,11 @@ def build_params(
     messages: list[dict[str, Any]] | None = None,
     prompt: str | None = None,
     want_logprobs: bool = False,
+    max_choices: int = 1,
 ) -> GenerationParams:
-    """GenerationParams for a request; raises InvalidArgument for fields we cannot honour."""
-    refused = _refusals(fields)
+    """GenerationParams for a request; raises InvalidArgument for fields we cannot honour.
+    `max_choices`: the largest `n` the route serves."""
+    refused = _refusals(fields, max_choices)
     if refused:
         raise InvalidArgument(refused)
     stop = [fields.stop] if isinstance(fields.stop, str) else list(fields.stop or [])

@@ -27,9 +27,9 @@ from autoglm_core.generation import types
 from autoglm_server.auth import Caller
 from autoglm_server.http import streaming
 from autoglm_server.http.auth import CallerDep, context_of
-from autoglm_server.http.chat import check_response_format
 from autoglm_server.http.context import ApiContext
 from autoglm_server.http.errors import describe, error_response
+from autoglm_server.http.formats import RESPONSES_RENAMES, responses_text_format
 from autoglm_server.http.messages import chat_messages, tool_choice
 from autoglm_server.http.params import SamplingFields, build_params, created_now
 
@@ -38,6 +38,7 @@ RENAMES = {
     "prompt": "input",
     "conversation.messages": "input",
     "sampling.max_new_tokens": "max_output_tokens",
+    **RESPONSES_RENAMES,
 }
 
 
@@ -386,7 +387,6 @@ async def _history(api: ApiContext, who: Caller, body: ResponsesRequest) -> list
 def _check(body: ResponsesRequest) -> None:
     if body.background:
         raise InvalidArgument.one("background", "background responses are not supported; stream instead")
-    check_response_format((body.text or {}).get("format"), "text.format")
 
 
 @router.post("/v1/responses", response_model=None)
@@ -412,6 +412,7 @@ async def create_response(
         params.client_tools = _function_tools(body.tools)
         params.tool_choice = tool_choice(body.tool_choice)
         params.parallel_tool_calls = body.parallel_tool_calls is not False
+        params.response_format = responses_text_format((body.text or {}).get("format"))
         client_tools = frozenset(t["function"]["name"] for t in params.client_tools)
         run = _Run(api, who.user_id, _Builder(response_id, body, client_tools), history, asyncio.Event())
         api.running[(who.user_id, response_id)] = run.cancel

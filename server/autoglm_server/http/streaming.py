@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncGenerator, Awaitable
+from collections.abc import AsyncGenerator, Awaitable, Iterable
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -78,6 +78,69 @@ async def first_event(request: Request, events: Events) -> types.GenerationEvent
         raise
 
 
+async def first_events(request: Request, streams: list[Events]) -> list[types.GenerationEvent]:
+    """The first event of each stream (the choices of one request, n > 1), awaited together; if one
+    fails, the others are cancelled, every stream is closed and the first error raised."""
+    if len(streams) == 1:
+        return [await first_event(request, streams[0])]
+    try:
+        return await until_disconnected(request, all_of([anext(events) for events in streams]))
+    except BaseException:
+        for events in streams:
+            await events.aclose()
+        raise
+
+
+async def all_of(work: Iterable[Awaitable[T]]) -> list[T]:
+    """Every result, in order; the first failure cancels the rest (a TaskGroup) and is raised."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(_awaited(w)) for w in work]
+    except BaseExceptionGroup as errors:
+        raise errors.exceptions[0] from None
+    return [task.result() for task in tasks]
+
+
+async def _awaited(work: Awaitable[T]) -> T:
+    return await work
+
+
+async def merged(
+    firsts: list[types.GenerationEvent], streams: list[Events]
+) -> AsyncGenerator[tuple[int, types.GenerationEvent], None]:
+    """The events of several streams as they come, each with its stream's index; every stream
+    ends with its Finished event. Closing this iterator closes the streams (so their generations
+    stop)."""
+    queue: asyncio.Queue[tuple[int, types.GenerationEvent | BaseException | None]] = asyncio.Queue()
+
+    async def pump(index: int, events: Events) -> None:
+        try:
+            async with aclosing(events):
+                async for event in events:
+                    await queue.put((index, event))
+        except Exception as error:  # handed to the reader, which raises it
+            await queue.put((index, error))
+        await queue.put((index, None))
+
+    for index, first in enumerate(firsts):
+        yield index, first
+    pumps = [asyncio.ensure_future(pump(i, events)) for i, events in enumerate(streams)]
+    try:
+        running = len(pumps)
+        while running:
+            index, item = await queue.get()
+            if item is None:
+                running -= 1
+            elif isinstance(item, BaseException):
+                raise item
+            else:
+                yield index, item
+    finally:
+        for task in pumps:
+            task.cancel()
+        await asyncio.gather(*pumps, return_exceptions=True)
+
+
 @dataclass
 class Outcome:
     """A whole generation as the unary routes answer it."""
@@ -89,12 +152,14 @@ class Outcome:
     client_calls: list[types.ToolCallStarted] = field(default_factory=list)
     server_calls: list[types.ToolCallRecord] = field(default_factory=list)
     logprobs: list[tuple[int, str, float]] = field(default_factory=list)
+    top_logprobs: list[tuple[tuple[int, str, float], ...]] = field(default_factory=list)
     finished: types.Finished | None = None
 
     def add(self, event: types.GenerationEvent) -> None:
         if isinstance(event, types.ContentDelta):
             self.text.append(event.text)
             self.logprobs.extend(event.logprobs)
+            self.top_logprobs.extend(event.top_logprobs)
         elif isinstance(event, types.ReasoningDelta):
             self.reasoning.append(event.text)
         elif isinstance(event, types.ToolCallStarted):

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file autoglm/v1/generation.proto.
  */
 export const file_autoglm_v1_generation: GenFile = /*@__PURE__*/
-  fileDesc("ChthdXRvZ2xtL3YxL2dlbmVyYXRpb24ucHJvdG8SCmF1dG9nbG0udjEiuAIKDlNhbXBsaW5nUGFyYW1zEhgKC3RlbXBlcmF0dXJlGAEgASgCSACIAQESEgoFdG9wX3AYAiABKAJIAYgBARISCgV0b3BfaxgDIAEoDUgCiAEBEhsKDm1heF9uZXdfdG9rZW5zGAQgASgNSAOIAQESDAoEc3RvcBgFIAMoCRIRCgRzZWVkGAYgASgESASIAQESHwoScmVwZXRpdGlvbl9wZW5hbHR5GAcgASgCSAWIAQESGwoObWluX25ld190b2tlbnMYCCABKA1IBogBAUIOCgxfdGVtcGVyYXR1cmVCCAoGX3RvcF9wQggKBl90b3Bfa0IRCg9fbWF4X25ld190b2tlbnNCBwoFX3NlZWRCFQoTX3JlcGV0aXRpb25fcGVuYWx0eUIRCg9fbWluX25ld190b2tlbnMiUAoPVGhpbmtpbmdPcHRpb25zEg8KB2VuYWJsZWQYASABKAgSGgoNYnVkZ2V0X3Rva2VucxgCIAEoDUgAiAEBQhAKDl9idWRnZXRfdG9rZW5zIisKD1Jlc3BvbnNlT3B0aW9ucxIYChBpbmNsdWRlX2xvZ3Byb2JzGAEgASgIIv4DCg9HZW5lcmF0aW9uSW5wdXQSEAoGcHJvbXB0GAEgASgJSAASMAoMY29udmVyc2F0aW9uGAIgASgLMhguYXV0b2dsbS52MS5Db252ZXJzYXRpb25IABINCgVtb2RlbBgDIAEoCRIsCghzYW1wbGluZxgEIAEoCzIaLmF1dG9nbG0udjEuU2FtcGxpbmdQYXJhbXMSLQoIdGhpbmtpbmcYBSABKAsyGy5hdXRvZ2xtLnYxLlRoaW5raW5nT3B0aW9ucxIVCg1hbGxvd2VkX3Rvb2xzGAYgAygJEhIKCnNlc3Npb25faWQYByABKAkSFQoIcHJpb3JpdHkYCCABKA1IAYgBARItCghyZXNwb25zZRgJIAEoCzIbLmF1dG9nbG0udjEuUmVzcG9uc2VPcHRpb25zEhoKDXRpbWVfbGltaXRfbXMYCiABKA1IAogBARIXCg9wcm9tcHRfdGVtcGxhdGUYCyABKAkSMwoPcmVzcG9uc2VfZm9ybWF0GAwgASgLMhouYXV0b2dsbS52MS5SZXNwb25zZUZvcm1hdBIPCgdhZGFwdGVyGA0gASgJEicKBWNhY2hlGA4gASgLMhguYXV0b2dsbS52MS5DYWNoZU9wdGlvbnNCBwoFaW5wdXRCCwoJX3ByaW9yaXR5QhAKDl90aW1lX2xpbWl0X21zIkAKDENhY2hlT3B0aW9ucxIUCgdlbmFibGVkGAEgASgISACIAQESDgoGcHVibGljGAIgASgIQgoKCF9lbmFibGVkIrACCg5SZXNwb25zZUZvcm1hdBImCgR0ZXh0GAEgASgLMhYuYXV0b2dsbS52MS5UZXh0Rm9ybWF0SAASMwoLanNvbl9vYmplY3QYAiABKAsyHC5hdXRvZ2xtLnYxLkpzb25PYmplY3RGb3JtYXRIABIzCgtqc29uX3NjaGVtYRgDIAEoCzIcLmF1dG9nbG0udjEuSnNvblNjaGVtYUZvcm1hdEgAEigKBXJlZ2V4GAQgASgLMhcuYXV0b2dsbS52MS5SZWdleEZvcm1hdEgAEioKBmNob2ljZRgFIAEoCzIYLmF1dG9nbG0udjEuQ2hvaWNlRm9ybWF0SAASLAoHZ3JhbW1hchgGIAEoCzIZLmF1dG9nbG0udjEuR3JhbW1hckZvcm1hdEgAQggKBmZvcm1hdCIMCgpUZXh0Rm9ybWF0IhIKEEpzb25PYmplY3RGb3JtYXQiQgoQSnNvblNjaGVtYUZvcm1hdBIOCgZzY2hlbWEYASABKAkSEwoGc3RyaWN0GAIgASgISACIAQFCCQoHX3N0cmljdCIeCgtSZWdleEZvcm1hdBIPCgdwYXR0ZXJuGAEgASgJIh8KDENob2ljZUZvcm1hdBIPCgdjaG9pY2VzGAEgAygJIkgKDUdyYW1tYXJGb3JtYXQSDAoEdGV4dBgBIAEoCRIpCgZzeW50YXgYAiABKA4yGS5hdXRvZ2xtLnYxLkdyYW1tYXJTeW50YXgiPQoPR2VuZXJhdGVSZXF1ZXN0EioKBWlucHV0GAEgASgLMhsuYXV0b2dsbS52MS5HZW5lcmF0aW9uSW5wdXQiQAoMVG9rZW5Mb2dwcm9iEhAKCHRva2VuX2lkGAEgASgNEg0KBXRva2VuGAIgASgJEg8KB2xvZ3Byb2IYAyABKAIi1wMKEEdlbmVyYXRlUmVzcG9uc2USEgoKcmVxdWVzdF9pZBgBIAEoCRIMCgR0ZXh0GAIgASgJEhEKCXJlYXNvbmluZxgDIAEoCRIXCg9yZWFzb25pbmdfc3RlcHMYBCADKAkSKAoKdG9vbF9jYWxscxgFIAMoCzIULmF1dG9nbG0udjEuVG9vbENhbGwSLwoNZmluaXNoX3JlYXNvbhgGIAEoDjIYLmF1dG9nbG0udjEuRmluaXNoUmVhc29uEhUKDXN0b3Bfc2VxdWVuY2UYByABKAkSIAoFdXNhZ2UYCCABKAsyES5hdXRvZ2xtLnYxLlVzYWdlEiMKBW1vZGVsGAkgASgLMhQuYXV0b2dsbS52MS5Nb2RlbFJlZhIkCgd0aW1pbmdzGAogASgLMhMuYXV0b2dsbS52MS5UaW1pbmdzEgwKBHNlZWQYCyABKAQSKgoIbG9ncHJvYnMYDCADKAsyGC5hdXRvZ2xtLnYxLlRva2VuTG9ncHJvYhIXCg9wcm9tcHRfdGVtcGxhdGUYDSABKAkSEgoKaW5jb21wbGV0ZRgOIAEoCBIvCg10aGlua2luZ19tb2RlGA8gASgOMhguYXV0b2dsbS52MS5UaGlua2luZ01vZGUiQwoVR2VuZXJhdGVTdHJlYW1SZXF1ZXN0EioKBWlucHV0GAEgASgLMhsuYXV0b2dsbS52MS5HZW5lcmF0aW9uSW5wdXQiHgoOUmVhc29uaW5nRGVsdGESDAoEdGV4dBgBIAEoCSJICgxDb250ZW50RGVsdGESDAoEdGV4dBgBIAEoCRIqCghsb2dwcm9icxgCIAMoCzIYLmF1dG9nbG0udjEuVG9rZW5Mb2dwcm9iIkMKD1Rvb2xDYWxsU3RhcnRlZBIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEhYKDmFyZ3VtZW50c19qc29uGAMgASgJIjYKEFRvb2xDYWxsRmluaXNoZWQSIgoEY2FsbBgBIAEoCzIULmF1dG9nbG0udjEuVG9vbENhbGwisQIKDlN0cmVhbUZpbmlzaGVkEi8KDWZpbmlzaF9yZWFzb24YASABKA4yGC5hdXRvZ2xtLnYxLkZpbmlzaFJlYXNvbhIVCg1zdG9wX3NlcXVlbmNlGAIgASgJEiAKBXVzYWdlGAMgASgLMhEuYXV0b2dsbS52MS5Vc2FnZRIjCgVtb2RlbBgEIAEoCzIULmF1dG9nbG0udjEuTW9kZWxSZWYSJAoHdGltaW5ncxgFIAEoCzITLmF1dG9nbG0udjEuVGltaW5ncxIMCgRzZWVkGAYgASgEEhcKD3Byb21wdF90ZW1wbGF0ZRgHIAEoCRISCgppbmNvbXBsZXRlGAggASgIEi8KDXRoaW5raW5nX21vZGUYCSABKA4yGC5hdXRvZ2xtLnYxLlRoaW5raW5nTW9kZSLFAgoWR2VuZXJhdGVTdHJlYW1SZXNwb25zZRISCgpyZXF1ZXN0X2lkGAEgASgJEjUKD3JlYXNvbmluZ19kZWx0YRgCIAEoCzIaLmF1dG9nbG0udjEuUmVhc29uaW5nRGVsdGFIABIxCg1jb250ZW50X2RlbHRhGAMgASgLMhguYXV0b2dsbS52MS5Db250ZW50RGVsdGFIABI4ChF0b29sX2NhbGxfc3RhcnRlZBgEIAEoCzIbLmF1dG9nbG0udjEuVG9vbENhbGxTdGFydGVkSAASOgoSdG9vbF9jYWxsX2ZpbmlzaGVkGAUgASgLMhwuYXV0b2dsbS52MS5Ub29sQ2FsbEZpbmlzaGVkSAASLgoIZmluaXNoZWQYBiABKAsyGi5hdXRvZ2xtLnYxLlN0cmVhbUZpbmlzaGVkSABCBwoFZXZlbnQiawoPVG9rZW5pemVSZXF1ZXN0Eg0KBW1vZGVsGAEgASgJEg4KBHRleHQYAiABKAlIABIwCgxjb252ZXJzYXRpb24YAyABKAsyGC5hdXRvZ2xtLnYxLkNvbnZlcnNhdGlvbkgAQgcKBWlucHV0IjUKEFRva2VuaXplUmVzcG9uc2USEQoJdG9rZW5faWRzGAEgAygNEg4KBnRva2VucxgCIAMoCSqZAQoMVGhpbmtpbmdNb2RlEh0KGVRISU5LSU5HX01PREVfVU5TUEVDSUZJRUQQABIVChFUSElOS0lOR19NT0RFX09GRhABEhgKFFRISU5LSU5HX01PREVfTkFUSVZFEAISGgoWVEhJTktJTkdfTU9ERV9QUk9NUFRFRBADEh0KGVRISU5LSU5HX01PREVfVU5TVVBQT1JURUQQBCphCg1HcmFtbWFyU3ludGF4Eh4KGkdSQU1NQVJfU1lOVEFYX1VOU1BFQ0lGSUVEEAASFwoTR1JBTU1BUl9TWU5UQVhfTEFSSxABEhcKE0dSQU1NQVJfU1lOVEFYX0dCTkYQAjL8AQoRR2VuZXJhdGlvblNlcnZpY2USRQoIR2VuZXJhdGUSGy5hdXRvZ2xtLnYxLkdlbmVyYXRlUmVxdWVzdBocLmF1dG9nbG0udjEuR2VuZXJhdGVSZXNwb25zZRJZCg5HZW5lcmF0ZVN0cmVhbRIhLmF1dG9nbG0udjEuR2VuZXJhdGVTdHJlYW1SZXF1ZXN0GiIuYXV0b2dsbS52MS5HZW5lcmF0ZVN0cmVhbVJlc3BvbnNlMAESRQoIVG9rZW5pemUSGy5hdXRvZ2xtLnYxLlRva2VuaXplUmVxdWVzdBocLmF1dG9nbG0udjEuVG9rZW5pemVSZXNwb25zZWIGcHJvdG8z", [file_autoglm_v1_common]);
+  fileDesc("ChthdXRvZ2xtL3YxL2dlbmVyYXRpb24ucHJvdG8SCmF1dG9nbG0udjEiuAIKDlNhbXBsaW5nUGFyYW1zEhgKC3RlbXBlcmF0dXJlGAEgASgCSACIAQESEgoFdG9wX3AYAiABKAJIAYgBARISCgV0b3BfaxgDIAEoDUgCiAEBEhsKDm1heF9uZXdfdG9rZW5zGAQgASgNSAOIAQESDAoEc3RvcBgFIAMoCRIRCgRzZWVkGAYgASgESASIAQESHwoScmVwZXRpdGlvbl9wZW5hbHR5GAcgASgCSAWIAQESGwoObWluX25ld190b2tlbnMYCCABKA1IBogBAUIOCgxfdGVtcGVyYXR1cmVCCAoGX3RvcF9wQggKBl90b3Bfa0IRCg9fbWF4X25ld190b2tlbnNCBwoFX3NlZWRCFQoTX3JlcGV0aXRpb25fcGVuYWx0eUIRCg9fbWluX25ld190b2tlbnMiUAoPVGhpbmtpbmdPcHRpb25zEg8KB2VuYWJsZWQYASABKAgSGgoNYnVkZ2V0X3Rva2VucxgCIAEoDUgAiAEBQhAKDl9idWRnZXRfdG9rZW5zIkEKD1Jlc3BvbnNlT3B0aW9ucxIYChBpbmNsdWRlX2xvZ3Byb2JzGAEgASgIEhQKDHRvcF9sb2dwcm9icxgCIAEoDSL+AwoPR2VuZXJhdGlvbklucHV0EhAKBnByb21wdBgBIAEoCUgAEjAKDGNvbnZlcnNhdGlvbhgCIAEoCzIYLmF1dG9nbG0udjEuQ29udmVyc2F0aW9uSAASDQoFbW9kZWwYAyABKAkSLAoIc2FtcGxpbmcYBCABKAsyGi5hdXRvZ2xtLnYxLlNhbXBsaW5nUGFyYW1zEi0KCHRoaW5raW5nGAUgASgLMhsuYXV0b2dsbS52MS5UaGlua2luZ09wdGlvbnMSFQoNYWxsb3dlZF90b29scxgGIAMoCRISCgpzZXNzaW9uX2lkGAcgASgJEhUKCHByaW9yaXR5GAggASgNSAGIAQESLQoIcmVzcG9uc2UYCSABKAsyGy5hdXRvZ2xtLnYxLlJlc3BvbnNlT3B0aW9ucxIaCg10aW1lX2xpbWl0X21zGAogASgNSAKIAQESFwoPcHJvbXB0X3RlbXBsYXRlGAsgASgJEjMKD3Jlc3BvbnNlX2Zvcm1hdBgMIAEoCzIaLmF1dG9nbG0udjEuUmVzcG9uc2VGb3JtYXQSDwoHYWRhcHRlchgNIAEoCRInCgVjYWNoZRgOIAEoCzIYLmF1dG9nbG0udjEuQ2FjaGVPcHRpb25zQgcKBWlucHV0QgsKCV9wcmlvcml0eUIQCg5fdGltZV9saW1pdF9tcyJACgxDYWNoZU9wdGlvbnMSFAoHZW5hYmxlZBgBIAEoCEgAiAEBEg4KBnB1YmxpYxgCIAEoCEIKCghfZW5hYmxlZCKwAgoOUmVzcG9uc2VGb3JtYXQSJgoEdGV4dBgBIAEoCzIWLmF1dG9nbG0udjEuVGV4dEZvcm1hdEgAEjMKC2pzb25fb2JqZWN0GAIgASgLMhwuYXV0b2dsbS52MS5Kc29uT2JqZWN0Rm9ybWF0SAASMwoLanNvbl9zY2hlbWEYAyABKAsyHC5hdXRvZ2xtLnYxLkpzb25TY2hlbWFGb3JtYXRIABIoCgVyZWdleBgEIAEoCzIXLmF1dG9nbG0udjEuUmVnZXhGb3JtYXRIABIqCgZjaG9pY2UYBSABKAsyGC5hdXRvZ2xtLnYxLkNob2ljZUZvcm1hdEgAEiwKB2dyYW1tYXIYBiABKAsyGS5hdXRvZ2xtLnYxLkdyYW1tYXJGb3JtYXRIAEIICgZmb3JtYXQiDAoKVGV4dEZvcm1hdCISChBKc29uT2JqZWN0Rm9ybWF0IkIKEEpzb25TY2hlbWFGb3JtYXQSDgoGc2NoZW1hGAEgASgJEhMKBnN0cmljdBgCIAEoCEgAiAEBQgkKB19zdHJpY3QiHgoLUmVnZXhGb3JtYXQSDwoHcGF0dGVybhgBIAEoCSIfCgxDaG9pY2VGb3JtYXQSDwoHY2hvaWNlcxgBIAMoCSJICg1HcmFtbWFyRm9ybWF0EgwKBHRleHQYASABKAkSKQoGc3ludGF4GAIgASgOMhkuYXV0b2dsbS52MS5HcmFtbWFyU3ludGF4Ij0KD0dlbmVyYXRlUmVxdWVzdBIqCgVpbnB1dBgBIAEoCzIbLmF1dG9nbG0udjEuR2VuZXJhdGlvbklucHV0Im4KDFRva2VuTG9ncHJvYhIQCgh0b2tlbl9pZBgBIAEoDRINCgV0b2tlbhgCIAEoCRIPCgdsb2dwcm9iGAMgASgCEiwKDHRvcF9sb2dwcm9icxgEIAMoCzIWLmF1dG9nbG0udjEuVG9wTG9ncHJvYiI+CgpUb3BMb2dwcm9iEhAKCHRva2VuX2lkGAEgASgNEg0KBXRva2VuGAIgASgJEg8KB2xvZ3Byb2IYAyABKAIi1wMKEEdlbmVyYXRlUmVzcG9uc2USEgoKcmVxdWVzdF9pZBgBIAEoCRIMCgR0ZXh0GAIgASgJEhEKCXJlYXNvbmluZxgDIAEoCRIXCg9yZWFzb25pbmdfc3RlcHMYBCADKAkSKAoKdG9vbF9jYWxscxgFIAMoCzIULmF1dG9nbG0udjEuVG9vbENhbGwSLwoNZmluaXNoX3JlYXNvbhgGIAEoDjIYLmF1dG9nbG0udjEuRmluaXNoUmVhc29uEhUKDXN0b3Bfc2VxdWVuY2UYByABKAkSIAoFdXNhZ2UYCCABKAsyES5hdXRvZ2xtLnYxLlVzYWdlEiMKBW1vZGVsGAkgASgLMhQuYXV0b2dsbS52MS5Nb2RlbFJlZhIkCgd0aW1pbmdzGAogASgLMhMuYXV0b2dsbS52MS5UaW1pbmdzEgwKBHNlZWQYCyABKAQSKgoIbG9ncHJvYnMYDCADKAsyGC5hdXRvZ2xtLnYxLlRva2VuTG9ncHJvYhIXCg9wcm9tcHRfdGVtcGxhdGUYDSABKAkSEgoKaW5jb21wbGV0ZRgOIAEoCBIvCg10aGlua2luZ19tb2RlGA8gASgOMhguYXV0b2dsbS52MS5UaGlua2luZ01vZGUiQwoVR2VuZXJhdGVTdHJlYW1SZXF1ZXN0EioKBWlucHV0GAEgASgLMhsuYXV0b2dsbS52MS5HZW5lcmF0aW9uSW5wdXQiHgoOUmVhc29uaW5nRGVsdGESDAoEdGV4dBgBIAEoCSJICgxDb250ZW50RGVsdGESDAoEdGV4dBgBIAEoCRIqCghsb2dwcm9icxgCIAMoCzIYLmF1dG9nbG0udjEuVG9rZW5Mb2dwcm9iIkMKD1Rvb2xDYWxsU3RhcnRlZBIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEhYKDmFyZ3VtZW50c19qc29uGAMgASgJIjYKEFRvb2xDYWxsRmluaXNoZWQSIgoEY2FsbBgBIAEoCzIULmF1dG9nbG0udjEuVG9vbENhbGwisQIKDlN0cmVhbUZpbmlzaGVkEi8KDWZpbmlzaF9yZWFzb24YASABKA4yGC5hdXRvZ2xtLnYxLkZpbmlzaFJlYXNvbhIVCg1zdG9wX3NlcXVlbmNlGAIgASgJEiAKBXVzYWdlGAMgASgLMhEuYXV0b2dsbS52MS5Vc2FnZRIjCgVtb2RlbBgEIAEoCzIULmF1dG9nbG0udjEuTW9kZWxSZWYSJAoHdGltaW5ncxgFIAEoCzITLmF1dG9nbG0udjEuVGltaW5ncxIMCgRzZWVkGAYgASgEEhcKD3Byb21wdF90ZW1wbGF0ZRgHIAEoCRISCgppbmNvbXBsZXRlGAggASgIEi8KDXRoaW5raW5nX21vZGUYCSABKA4yGC5hdXRvZ2xtLnYxLlRoaW5raW5nTW9kZSLFAgoWR2VuZXJhdGVTdHJlYW1SZXNwb25zZRISCgpyZXF1ZXN0X2lkGAEgASgJEjUKD3JlYXNvbmluZ19kZWx0YRgCIAEoCzIaLmF1dG9nbG0udjEuUmVhc29uaW5nRGVsdGFIABIxCg1jb250ZW50X2RlbHRhGAMgASgLMhguYXV0b2dsbS52MS5Db250ZW50RGVsdGFIABI4ChF0b29sX2NhbGxfc3RhcnRlZBgEIAEoCzIbLmF1dG9nbG0udjEuVG9vbENhbGxTdGFydGVkSAASOgoSdG9vbF9jYWxsX2ZpbmlzaGVkGAUgASgLMhwuYXV0b2dsbS52MS5Ub29sQ2FsbEZpbmlzaGVkSAASLgoIZmluaXNoZWQYBiABKAsyGi5hdXRvZ2xtLnYxLlN0cmVhbUZpbmlzaGVkSABCBwoFZXZlbnQiawoPVG9rZW5pemVSZXF1ZXN0Eg0KBW1vZGVsGAEgASgJEg4KBHRleHQYAiABKAlIABIwCgxjb252ZXJzYXRpb24YAyABKAsyGC5hdXRvZ2xtLnYxLkNvbnZlcnNhdGlvbkgAQgcKBWlucHV0IjUKEFRva2VuaXplUmVzcG9uc2USEQoJdG9rZW5faWRzGAEgAygNEg4KBnRva2VucxgCIAMoCSqZAQoMVGhpbmtpbmdNb2RlEh0KGVRISU5LSU5HX01PREVfVU5TUEVDSUZJRUQQABIVChFUSElOS0lOR19NT0RFX09GRhABEhgKFFRISU5LSU5HX01PREVfTkFUSVZFEAISGgoWVEhJTktJTkdfTU9ERV9QUk9NUFRFRBADEh0KGVRISU5LSU5HX01PREVfVU5TVVBQT1JURUQQBCphCg1HcmFtbWFyU3ludGF4Eh4KGkdSQU1NQVJfU1lOVEFYX1VOU1BFQ0lGSUVEEAASFwoTR1JBTU1BUl9TWU5UQVhfTEFSSxABEhcKE0dSQU1NQVJfU1lOVEFYX0dCTkYQAjL8AQoRR2VuZXJhdGlvblNlcnZpY2USRQoIR2VuZXJhdGUSGy5hdXRvZ2xtLnYxLkdlbmVyYXRlUmVxdWVzdBocLmF1dG9nbG0udjEuR2VuZXJhdGVSZXNwb25zZRJZCg5HZW5lcmF0ZVN0cmVhbRIhLmF1dG9nbG0udjEuR2VuZXJhdGVTdHJlYW1SZXF1ZXN0GiIuYXV0b2dsbS52MS5HZW5lcmF0ZVN0cmVhbVJlc3BvbnNlMAESRQoIVG9rZW5pemUSGy5hdXRvZ2xtLnYxLlRva2VuaXplUmVxdWVzdBocLmF1dG9nbG0udjEuVG9rZW5pemVSZXNwb25zZWIGcHJvdG8z", [file_autoglm_v1_common]);
 
 /**
  * Sampling parameters. Unset fields take the model's defaults.
@@ -125,6 +125,14 @@ export type ResponseOptions = Message<"autoglm.v1.ResponseOptions"> & {
    * @generated from field: bool include_logprobs = 1;
    */
   includeLogprobs: boolean;
+
+  /**
+   * With include_logprobs: how many of the most likely tokens to list at each position (0 to 20;
+   * 0 lists none).
+   *
+   * @generated from field: uint32 top_logprobs = 2;
+   */
+  topLogprobs: number;
 };
 
 /**
@@ -535,6 +543,13 @@ export type TokenLogprob = Message<"autoglm.v1.TokenLogprob"> & {
    * @generated from field: float logprob = 3;
    */
   logprob: number;
+
+  /**
+   * The most likely tokens at this position, most likely first (ResponseOptions.top_logprobs of them).
+   *
+   * @generated from field: repeated autoglm.v1.TopLogprob top_logprobs = 4;
+   */
+  topLogprobs: TopLogprob[];
 };
 
 /**
@@ -543,6 +558,41 @@ export type TokenLogprob = Message<"autoglm.v1.TokenLogprob"> & {
  */
 export const TokenLogprobSchema: GenMessage<TokenLogprob> = /*@__PURE__*/
   messageDesc(file_autoglm_v1_generation, 13);
+
+/**
+ * One of the most likely tokens at a position, whether or not it was the one generated.
+ *
+ * @generated from message autoglm.v1.TopLogprob
+ */
+export type TopLogprob = Message<"autoglm.v1.TopLogprob"> & {
+  /**
+   * Token id.
+   *
+   * @generated from field: uint32 token_id = 1;
+   */
+  tokenId: number;
+
+  /**
+   * Token text.
+   *
+   * @generated from field: string token = 2;
+   */
+  token: string;
+
+  /**
+   * Natural log of the token's probability.
+   *
+   * @generated from field: float logprob = 3;
+   */
+  logprob: number;
+};
+
+/**
+ * Describes the message autoglm.v1.TopLogprob.
+ * Use `create(TopLogprobSchema)` to create a new message.
+ */
+export const TopLogprobSchema: GenMessage<TopLogprob> = /*@__PURE__*/
+  messageDesc(file_autoglm_v1_generation, 14);
 
 /**
  * Response of GenerationService.Generate.
@@ -662,7 +712,7 @@ export type GenerateResponse = Message<"autoglm.v1.GenerateResponse"> & {
  * Use `create(GenerateResponseSchema)` to create a new message.
  */
 export const GenerateResponseSchema: GenMessage<GenerateResponse> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_generation, 14);
+  messageDesc(file_autoglm_v1_generation, 15);
 
 /**
  * Request of GenerationService.GenerateStream.
@@ -683,7 +733,7 @@ export type GenerateStreamRequest = Message<"autoglm.v1.GenerateStreamRequest"> 
  * Use `create(GenerateStreamRequestSchema)` to create a new message.
  */
 export const GenerateStreamRequestSchema: GenMessage<GenerateStreamRequest> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_generation, 15);
+  messageDesc(file_autoglm_v1_generation, 16);
 
 /**
  * A piece of reasoning text.
@@ -704,7 +754,7 @@ export type ReasoningDelta = Message<"autoglm.v1.ReasoningDelta"> & {
  * Use `create(ReasoningDeltaSchema)` to create a new message.
  */
 export const ReasoningDeltaSchema: GenMessage<ReasoningDelta> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_generation, 16);
+  messageDesc(file_autoglm_v1_generation, 17);
 
 /**
  * A piece of the final answer.
@@ -732,7 +782,7 @@ export type ContentDelta = Message<"autoglm.v1.ContentDelta"> & {
  * Use `create(ContentDeltaSchema)` to create a new message.
  */
 export const ContentDeltaSchema: GenMessage<ContentDelta> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_generation, 17);
+  messageDesc(file_autoglm_v1_generation, 18);
 
 /**
  * The agent loop started a tool call.
@@ -767,7 +817,7 @@ export type ToolCallStarted = Message<"autoglm.v1.ToolCallStarted"> & {
  * Use `create(ToolCallStartedSchema)` to create a new message.
  */
 export const ToolCallStartedSchema: GenMessage<ToolCallStarted> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_generation, 18);
+  messageDesc(file_autoglm_v1_generation, 19);
 
 /**
  * The agent loop finished a tool call.
@@ -788,7 +838,7 @@ export type ToolCallFinished = Message<"autoglm.v1.ToolCallFinished"> & {
  * Use `create(ToolCallFinishedSchema)` to create a new message.
  */
 export const ToolCallFinishedSchema: GenMessage<ToolCallFinished> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_generation, 19);
+  messageDesc(file_autoglm_v1_generation, 20);
 
 /**
  * The last event of a stream.
@@ -866,7 +916,7 @@ export type StreamFinished = Message<"autoglm.v1.StreamFinished"> & {
  * Use `create(StreamFinishedSchema)` to create a new message.
  */
 export const StreamFinishedSchema: GenMessage<StreamFinished> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_generation, 20);
+  messageDesc(file_autoglm_v1_generation, 21);
 
 /**
  * One event of GenerationService.GenerateStream.
@@ -934,7 +984,7 @@ export type GenerateStreamResponse = Message<"autoglm.v1.GenerateStreamResponse"
  * Use `create(GenerateStreamResponseSchema)` to create a new message.
  */
 export const GenerateStreamResponseSchema: GenMessage<GenerateStreamResponse> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_generation, 21);
+  messageDesc(file_autoglm_v1_generation, 22);
 
 /**
  * Request of GenerationService.Tokenize.
@@ -978,7 +1028,7 @@ export type TokenizeRequest = Message<"autoglm.v1.TokenizeRequest"> & {
  * Use `create(TokenizeRequestSchema)` to create a new message.
  */
 export const TokenizeRequestSchema: GenMessage<TokenizeRequest> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_generation, 22);
+  messageDesc(file_autoglm_v1_generation, 23);
 
 /**
  * Response of GenerationService.Tokenize.
@@ -1006,7 +1056,7 @@ export type TokenizeResponse = Message<"autoglm.v1.TokenizeResponse"> & {
  * Use `create(TokenizeResponseSchema)` to create a new message.
  */
 export const TokenizeResponseSchema: GenMessage<TokenizeResponse> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_generation, 23);
+  messageDesc(file_autoglm_v1_generation, 24);
 
 /**
  * How a response's thinking was served.

@@ -85,6 +85,11 @@ public final class GenerationProto {
     com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
       internal_static_autoglm_v1_TokenLogprob_fieldAccessorTable;
   static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_autoglm_v1_TopLogprob_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_autoglm_v1_TopLogprob_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
     internal_static_autoglm_v1_GenerateResponse_descriptor;
   static final 
     com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
@@ -157,114 +162,118 @@ public final class GenerationProto {
       "enaltyB\021\n\017_min_new_tokens\"g\n\017ThinkingOpt" +
       "ions\022\030\n\007enabled\030\001 \001(\010R\007enabled\022(\n\rbudget" +
       "_tokens\030\002 \001(\rH\000R\014budgetTokens\210\001\001B\020\n\016_bud" +
-      "get_tokens\"<\n\017ResponseOptions\022)\n\020include" +
-      "_logprobs\030\001 \001(\010R\017includeLogprobs\"\231\005\n\017Gen" +
-      "erationInput\022\030\n\006prompt\030\001 \001(\tH\000R\006prompt\022>" +
-      "\n\014conversation\030\002 \001(\0132\030.autoglm.v1.Conver" +
-      "sationH\000R\014conversation\022\024\n\005model\030\003 \001(\tR\005m" +
-      "odel\0226\n\010sampling\030\004 \001(\0132\032.autoglm.v1.Samp" +
-      "lingParamsR\010sampling\0227\n\010thinking\030\005 \001(\0132\033" +
-      ".autoglm.v1.ThinkingOptionsR\010thinking\022#\n" +
-      "\rallowed_tools\030\006 \003(\tR\014allowedTools\022\035\n\nse" +
-      "ssion_id\030\007 \001(\tR\tsessionId\022\037\n\010priority\030\010 " +
-      "\001(\rH\001R\010priority\210\001\001\0227\n\010response\030\t \001(\0132\033.a" +
-      "utoglm.v1.ResponseOptionsR\010response\022\'\n\rt" +
-      "ime_limit_ms\030\n \001(\rH\002R\013timeLimitMs\210\001\001\022\'\n\017" +
-      "prompt_template\030\013 \001(\tR\016promptTemplate\022C\n" +
-      "\017response_format\030\014 \001(\0132\032.autoglm.v1.Resp" +
-      "onseFormatR\016responseFormat\022\030\n\007adapter\030\r " +
-      "\001(\tR\007adapter\022.\n\005cache\030\016 \001(\0132\030.autoglm.v1" +
-      ".CacheOptionsR\005cacheB\007\n\005inputB\013\n\t_priori" +
-      "tyB\020\n\016_time_limit_ms\"Q\n\014CacheOptions\022\035\n\007" +
-      "enabled\030\001 \001(\010H\000R\007enabled\210\001\001\022\026\n\006public\030\002 " +
-      "\001(\010R\006publicB\n\n\010_enabled\"\346\002\n\016ResponseForm" +
-      "at\022,\n\004text\030\001 \001(\0132\026.autoglm.v1.TextFormat" +
-      "H\000R\004text\022?\n\013json_object\030\002 \001(\0132\034.autoglm." +
-      "v1.JsonObjectFormatH\000R\njsonObject\022?\n\013jso" +
-      "n_schema\030\003 \001(\0132\034.autoglm.v1.JsonSchemaFo" +
-      "rmatH\000R\njsonSchema\022/\n\005regex\030\004 \001(\0132\027.auto" +
-      "glm.v1.RegexFormatH\000R\005regex\0222\n\006choice\030\005 " +
-      "\001(\0132\030.autoglm.v1.ChoiceFormatH\000R\006choice\022" +
-      "5\n\007grammar\030\006 \001(\0132\031.autoglm.v1.GrammarFor" +
-      "matH\000R\007grammarB\010\n\006format\"\014\n\nTextFormat\"\022" +
-      "\n\020JsonObjectFormat\"R\n\020JsonSchemaFormat\022\026" +
-      "\n\006schema\030\001 \001(\tR\006schema\022\033\n\006strict\030\002 \001(\010H\000" +
-      "R\006strict\210\001\001B\t\n\007_strict\"\'\n\013RegexFormat\022\030\n" +
-      "\007pattern\030\001 \001(\tR\007pattern\"(\n\014ChoiceFormat\022" +
-      "\030\n\007choices\030\001 \003(\tR\007choices\"V\n\rGrammarForm" +
-      "at\022\022\n\004text\030\001 \001(\tR\004text\0221\n\006syntax\030\002 \001(\0162\031" +
-      ".autoglm.v1.GrammarSyntaxR\006syntax\"D\n\017Gen" +
-      "erateRequest\0221\n\005input\030\001 \001(\0132\033.autoglm.v1" +
-      ".GenerationInputR\005input\"Y\n\014TokenLogprob\022" +
-      "\031\n\010token_id\030\001 \001(\rR\007tokenId\022\024\n\005token\030\002 \001(" +
-      "\tR\005token\022\030\n\007logprob\030\003 \001(\002R\007logprob\"\373\004\n\020G" +
-      "enerateResponse\022\035\n\nrequest_id\030\001 \001(\tR\treq" +
-      "uestId\022\022\n\004text\030\002 \001(\tR\004text\022\034\n\treasoning\030" +
-      "\003 \001(\tR\treasoning\022\'\n\017reasoning_steps\030\004 \003(" +
-      "\tR\016reasoningSteps\0223\n\ntool_calls\030\005 \003(\0132\024." +
-      "autoglm.v1.ToolCallR\ttoolCalls\022=\n\rfinish" +
-      "_reason\030\006 \001(\0162\030.autoglm.v1.FinishReasonR" +
-      "\014finishReason\022#\n\rstop_sequence\030\007 \001(\tR\014st" +
-      "opSequence\022\'\n\005usage\030\010 \001(\0132\021.autoglm.v1.U" +
-      "sageR\005usage\022*\n\005model\030\t \001(\0132\024.autoglm.v1." +
-      "ModelRefR\005model\022-\n\007timings\030\n \001(\0132\023.autog" +
-      "lm.v1.TimingsR\007timings\022\022\n\004seed\030\013 \001(\004R\004se" +
-      "ed\0224\n\010logprobs\030\014 \003(\0132\030.autoglm.v1.TokenL" +
-      "ogprobR\010logprobs\022\'\n\017prompt_template\030\r \001(" +
-      "\tR\016promptTemplate\022\036\n\nincomplete\030\016 \001(\010R\ni" +
-      "ncomplete\022=\n\rthinking_mode\030\017 \001(\0162\030.autog" +
-      "lm.v1.ThinkingModeR\014thinkingMode\"J\n\025Gene" +
-      "rateStreamRequest\0221\n\005input\030\001 \001(\0132\033.autog" +
-      "lm.v1.GenerationInputR\005input\"$\n\016Reasonin" +
-      "gDelta\022\022\n\004text\030\001 \001(\tR\004text\"X\n\014ContentDel" +
-      "ta\022\022\n\004text\030\001 \001(\tR\004text\0224\n\010logprobs\030\002 \003(\013" +
-      "2\030.autoglm.v1.TokenLogprobR\010logprobs\"\\\n\017" +
-      "ToolCallStarted\022\016\n\002id\030\001 \001(\tR\002id\022\022\n\004name\030" +
-      "\002 \001(\tR\004name\022%\n\016arguments_json\030\003 \001(\tR\rarg" +
-      "umentsJson\"<\n\020ToolCallFinished\022(\n\004call\030\001" +
-      " \001(\0132\024.autoglm.v1.ToolCallR\004call\"\224\003\n\016Str" +
-      "eamFinished\022=\n\rfinish_reason\030\001 \001(\0162\030.aut" +
-      "oglm.v1.FinishReasonR\014finishReason\022#\n\rst" +
-      "op_sequence\030\002 \001(\tR\014stopSequence\022\'\n\005usage" +
-      "\030\003 \001(\0132\021.autoglm.v1.UsageR\005usage\022*\n\005mode" +
-      "l\030\004 \001(\0132\024.autoglm.v1.ModelRefR\005model\022-\n\007" +
-      "timings\030\005 \001(\0132\023.autoglm.v1.TimingsR\007timi" +
-      "ngs\022\022\n\004seed\030\006 \001(\004R\004seed\022\'\n\017prompt_templa" +
-      "te\030\007 \001(\tR\016promptTemplate\022\036\n\nincomplete\030\010" +
-      " \001(\010R\nincomplete\022=\n\rthinking_mode\030\t \001(\0162" +
-      "\030.autoglm.v1.ThinkingModeR\014thinkingMode\"" +
-      "\233\003\n\026GenerateStreamResponse\022\035\n\nrequest_id" +
-      "\030\001 \001(\tR\trequestId\022E\n\017reasoning_delta\030\002 \001" +
-      "(\0132\032.autoglm.v1.ReasoningDeltaH\000R\016reason" +
-      "ingDelta\022?\n\rcontent_delta\030\003 \001(\0132\030.autogl" +
-      "m.v1.ContentDeltaH\000R\014contentDelta\022I\n\021too" +
-      "l_call_started\030\004 \001(\0132\033.autoglm.v1.ToolCa" +
-      "llStartedH\000R\017toolCallStarted\022L\n\022tool_cal" +
-      "l_finished\030\005 \001(\0132\034.autoglm.v1.ToolCallFi" +
-      "nishedH\000R\020toolCallFinished\0228\n\010finished\030\006" +
-      " \001(\0132\032.autoglm.v1.StreamFinishedH\000R\010fini" +
-      "shedB\007\n\005event\"\206\001\n\017TokenizeRequest\022\024\n\005mod" +
-      "el\030\001 \001(\tR\005model\022\024\n\004text\030\002 \001(\tH\000R\004text\022>\n" +
-      "\014conversation\030\003 \001(\0132\030.autoglm.v1.Convers" +
-      "ationH\000R\014conversationB\007\n\005input\"G\n\020Tokeni" +
-      "zeResponse\022\033\n\ttoken_ids\030\001 \003(\rR\010tokenIds\022" +
-      "\026\n\006tokens\030\002 \003(\tR\006tokens*\231\001\n\014ThinkingMode" +
-      "\022\035\n\031THINKING_MODE_UNSPECIFIED\020\000\022\025\n\021THINK" +
-      "ING_MODE_OFF\020\001\022\030\n\024THINKING_MODE_NATIVE\020\002" +
-      "\022\032\n\026THINKING_MODE_PROMPTED\020\003\022\035\n\031THINKING" +
-      "_MODE_UNSUPPORTED\020\004*a\n\rGrammarSyntax\022\036\n\032" +
-      "GRAMMAR_SYNTAX_UNSPECIFIED\020\000\022\027\n\023GRAMMAR_" +
-      "SYNTAX_LARK\020\001\022\027\n\023GRAMMAR_SYNTAX_GBNF\020\0022\374" +
-      "\001\n\021GenerationService\022E\n\010Generate\022\033.autog" +
-      "lm.v1.GenerateRequest\032\034.autoglm.v1.Gener" +
-      "ateResponse\022Y\n\016GenerateStream\022!.autoglm." +
-      "v1.GenerateStreamRequest\032\".autoglm.v1.Ge" +
-      "nerateStreamResponse0\001\022E\n\010Tokenize\022\033.aut" +
-      "oglm.v1.TokenizeRequest\032\034.autoglm.v1.Tok" +
-      "enizeResponseBn\n\022org.openautoglm.v1B\017Gen" +
-      "erationProtoP\001\242\002\003AXX\252\002\nAutoglm.V1\312\002\nAuto" +
-      "glm\\V1\342\002\026Autoglm\\V1\\GPBMetadata\352\002\013Autogl" +
-      "m::V1b\006proto3"
+      "get_tokens\"_\n\017ResponseOptions\022)\n\020include" +
+      "_logprobs\030\001 \001(\010R\017includeLogprobs\022!\n\014top_" +
+      "logprobs\030\002 \001(\rR\013topLogprobs\"\231\005\n\017Generati" +
+      "onInput\022\030\n\006prompt\030\001 \001(\tH\000R\006prompt\022>\n\014con" +
+      "versation\030\002 \001(\0132\030.autoglm.v1.Conversatio" +
+      "nH\000R\014conversation\022\024\n\005model\030\003 \001(\tR\005model\022" +
+      "6\n\010sampling\030\004 \001(\0132\032.autoglm.v1.SamplingP" +
+      "aramsR\010sampling\0227\n\010thinking\030\005 \001(\0132\033.auto" +
+      "glm.v1.ThinkingOptionsR\010thinking\022#\n\rallo" +
+      "wed_tools\030\006 \003(\tR\014allowedTools\022\035\n\nsession" +
+      "_id\030\007 \001(\tR\tsessionId\022\037\n\010priority\030\010 \001(\rH\001" +
+      "R\010priority\210\001\001\0227\n\010response\030\t \001(\0132\033.autogl" +
+      "m.v1.ResponseOptionsR\010response\022\'\n\rtime_l" +
+      "imit_ms\030\n \001(\rH\002R\013timeLimitMs\210\001\001\022\'\n\017promp" +
+      "t_template\030\013 \001(\tR\016promptTemplate\022C\n\017resp" +
+      "onse_format\030\014 \001(\0132\032.autoglm.v1.ResponseF" +
+      "ormatR\016responseFormat\022\030\n\007adapter\030\r \001(\tR\007" +
+      "adapter\022.\n\005cache\030\016 \001(\0132\030.autoglm.v1.Cach" +
+      "eOptionsR\005cacheB\007\n\005inputB\013\n\t_priorityB\020\n" +
+      "\016_time_limit_ms\"Q\n\014CacheOptions\022\035\n\007enabl" +
+      "ed\030\001 \001(\010H\000R\007enabled\210\001\001\022\026\n\006public\030\002 \001(\010R\006" +
+      "publicB\n\n\010_enabled\"\346\002\n\016ResponseFormat\022,\n" +
+      "\004text\030\001 \001(\0132\026.autoglm.v1.TextFormatH\000R\004t" +
+      "ext\022?\n\013json_object\030\002 \001(\0132\034.autoglm.v1.Js" +
+      "onObjectFormatH\000R\njsonObject\022?\n\013json_sch" +
+      "ema\030\003 \001(\0132\034.autoglm.v1.JsonSchemaFormatH" +
+      "\000R\njsonSchema\022/\n\005regex\030\004 \001(\0132\027.autoglm.v" +
+      "1.RegexFormatH\000R\005regex\0222\n\006choice\030\005 \001(\0132\030" +
+      ".autoglm.v1.ChoiceFormatH\000R\006choice\0225\n\007gr" +
+      "ammar\030\006 \001(\0132\031.autoglm.v1.GrammarFormatH\000" +
+      "R\007grammarB\010\n\006format\"\014\n\nTextFormat\"\022\n\020Jso" +
+      "nObjectFormat\"R\n\020JsonSchemaFormat\022\026\n\006sch" +
+      "ema\030\001 \001(\tR\006schema\022\033\n\006strict\030\002 \001(\010H\000R\006str" +
+      "ict\210\001\001B\t\n\007_strict\"\'\n\013RegexFormat\022\030\n\007patt" +
+      "ern\030\001 \001(\tR\007pattern\"(\n\014ChoiceFormat\022\030\n\007ch" +
+      "oices\030\001 \003(\tR\007choices\"V\n\rGrammarFormat\022\022\n" +
+      "\004text\030\001 \001(\tR\004text\0221\n\006syntax\030\002 \001(\0162\031.auto" +
+      "glm.v1.GrammarSyntaxR\006syntax\"D\n\017Generate" +
+      "Request\0221\n\005input\030\001 \001(\0132\033.autoglm.v1.Gene" +
+      "rationInputR\005input\"\224\001\n\014TokenLogprob\022\031\n\010t" +
+      "oken_id\030\001 \001(\rR\007tokenId\022\024\n\005token\030\002 \001(\tR\005t" +
+      "oken\022\030\n\007logprob\030\003 \001(\002R\007logprob\0229\n\014top_lo" +
+      "gprobs\030\004 \003(\0132\026.autoglm.v1.TopLogprobR\013to" +
+      "pLogprobs\"W\n\nTopLogprob\022\031\n\010token_id\030\001 \001(" +
+      "\rR\007tokenId\022\024\n\005token\030\002 \001(\tR\005token\022\030\n\007logp" +
+      "rob\030\003 \001(\002R\007logprob\"\373\004\n\020GenerateResponse\022" +
+      "\035\n\nrequest_id\030\001 \001(\tR\trequestId\022\022\n\004text\030\002" +
+      " \001(\tR\004text\022\034\n\treasoning\030\003 \001(\tR\treasoning" +
+      "\022\'\n\017reasoning_steps\030\004 \003(\tR\016reasoningStep" +
+      "s\0223\n\ntool_calls\030\005 \003(\0132\024.autoglm.v1.ToolC" +
+      "allR\ttoolCalls\022=\n\rfinish_reason\030\006 \001(\0162\030." +
+      "autoglm.v1.FinishReasonR\014finishReason\022#\n" +
+      "\rstop_sequence\030\007 \001(\tR\014stopSequence\022\'\n\005us" +
+      "age\030\010 \001(\0132\021.autoglm.v1.UsageR\005usage\022*\n\005m" +
+      "odel\030\t \001(\0132\024.autoglm.v1.ModelRefR\005model\022" +
+      "-\n\007timings\030\n \001(\0132\023.autoglm.v1.TimingsR\007t" +
+      "imings\022\022\n\004seed\030\013 \001(\004R\004seed\0224\n\010logprobs\030\014" +
+      " \003(\0132\030.autoglm.v1.TokenLogprobR\010logprobs" +
+      "\022\'\n\017prompt_template\030\r \001(\tR\016promptTemplat" +
+      "e\022\036\n\nincomplete\030\016 \001(\010R\nincomplete\022=\n\rthi" +
+      "nking_mode\030\017 \001(\0162\030.autoglm.v1.ThinkingMo" +
+      "deR\014thinkingMode\"J\n\025GenerateStreamReques" +
+      "t\0221\n\005input\030\001 \001(\0132\033.autoglm.v1.Generation" +
+      "InputR\005input\"$\n\016ReasoningDelta\022\022\n\004text\030\001" +
+      " \001(\tR\004text\"X\n\014ContentDelta\022\022\n\004text\030\001 \001(\t" +
+      "R\004text\0224\n\010logprobs\030\002 \003(\0132\030.autoglm.v1.To" +
+      "kenLogprobR\010logprobs\"\\\n\017ToolCallStarted\022" +
+      "\016\n\002id\030\001 \001(\tR\002id\022\022\n\004name\030\002 \001(\tR\004name\022%\n\016a" +
+      "rguments_json\030\003 \001(\tR\rargumentsJson\"<\n\020To" +
+      "olCallFinished\022(\n\004call\030\001 \001(\0132\024.autoglm.v" +
+      "1.ToolCallR\004call\"\224\003\n\016StreamFinished\022=\n\rf" +
+      "inish_reason\030\001 \001(\0162\030.autoglm.v1.FinishRe" +
+      "asonR\014finishReason\022#\n\rstop_sequence\030\002 \001(" +
+      "\tR\014stopSequence\022\'\n\005usage\030\003 \001(\0132\021.autoglm" +
+      ".v1.UsageR\005usage\022*\n\005model\030\004 \001(\0132\024.autogl" +
+      "m.v1.ModelRefR\005model\022-\n\007timings\030\005 \001(\0132\023." +
+      "autoglm.v1.TimingsR\007timings\022\022\n\004seed\030\006 \001(" +
+      "\004R\004seed\022\'\n\017prompt_template\030\007 \001(\tR\016prompt" +
+      "Template\022\036\n\nincomplete\030\010 \001(\010R\nincomplete" +
+      "\022=\n\rthinking_mode\030\t \001(\0162\030.autoglm.v1.Thi" +
+      "nkingModeR\014thinkingMode\"\233\003\n\026GenerateStre" +
+      "amResponse\022\035\n\nrequest_id\030\001 \001(\tR\trequestI" +
+      "d\022E\n\017reasoning_delta\030\002 \001(\0132\032.autoglm.v1." +
+      "ReasoningDeltaH\000R\016reasoningDelta\022?\n\rcont" +
+      "ent_delta\030\003 \001(\0132\030.autoglm.v1.ContentDelt" +
+      "aH\000R\014contentDelta\022I\n\021tool_call_started\030\004" +
+      " \001(\0132\033.autoglm.v1.ToolCallStartedH\000R\017too" +
+      "lCallStarted\022L\n\022tool_call_finished\030\005 \001(\013" +
+      "2\034.autoglm.v1.ToolCallFinishedH\000R\020toolCa" +
+      "llFinished\0228\n\010finished\030\006 \001(\0132\032.autoglm.v" +
+      "1.StreamFinishedH\000R\010finishedB\007\n\005event\"\206\001" +
+      "\n\017TokenizeRequest\022\024\n\005model\030\001 \001(\tR\005model\022" +
+      "\024\n\004text\030\002 \001(\tH\000R\004text\022>\n\014conversation\030\003 " +
+      "\001(\0132\030.autoglm.v1.ConversationH\000R\014convers" +
+      "ationB\007\n\005input\"G\n\020TokenizeResponse\022\033\n\tto" +
+      "ken_ids\030\001 \003(\rR\010tokenIds\022\026\n\006tokens\030\002 \003(\tR" +
+      "\006tokens*\231\001\n\014ThinkingMode\022\035\n\031THINKING_MOD" +
+      "E_UNSPECIFIED\020\000\022\025\n\021THINKING_MODE_OFF\020\001\022\030" +
+      "\n\024THINKING_MODE_NATIVE\020\002\022\032\n\026THINKING_MOD" +
+      "E_PROMPTED\020\003\022\035\n\031THINKING_MODE_UNSUPPORTE" +
+      "D\020\004*a\n\rGrammarSyntax\022\036\n\032GRAMMAR_SYNTAX_U" +
+      "NSPECIFIED\020\000\022\027\n\023GRAMMAR_SYNTAX_LARK\020\001\022\027\n" +
+      "\023GRAMMAR_SYNTAX_GBNF\020\0022\374\001\n\021GenerationSer" +
+      "vice\022E\n\010Generate\022\033.autoglm.v1.GenerateRe" +
+      "quest\032\034.autoglm.v1.GenerateResponse\022Y\n\016G" +
+      "enerateStream\022!.autoglm.v1.GenerateStrea" +
+      "mRequest\032\".autoglm.v1.GenerateStreamResp" +
+      "onse0\001\022E\n\010Tokenize\022\033.autoglm.v1.Tokenize" +
+      "Request\032\034.autoglm.v1.TokenizeResponseBn\n" +
+      "\022org.openautoglm.v1B\017GenerationProtoP\001\242\002" +
+      "\003AXX\252\002\nAutoglm.V1\312\002\nAutoglm\\V1\342\002\026Autoglm" +
+      "\\V1\\GPBMetadata\352\002\013Autoglm::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -288,7 +297,7 @@ public final class GenerationProto {
     internal_static_autoglm_v1_ResponseOptions_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_autoglm_v1_ResponseOptions_descriptor,
-        new java.lang.String[] { "IncludeLogprobs", });
+        new java.lang.String[] { "IncludeLogprobs", "TopLogprobs", });
     internal_static_autoglm_v1_GenerationInput_descriptor =
       getDescriptor().getMessageTypes().get(3);
     internal_static_autoglm_v1_GenerationInput_fieldAccessorTable = new
@@ -354,63 +363,69 @@ public final class GenerationProto {
     internal_static_autoglm_v1_TokenLogprob_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_autoglm_v1_TokenLogprob_descriptor,
+        new java.lang.String[] { "TokenId", "Token", "Logprob", "TopLogprobs", });
+    internal_static_autoglm_v1_TopLogprob_descriptor =
+      getDescriptor().getMessageTypes().get(14);
+    internal_static_autoglm_v1_TopLogprob_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_autoglm_v1_TopLogprob_descriptor,
         new java.lang.String[] { "TokenId", "Token", "Logprob", });
     internal_static_autoglm_v1_GenerateResponse_descriptor =
-      getDescriptor().getMessageTypes().get(14);
+      getDescriptor().getMessageTypes().get(15);
     internal_static_autoglm_v1_GenerateResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_autoglm_v1_GenerateResponse_descriptor,
         new java.lang.String[] { "RequestId", "Text", "Reasoning", "ReasoningSteps", "ToolCalls", "FinishReason", "StopSequence", "Usage", "Model", "Timings", "Seed", "Logprobs", "PromptTemplate", "Incomplete", "ThinkingMode", });
     internal_static_autoglm_v1_GenerateStreamRequest_descriptor =
-      getDescriptor().getMessageTypes().get(15);
+      getDescriptor().getMessageTypes().get(16);
     internal_static_autoglm_v1_GenerateStreamRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_autoglm_v1_GenerateStreamRequest_descriptor,
         new java.lang.String[] { "Input", });
     internal_static_autoglm_v1_ReasoningDelta_descriptor =
-      getDescriptor().getMessageTypes().get(16);
+      getDescriptor().getMessageTypes().get(17);
     internal_static_autoglm_v1_ReasoningDelta_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_autoglm_v1_ReasoningDelta_descriptor,
         new java.lang.String[] { "Text", });
     internal_static_autoglm_v1_ContentDelta_descriptor =
-      getDescriptor().getMessageTypes().get(17);
+      getDescriptor().getMessageTypes().get(18);
     internal_static_autoglm_v1_ContentDelta_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_autoglm_v1_ContentDelta_descriptor,
         new java.lang.String[] { "Text", "Logprobs", });
     internal_static_autoglm_v1_ToolCallStarted_descriptor =
-      getDescriptor().getMessageTypes().get(18);
+      getDescriptor().getMessageTypes().get(19);
     internal_static_autoglm_v1_ToolCallStarted_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_autoglm_v1_ToolCallStarted_descriptor,
         new java.lang.String[] { "Id", "Name", "ArgumentsJson", });
     internal_static_autoglm_v1_ToolCallFinished_descriptor =
-      getDescriptor().getMessageTypes().get(19);
+      getDescriptor().getMessageTypes().get(20);
     internal_static_autoglm_v1_ToolCallFinished_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_autoglm_v1_ToolCallFinished_descriptor,
         new java.lang.String[] { "Call", });
     internal_static_autoglm_v1_StreamFinished_descriptor =
-      getDescriptor().getMessageTypes().get(20);
+      getDescriptor().getMessageTypes().get(21);
     internal_static_autoglm_v1_StreamFinished_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_autoglm_v1_StreamFinished_descriptor,
         new java.lang.String[] { "FinishReason", "StopSequence", "Usage", "Model", "Timings", "Seed", "PromptTemplate", "Incomplete", "ThinkingMode", });
     internal_static_autoglm_v1_GenerateStreamResponse_descriptor =
-      getDescriptor().getMessageTypes().get(21);
+      getDescriptor().getMessageTypes().get(22);
     internal_static_autoglm_v1_GenerateStreamResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_autoglm_v1_GenerateStreamResponse_descriptor,
         new java.lang.String[] { "RequestId", "ReasoningDelta", "ContentDelta", "ToolCallStarted", "ToolCallFinished", "Finished", "Event", });
     internal_static_autoglm_v1_TokenizeRequest_descriptor =
-      getDescriptor().getMessageTypes().get(22);
+      getDescriptor().getMessageTypes().get(23);
     internal_static_autoglm_v1_TokenizeRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_autoglm_v1_TokenizeRequest_descriptor,
         new java.lang.String[] { "Model", "Text", "Conversation", "Input", });
     internal_static_autoglm_v1_TokenizeResponse_descriptor =
-      getDescriptor().getMessageTypes().get(23);
+      getDescriptor().getMessageTypes().get(24);
     internal_static_autoglm_v1_TokenizeResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_autoglm_v1_TokenizeResponse_descriptor,

@@ -62,6 +62,22 @@ private static final long serialVersionUID = 0L;
     return includeLogprobs_;
   }
 
+  public static final int TOP_LOGPROBS_FIELD_NUMBER = 2;
+  private int topLogprobs_ = 0;
+  /**
+   * <pre>
+   * With include_logprobs: how many of the most likely tokens to list at each position (0 to 20;
+   * 0 lists none).
+   * </pre>
+   *
+   * <code>uint32 top_logprobs = 2 [json_name = "topLogprobs"];</code>
+   * @return The topLogprobs.
+   */
+  @java.lang.Override
+  public int getTopLogprobs() {
+    return topLogprobs_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -79,6 +95,9 @@ private static final long serialVersionUID = 0L;
     if (includeLogprobs_ != false) {
       output.writeBool(1, includeLogprobs_);
     }
+    if (topLogprobs_ != 0) {
+      output.writeUInt32(2, topLogprobs_);
+    }
     getUnknownFields().writeTo(output);
   }
 
@@ -91,6 +110,10 @@ private static final long serialVersionUID = 0L;
     if (includeLogprobs_ != false) {
       size += com.google.protobuf.CodedOutputStream
         .computeBoolSize(1, includeLogprobs_);
+    }
+    if (topLogprobs_ != 0) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeUInt32Size(2, topLogprobs_);
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -109,6 +132,8 @@ private static final long serialVersionUID = 0L;
 
     if (getIncludeLogprobs()
         != other.getIncludeLogprobs()) return false;
+    if (getTopLogprobs()
+        != other.getTopLogprobs()) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -123,6 +148,8 @@ private static final long serialVersionUID = 0L;
     hash = (37 * hash) + INCLUDE_LOGPROBS_FIELD_NUMBER;
     hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
         getIncludeLogprobs());
+    hash = (37 * hash) + TOP_LOGPROBS_FIELD_NUMBER;
+    hash = (53 * hash) + getTopLogprobs();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -257,6 +284,7 @@ private static final long serialVersionUID = 0L;
       super.clear();
       bitField0_ = 0;
       includeLogprobs_ = false;
+      topLogprobs_ = 0;
       return this;
     }
 
@@ -292,6 +320,9 @@ private static final long serialVersionUID = 0L;
       int from_bitField0_ = bitField0_;
       if (((from_bitField0_ & 0x00000001) != 0)) {
         result.includeLogprobs_ = includeLogprobs_;
+      }
+      if (((from_bitField0_ & 0x00000002) != 0)) {
+        result.topLogprobs_ = topLogprobs_;
       }
     }
 
@@ -342,6 +373,9 @@ private static final long serialVersionUID = 0L;
       if (other.getIncludeLogprobs() != false) {
         setIncludeLogprobs(other.getIncludeLogprobs());
       }
+      if (other.getTopLogprobs() != 0) {
+        setTopLogprobs(other.getTopLogprobs());
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -373,6 +407,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000001;
               break;
             } // case 8
+            case 16: {
+              topLogprobs_ = input.readUInt32();
+              bitField0_ |= 0x00000002;
+              break;
+            } // case 16
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -430,6 +469,53 @@ private static final long serialVersionUID = 0L;
     public Builder clearIncludeLogprobs() {
       bitField0_ = (bitField0_ & ~0x00000001);
       includeLogprobs_ = false;
+      onChanged();
+      return this;
+    }
+
+    private int topLogprobs_ ;
+    /**
+     * <pre>
+     * With include_logprobs: how many of the most likely tokens to list at each position (0 to 20;
+     * 0 lists none).
+     * </pre>
+     *
+     * <code>uint32 top_logprobs = 2 [json_name = "topLogprobs"];</code>
+     * @return The topLogprobs.
+     */
+    @java.lang.Override
+    public int getTopLogprobs() {
+      return topLogprobs_;
+    }
+    /**
+     * <pre>
+     * With include_logprobs: how many of the most likely tokens to list at each position (0 to 20;
+     * 0 lists none).
+     * </pre>
+     *
+     * <code>uint32 top_logprobs = 2 [json_name = "topLogprobs"];</code>
+     * @param value The topLogprobs to set.
+     * @return This builder for chaining.
+     */
+    public Builder setTopLogprobs(int value) {
+      
+      topLogprobs_ = value;
+      bitField0_ |= 0x00000002;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * With include_logprobs: how many of the most likely tokens to list at each position (0 to 20;
+     * 0 lists none).
+     * </pre>
+     *
+     * <code>uint32 top_logprobs = 2 [json_name = "topLogprobs"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearTopLogprobs() {
+      bitField0_ = (bitField0_ & ~0x00000002);
+      topLogprobs_ = 0;
       onChanged();
       return this;
     }

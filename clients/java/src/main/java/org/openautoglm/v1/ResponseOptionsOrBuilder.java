@@ -16,4 +16,15 @@ public interface ResponseOptionsOrBuilder extends
    * @return The includeLogprobs.
    */
   boolean getIncludeLogprobs();
+
+  /**
+   * <pre>
+   * With include_logprobs: how many of the most likely tokens to list at each position (0 to 20;
+   * 0 lists none).
+   * </pre>
+   *
+   * <code>uint32 top_logprobs = 2 [json_name = "topLogprobs"];</code>
+   * @return The topLogprobs.
+   */
+  int getTopLogprobs();
 }

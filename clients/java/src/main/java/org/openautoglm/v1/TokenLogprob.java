@@ -21,6 +21,7 @@ private static final long serialVersionUID = 0L;
   }
   private TokenLogprob() {
     token_ = "";
+    topLogprobs_ = java.util.Collections.emptyList();
   }
 
   @java.lang.Override
@@ -125,6 +126,67 @@ private static final long serialVersionUID = 0L;
     return logprob_;
   }
 
+  public static final int TOP_LOGPROBS_FIELD_NUMBER = 4;
+  @SuppressWarnings("serial")
+  private java.util.List<org.openautoglm.v1.TopLogprob> topLogprobs_;
+  /**
+   * <pre>
+   * The most likely tokens at this position, most likely first (ResponseOptions.top_logprobs of them).
+   * </pre>
+   *
+   * <code>repeated .autoglm.v1.TopLogprob top_logprobs = 4 [json_name = "topLogprobs"];</code>
+   */
+  @java.lang.Override
+  public java.util.List<org.openautoglm.v1.TopLogprob> getTopLogprobsList() {
+    return topLogprobs_;
+  }
+  /**
+   * <pre>
+   * The most likely tokens at this position, most likely first (ResponseOptions.top_logprobs of them).
+   * </pre>
+   *
+   * <code>repeated .autoglm.v1.TopLogprob top_logprobs = 4 [json_name = "topLogprobs"];</code>
+   */
+  @java.lang.Override
+  public java.util.List<? extends org.openautoglm.v1.TopLogprobOrBuilder> 
+      getTopLogprobsOrBuilderList() {
+    return topLogprobs_;
+  }
+  /**
+   * <pre>
+   * The most likely tokens at this position, most likely first (ResponseOptions.top_logprobs of them).
+   * </pre>
+   *
+   * <code>repeated .autoglm.v1.TopLogprob top_logprobs = 4 [json_name = "topLogprobs"];</code>
+   */
+  @java.lang.Override
+  public int getTopLogprobsCount() {
+    return topLogprobs_.size();
+  }
+  /**
+   * <pre>
+   * The most likely tokens at this position, most likely first (ResponseOptions.top_logprobs of them).
+   * </pre>
+   *
+   * <code>repeated .autoglm.v1.TopLogprob top_logprobs = 4 [json_name = "topLogprobs"];</code>
+   */
+  @java.lang.Override
+  public org.openautoglm.v1.TopLogprob getTopLogprobs(int index) {
+    return topLogprobs_.get(index);
+  }
+  /**
+   * <pre>
+   * The most likely tokens at this position, most likely first (ResponseOptions.top_logprobs of them).
+   * </pre>
+   *
+   * <code>repeated .autoglm.v1.TopLogprob top_logprobs = 4 [json_name = "topLogprobs"];</code>
+   */
+  @java.lang.Override
+  public org.openautoglm.v1.TopLogprobOrBuilder getTopLogprobsOrBuilder(
+      int index) {
+    return topLogprobs_.get(index);
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -148,6 +210,9 @@ private static final long serialVersionUID = 0L;
     if (java.lang.Float.floatToRawIntBits(logprob_) != 0) {
       output.writeFloat(3, logprob_);
     }
+    for (int i = 0; i < topLogprobs_.size(); i++) {
+      output.writeMessage(4, topLogprobs_.get(i));
+    }
     getUnknownFields().writeTo(output);
   }
 
@@ -167,6 +232,10 @@ private static final long serialVersionUID = 0L;
     if (java.lang.Float.floatToRawIntBits(logprob_) != 0) {
       size += com.google.protobuf.CodedOutputStream
         .computeFloatSize(3, logprob_);
+    }
+    for (int i = 0; i < topLogprobs_.size(); i++) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(4, topLogprobs_.get(i));
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -190,6 +259,8 @@ private static final long serialVersionUID = 0L;
     if (java.lang.Float.floatToIntBits(getLogprob())
         != java.lang.Float.floatToIntBits(
             other.getLogprob())) return false;
+    if (!getTopLogprobsList()
+        .equals(other.getTopLogprobsList())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -208,6 +279,10 @@ private static final long serialVersionUID = 0L;
     hash = (37 * hash) + LOGPROB_FIELD_NUMBER;
     hash = (53 * hash) + java.lang.Float.floatToIntBits(
         getLogprob());
+    if (getTopLogprobsCount() > 0) {
+      hash = (37 * hash) + TOP_LOGPROBS_FIELD_NUMBER;
+      hash = (53 * hash) + getTopLogprobsList().hashCode();
+    }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -344,6 +419,13 @@ private static final long serialVersionUID = 0L;
       tokenId_ = 0;
       token_ = "";
       logprob_ = 0F;
+      if (topLogprobsBuilder_ == null) {
+        topLogprobs_ = java.util.Collections.emptyList();
+      } else {
+        topLogprobs_ = null;
+        topLogprobsBuilder_.clear();
+      }
+      bitField0_ = (bitField0_ & ~0x00000008);
       return this;
     }
 
@@ -370,9 +452,22 @@ private static final long serialVersionUID = 0L;
     @java.lang.Override
     public org.openautoglm.v1.TokenLogprob buildPartial() {
       org.openautoglm.v1.TokenLogprob result = new org.openautoglm.v1.TokenLogprob(this);
+      buildPartialRepeatedFields(result);
       if (bitField0_ != 0) { buildPartial0(result); }
       onBuilt();
       return result;
+    }
+
+    private void buildPartialRepeatedFields(org.openautoglm.v1.TokenLogprob result) {
+      if (topLogprobsBuilder_ == null) {
+        if (((bitField0_ & 0x00000008) != 0)) {
+          topLogprobs_ = java.util.Collections.unmodifiableList(topLogprobs_);
+          bitField0_ = (bitField0_ & ~0x00000008);
+        }
+        result.topLogprobs_ = topLogprobs_;
+      } else {
+        result.topLogprobs_ = topLogprobsBuilder_.build();
+      }
     }
 
     private void buildPartial0(org.openautoglm.v1.TokenLogprob result) {
@@ -443,6 +538,32 @@ private static final long serialVersionUID = 0L;
       if (other.getLogprob() != 0F) {
         setLogprob(other.getLogprob());
       }
+      if (topLogprobsBuilder_ == null) {
+        if (!other.topLogprobs_.isEmpty()) {
+          if (topLogprobs_.isEmpty()) {
+            topLogprobs_ = other.topLogprobs_;
+            bitField0_ = (bitField0_ & ~0x00000008);
+          } else {
+            ensureTopLogprobsIsMutable();
+            topLogprobs_.addAll(other.topLogprobs_);
+          }
+          onChanged();
+        }
+      } else {
+        if (!other.topLogprobs_.isEmpty()) {
+          if (topLogprobsBuilder_.isEmpty()) {
+            topLogprobsBuilder_.dispose();
+            topLogprobsBuilder_ = null;
+            topLogprobs_ = other.topLogprobs_;
+            bitField0_ = (bitField0_ & ~0x00000008);
+            topLogprobsBuilder_ = 
+              com.google.protobuf.GeneratedMessageV3.alwaysUseFieldBuilders ?
+                 getTopLogprobsFieldBuilder() : null;
+          } else {
+            topLogprobsBuilder_.addAllMessages(other.topLogprobs_);
+          }
+        }
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -484,6 +605,19 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000004;
               break;
             } // case 29
+            case 34: {
+              org.openautoglm.v1.TopLogprob m =
+                  input.readMessage(
+                      org.openautoglm.v1.TopLogprob.parser(),
+                      extensionRegistry);
+              if (topLogprobsBuilder_ == null) {
+                ensureTopLogprobsIsMutable();
+                topLogprobs_.add(m);
+              } else {
+                topLogprobsBuilder_.addMessage(m);
+              }
+              break;
+            } // case 34
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -679,6 +813,318 @@ private static final long serialVersionUID = 0L;
       logprob_ = 0F;
       onChanged();
       return this;
+    }
+
+    private java.util.List<org.openautoglm.v1.TopLogprob> topLogprobs_ =
+      java.util.Collections.emptyList();
+    private void ensureTopLogprobsIsMutable() {
+      if (!((bitField0_ & 0x00000008) != 0)) {
+        topLogprobs_ = new java.util.ArrayList<org.openautoglm.v1.TopLogprob>(topLogprobs_);
+        bitField0_ |= 0x00000008;
+       }
+    }
+
+    private com.google.protobuf.RepeatedFieldBuilderV3<
+        org.openautoglm.v1.TopLogprob, org.openautoglm.v1.TopLogprob.Builder, org.openautoglm.v1.TopLogprobOrBuilder> topLogprobsBuilder_;
+
+    /**
+     * <pre>
+     * The most likely tokens at this position, most likely first (ResponseOptions.top_logprobs of them).
+     * </pre>
+     *
+     * <code>repeated .autoglm.v1.TopLogprob top_logprobs = 4 [json_name = "topLogprobs"];</code>
+     */
+    public java.util.List<org.openautoglm.v1.TopLogprob> getTopLogprobsList() {
+      if (topLogprobsBuilder_ == null) {
+        return java.util.Collections.unmodifiableList(topLogprobs_);
+      } else {
+        return topLogprobsBuilder_.getMessageList();
+      }
+    }
+    /**
+     * <pre>
+     * The most likely tokens at this position, most likely first (ResponseOptions.top_logprobs of them).
+     * </pre>
+     *
+     * <code>repeated .autoglm.v1.TopLogprob top_logprobs = 4 [json_name = "topLogprobs"];</code>
+     */
+    public int getTopLogprobsCount() {
+      if (topLogprobsBuilder_ == null) {
+        return topLogprobs_.size();
+      } else {
+        return topLogprobsBuilder_.getCount();
+      }
+    }
+    /**
+     * <pre>
+     * The most likely tokens at this position, most likely first (ResponseOptions.top_logprobs of them).
+     * </pre>
+     *
+     * <code>repeated .autoglm.v1.TopLogprob top_logprobs = 4 [json_name = "topLogprobs"];</code>
+     */
+    public org.openautoglm.v1.TopLogprob getTopLogprobs(int index) {
+      if (topLogprobsBuilder_ == null) {
+        return topLogprobs_.get(index);
+      } else {
+        return topLogprobsBuilder_.getMessage(index);
+      }
+    }
+    /**
+     * <pre>
+     * The most likely tokens at this position, most likely first (ResponseOptions.top_logprobs of them).
+     * </pre>
+     *
+     * <code>repeated .autoglm.v1.TopLogprob top_logprobs = 4 [json_name = "topLogprobs"];</code>
+     */
+    public Builder setTopLogprobs(
+        int index, org.openautoglm.v1.TopLogprob value) {
+      if (topLogprobsBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        ensureTopLogprobsIsMutable();
+        topLogprobs_.set(index, value);
+        onChanged();
+      } else {
+        topLogprobsBuilder_.setMessage(index, value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The most likely tokens at this position, most likely first (ResponseOptions.top_logprobs of them).
+     * </pre>
+     *
+     * <code>repeated .autoglm.v1.TopLogprob top_logprobs = 4 [json_name = "topLogprobs"];</code>
+     */
+    public Builder setTopLogprobs(
+        int index, org.openautoglm.v1.TopLogprob.Builder builderForValue) {
+      if (topLogprobsBuilder_ == null) {
+        ensureTopLogprobsIsMutable();
+        topLogprobs_.set(index, builderForValue.build());
+        onChanged();
+      } else {
+        topLogprobsBuilder_.setMessage(index, builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The most likely tokens at this position, most likely first (ResponseOptions.top_logprobs of them).
+     * </pre>
+     *
+     * <code>repeated .autoglm.v1.TopLogprob top_logprobs = 4 [json_name = "topLogprobs"];</code>
+     */
+    public Builder addTopLogprobs(org.openautoglm.v1.TopLogprob value) {
+      if (topLogprobsBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        ensureTopLogprobsIsMutable();
+        topLogprobs_.add(value);
+        onChanged();
+      } else {
+        topLogprobsBuilder_.addMessage(value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The most likely tokens at this position, most likely first (ResponseOptions.top_logprobs of them).
+     * </pre>
+     *
+     * <code>repeated .autoglm.v1.TopLogprob top_logprobs = 4 [json_name = "topLogprobs"];</code>
+     */
+    public Builder addTopLogprobs(
+        int index, org.openautoglm.v1.TopLogprob value) {
+      if (topLogprobsBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        ensureTopLogprobsIsMutable();
+        topLogprobs_.add(index, value);
+        onChanged();
+      } else {
+        topLogprobsBuilder_.addMessage(index, value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The most likely tokens at this position, most likely first (ResponseOptions.top_logprobs of them).
+     * </pre>
+     *
+     * <code>repeated .autoglm.v1.TopLogprob top_logprobs = 4 [json_name = "topLogprobs"];</code>
+     */
+    public Builder addTopLogprobs(
+        org.openautoglm.v1.TopLogprob.Builder builderForValue) {
+      if (topLogprobsBuilder_ == null) {
+        ensureTopLogprobsIsMutable();
+        topLogprobs_.add(builderForValue.build());
+        onChanged();
+      } else {
+        topLogprobsBuilder_.addMessage(builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The most likely tokens at this position, most likely first (ResponseOptions.top_logprobs of them).
+     * </pre>
+     *
+     * <code>repeated .autoglm.v1.TopLogprob top_logprobs = 4 [json_name = "topLogprobs"];</code>
+     */
+    public Builder addTopLogprobs(
+        int index, org.openautoglm.v1.TopLogprob.Builder builderForValue) {
+      if (topLogprobsBuilder_ == null) {
+        ensureTopLogprobsIsMutable();
+        topLogprobs_.add(index, builderForValue.build());
+        onChanged();
+      } else {
+        topLogprobsBuilder_.addMessage(index, builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The most likely tokens at this position, most likely first (ResponseOptions.top_logprobs of them).
+     * </pre>
+     *
+     * <code>repeated .autoglm.v1.TopLogprob top_logprobs = 4 [json_name = "topLogprobs"];</code>
+     */
+    public Builder addAllTopLogprobs(
+        java.lang.Iterable<? extends org.openautoglm.v1.TopLogprob> values) {
+      if (topLogprobsBuilder_ == null) {
+        ensureTopLogprobsIsMutable();
+        com.google.protobuf.AbstractMessageLite.Builder.addAll(
+            values, topLogprobs_);
+        onChanged();
+      } else {
+        topLogprobsBuilder_.addAllMessages(values);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The most likely tokens at this position, most likely first (ResponseOptions.top_logprobs of them).
+     * </pre>
+     *
+     * <code>repeated .autoglm.v1.TopLogprob top_logprobs = 4 [json_name = "topLogprobs"];</code>
+     */
+    public Builder clearTopLogprobs() {
+      if (topLogprobsBuilder_ == null) {
+        topLogprobs_ = java.util.Collections.emptyList();
+        bitField0_ = (bitField0_ & ~0x00000008);
+        onChanged();
+      } else {
+        topLogprobsBuilder_.clear();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The most likely tokens at this position, most likely first (ResponseOptions.top_logprobs of them).
+     * </pre>
+     *
+     * <code>repeated .autoglm.v1.TopLogprob top_logprobs = 4 [json_name = "topLogprobs"];</code>
+     */
+    public Builder removeTopLogprobs(int index) {
+      if (topLogprobsBuilder_ == null) {
+        ensureTopLogprobsIsMutable();
+        topLogprobs_.remove(index);
+        onChanged();
+      } else {
+        topLogprobsBuilder_.remove(index);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The most likely tokens at this position, most likely first (ResponseOptions.top_logprobs of them).
+     * </pre>
+     *
+     * <code>repeated .autoglm.v1.TopLogprob top_logprobs = 4 [json_name = "topLogprobs"];</code>
+     */
+    public org.openautoglm.v1.TopLogprob.Builder getTopLogprobsBuilder(
+        int index) {
+      return getTopLogprobsFieldBuilder().getBuilder(index);
+    }
+    /**
+     * <pre>
+     * The most likely tokens at this position, most likely first (ResponseOptions.top_logprobs of them).
+     * </pre>
+     *
+     * <code>repeated .autoglm.v1.TopLogprob top_logprobs = 4 [json_name = "topLogprobs"];</code>
+     */
+    public org.openautoglm.v1.TopLogprobOrBuilder getTopLogprobsOrBuilder(
+        int index) {
+      if (topLogprobsBuilder_ == null) {
+        return topLogprobs_.get(index);  } else {
+        return topLogprobsBuilder_.getMessageOrBuilder(index);
+      }
+    }
+    /**
+     * <pre>
+     * The most likely tokens at this position, most likely first (ResponseOptions.top_logprobs of them).
+     * </pre>
+     *
+     * <code>repeated .autoglm.v1.TopLogprob top_logprobs = 4 [json_name = "topLogprobs"];</code>
+     */
+    public java.util.List<? extends org.openautoglm.v1.TopLogprobOrBuilder> 
+         getTopLogprobsOrBuilderList() {
+      if (topLogprobsBuilder_ != null) {
+        return topLogprobsBuilder_.getMessageOrBuilderList();
+      } else {
+        return java.util.Collections.unmodifiableList(topLogprobs_);
+      }
+    }
+    /**
+     * <pre>
+     * The most likely tokens at this position, most likely first (ResponseOptions.top_logprobs of them).
+     * </pre>
+     *
+     * <code>repeated .autoglm.v1.TopLogprob top_logprobs = 4 [json_name = "topLogprobs"];</code>
+     */
+    public org.openautoglm.v1.TopLogprob.Builder addTopLogprobsBuilder() {
+      return getTopLogprobsFieldBuilder().addBuilder(
+          org.openautoglm.v1.TopLogprob.getDefaultInstance());
+    }
+    /**
+     * <pre>
+     * The most likely tokens at this position, most likely first (ResponseOptions.top_logprobs of them).
+     * </pre>
+     *
+     * <code>repeated .autoglm.v1.TopLogprob top_logprobs = 4 [json_name = "topLogprobs"];</code>
+     */
+    public org.openautoglm.v1.TopLogprob.Builder addTopLogprobsBuilder(
+        int index) {
+      return getTopLogprobsFieldBuilder().addBuilder(
+          index, org.openautoglm.v1.TopLogprob.getDefaultInstance());
+    }
+    /**
+     * <pre>
+     * The most likely tokens at this position, most likely first (ResponseOptions.top_logprobs of them).
+     * </pre>
+     *
+     * <code>repeated .autoglm.v1.TopLogprob top_logprobs = 4 [json_name = "topLogprobs"];</code>
+     */
+    public java.util.List<org.openautoglm.v1.TopLogprob.Builder> 
+         getTopLogprobsBuilderList() {
+      return getTopLogprobsFieldBuilder().getBuilderList();
+    }
+    private com.google.protobuf.RepeatedFieldBuilderV3<
+        org.openautoglm.v1.TopLogprob, org.openautoglm.v1.TopLogprob.Builder, org.openautoglm.v1.TopLogprobOrBuilder> 
+        getTopLogprobsFieldBuilder() {
+      if (topLogprobsBuilder_ == null) {
+        topLogprobsBuilder_ = new com.google.protobuf.RepeatedFieldBuilderV3<
+            org.openautoglm.v1.TopLogprob, org.openautoglm.v1.TopLogprob.Builder, org.openautoglm.v1.TopLogprobOrBuilder>(
+                topLogprobs_,
+                ((bitField0_ & 0x00000008) != 0),
+                getParentForChildren(),
+                isClean());
+        topLogprobs_ = null;
+      }
+      return topLogprobsBuilder_;
     }
     @java.lang.Override
     public final Builder setUnknownFields(

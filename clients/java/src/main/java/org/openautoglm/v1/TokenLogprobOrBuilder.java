@@ -46,4 +46,48 @@ public interface TokenLogprobOrBuilder extends
    * @return The logprob.
    */
   float getLogprob();
+
+  /**
+   * <pre>
+   * The most likely tokens at this position, most likely first (ResponseOptions.top_logprobs of them).
+   * </pre>
+   *
+   * <code>repeated .autoglm.v1.TopLogprob top_logprobs = 4 [json_name = "topLogprobs"];</code>
+   */
+  java.util.List<org.openautoglm.v1.TopLogprob> 
+      getTopLogprobsList();
+  /**
+   * <pre>
+   * The most likely tokens at this position, most likely first (ResponseOptions.top_logprobs of them).
+   * </pre>
+   *
+   * <code>repeated .autoglm.v1.TopLogprob top_logprobs = 4 [json_name = "topLogprobs"];</code>
+   */
+  org.openautoglm.v1.TopLogprob getTopLogprobs(int index);
+  /**
+   * <pre>
+   * The most likely tokens at this position, most likely first (ResponseOptions.top_logprobs of them).
+   * </pre>
+   *
+   * <code>repeated .autoglm.v1.TopLogprob top_logprobs = 4 [json_name = "topLogprobs"];</code>
+   */
+  int getTopLogprobsCount();
+  /**
+   * <pre>
+   * The most likely tokens at this position, most likely first (ResponseOptions.top_logprobs of them).
+   * </pre>
+   *
+   * <code>repeated .autoglm.v1.TopLogprob top_logprobs = 4 [json_name = "topLogprobs"];</code>
+   */
+  java.util.List<? extends org.openautoglm.v1.TopLogprobOrBuilder> 
+      getTopLogprobsOrBuilderList();
+  /**
+   * <pre>
+   * The most likely tokens at this position, most likely first (ResponseOptions.top_logprobs of them).
+   * </pre>
+   *
+   * <code>repeated .autoglm.v1.TopLogprob top_logprobs = 4 [json_name = "topLogprobs"];</code>
+   */
+  org.openautoglm.v1.TopLogprobOrBuilder getTopLogprobsOrBuilder(
+      int index);
 }
