@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from autoglm_core.adapters.store import AdapterStore
 from autoglm_core.backends.base import Backend
 from autoglm_core.errors import EngineError, FailedPrecondition, NotFound
 from autoglm_core.registry.models import ModelRegistry
+
+if TYPE_CHECKING:  # the store imports torch: a mock server never loads it
+    from autoglm_core.adapters.store import AdapterStore
 
 log = logging.getLogger(__name__)
 

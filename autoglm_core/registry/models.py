@@ -77,11 +77,14 @@ class ModelEntry:
         return self._here(ready[-1][0])
 
     def _takes_calls(self, version: str) -> bool:
-        return version in self.unavailable or self.state(version) is VersionState.READY
+        if version in self.versions:
+            return self.state(version) is VersionState.READY
+        return version in self.unavailable
 
     def _here(self, target: str) -> str:
         version = version_of(target)
-        if version in self.unavailable:
+        # The sync's report may lag a load that has just finished: a loaded version is served.
+        if version in self.unavailable and version not in self.versions:
             raise NotReady(
                 f"{self.name}@{version} takes traffic but is not loaded on this replica "
                 f"({self.unavailable[version]}); retry on another"

@@ -503,11 +503,11 @@ async def test_requests_arriving_together_are_prefilled_in_one_pass(tiny_dir: Pa
         entered, release, passes = threading.Event(), threading.Event(), []
         forward = runner.decoder.forward
 
-        def held(rows: Any, tokens_: Any, interrupt: Any = None) -> Any:
+        def held(rows: Any, tokens_: Any, interrupt: Any = None, adapters: Any = None) -> Any:
             entered.set()
             release.wait(TIMEOUT_S)
             passes.append([len(t) for t in tokens_])
-            return forward(rows, tokens_, interrupt)
+            return forward(rows, tokens_, interrupt, adapters)
 
         runner.decoder.forward = held  # type: ignore[method-assign,assignment]
         # A first request occupies the decode thread; the others queue up meanwhile.

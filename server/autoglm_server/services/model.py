@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 
 from autoglm.v1 import model_pb2, model_pb2_grpc
 from autoglm.v1.generation_pb2 import SamplingParams
-from autoglm_core.adapters.store import AdapterRecord
 from autoglm_core.errors import InvalidArgument, NotFound
 from autoglm_core.registry.adapters import VersionAdapters, adapters_of, all_adapters
 from autoglm_core.registry.control import ModelControl
@@ -17,6 +16,9 @@ from autoglm_core.registry.models import ModelEntry
 from autoglm_core.registry.sync import LOADING
 from autoglm_core.registry.versions import VersionState
 from autoglm_server.errors import unary_errors
+
+if TYPE_CHECKING:  # the store imports torch: a mock server never loads it
+    from autoglm_core.adapters.store import AdapterRecord
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
