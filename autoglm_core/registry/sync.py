@@ -23,6 +23,7 @@ from collections.abc import Iterator
 
 from autoglm_core.registry.desired import DesiredState, DesiredVersion, Snapshot
 from autoglm_core.registry.manager import BackendSpec, ModelManager
+from autoglm_core.storage.polling import poll
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,9 @@ class RegistrySync:
         await self.converge()
         await asyncio.gather(*self._loading.values(), return_exceptions=True)
         await self.converge()
-        self._loop = asyncio.create_task(self._poll(), name="autoglm-registry-sync")
+        self._loop = asyncio.create_task(
+            poll(self.converge, self.interval_s, "registry"), name="autoglm-registry-sync"
+        )
 
     async def stop(self) -> None:
         tasks = [t for t in (self._loop, *self._loading.values(), *self._unloading.values()) if t]
@@ -93,14 +96,6 @@ class RegistrySync:
             ):
                 self.applied[name] = split.revision
         self._report_unavailable(snapshot)
-
-    async def _poll(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval_s)
-            try:
-                await self.converge()
-            except Exception:  # the database may be down for a while: keep serving, try again
-                log.warning("registry sync failed; retrying", exc_info=True)
 
     def _loaded(self) -> set[Key]:
         return {(e.name, v) for e in self.registry.entries() for v in e.versions}

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from autoglm_core.errors import AlreadyExists, EngineError, FailedPrecondition, InvalidArgument, NotFound
 from autoglm_core.storage.database import Base, Database
+from autoglm_core.storage.polling import poll
 from autoglm_core.tools.registry import HttpSpec, ToolRegistry, ToolSpec
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,9 @@ class SharedTools:
 
     async def start(self) -> None:
         await self.converge()
-        self._loop = asyncio.create_task(self._poll(), name="autoglm-tool-sync")
+        self._loop = asyncio.create_task(
+            poll(self.converge, self.interval_s, "tool"), name="autoglm-tool-sync"
+        )
 
     async def stop(self) -> None:
         if self._loop is not None:
@@ -109,11 +112,3 @@ class SharedTools:
                 self.registry.register_http(spec)
             except EngineError as error:  # e.g. a secret this replica was not given
                 log.error("cannot register shared tool %s here: %s", name, error)
-
-    async def _poll(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval_s)
-            try:
-                await self.converge()
-            except Exception:
-                log.warning("tool sync failed; retrying", exc_info=True)
