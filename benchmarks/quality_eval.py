@@ -9,6 +9,8 @@ some need no tool). Modes:
 - raw_cot: raw plus the prompted <think> instruction (does the family follow a prompted format?).
 - server: the engine in-process with its defaults (prompt profile, sessions, knowledge, router).
 - server_thinking: the same with thinking on (fact and arithmetic questions).
+- server_choice: the server with tool_modes {"*": "choice"} (tool questions): the model itself picks
+  the tool and its arguments by constrained generation instead of the router.
 
 Scoring is simple: an answer is right when, after NFKC, lower-casing and collapsing spaces, it
 contains one of the expected strings, or the expected number (tool questions: the value the expected
@@ -47,7 +49,7 @@ from autoglm_core.wiring.container import Container, build_container, load_confi
 from autoglm_core.wiring.settings import Settings
 
 QUESTIONS = Path(__file__).resolve().parent / "quality" / "questions.jsonl"
-MODES = ("raw", "raw_cot", "server", "server_thinking")
+MODES = ("raw", "raw_cot", "server", "server_thinking", "server_choice")
 THINKING_CATEGORIES = ("fact_en", "fact_zh", "arithmetic")
 Message = dict[str, Any]
 
@@ -386,7 +388,12 @@ def summarise(items: Sequence[Item], answers: dict[str, dict[str, Answer]]) -> d
                 "instruction_leaks": sum(leaks_instruction(a.text) for _, a in scored),
             }
         table[category] = row
-    return {"categories": table, "tools": tool_metrics(items, answers.get("server", {}))}
+    tools = {
+        mode: metrics
+        for mode in ("server", "server_choice")
+        if (metrics := tool_metrics(items, answers.get(mode, {})))
+    }
+    return {"categories": table, "tools": tools}
 
 
 def tool_metrics(items: Sequence[Item], got: dict[str, Answer]) -> dict[str, Any]:
@@ -434,10 +441,9 @@ def render_table(summary: dict[str, Any], modes: Sequence[str]) -> str:
             r = row.get(mode)
             cells += [f"{r['accuracy']:.0%} ({r['n']})", f"{r['latency_ms_p50']:.0f}"] if r else ["-", "-"]
         lines.append("| " + " | ".join(cells) + " |")
-    tools = summary["tools"]
-    if tools:
+    for mode, tools in summary["tools"].items():
         lines.append(
-            f"\ntools (server): router recall {tools['router_recall']:.0%}, precision "
+            f"\ntools ({mode}): recall {tools['router_recall']:.0%}, precision "
             f"{tools['router_precision']:.0%}, right tool and arguments "
             f"{tools['right_tool_and_arguments']:.0%}, result in the answer when the tool ran "
             f"{tools['result_in_answer_when_run']:.0%}"
@@ -506,6 +512,26 @@ async def evaluate(
                             tag=mode,
                         )
                         timings[mode] = round(time.perf_counter() - started, 1)
+            finally:
+                for backend in engine.registry.backends():
+                    await backend.close()
+    tool_items = [i for i in items if i.category == "tool"]
+    if "server_choice" in modes and tool_items:
+        with tempfile.TemporaryDirectory() as data_dir:
+            choice = {**settings, "tool_modes": {"*": "choice"}}
+            container, engine = await start_engine(model, Path(data_dir), **choice)
+            try:
+                started = time.perf_counter()
+                answers["server_choice"] = await run_server(
+                    container,
+                    engine,
+                    tool_items,
+                    thinking=False,
+                    max_new_tokens=max_new_tokens,
+                    concurrency=concurrency,
+                    tag="server_choice",
+                )
+                timings["server_choice"] = round(time.perf_counter() - started, 1)
             finally:
                 for backend in engine.registry.backends():
                     await backend.close()

@@ -1,9 +1,9 @@
 """The agent loop: turn after turn until the model answers without calling a tool.
 
-Small models take tools through the router (one tool chosen before generation, its result put in the
-prompt); others call tools themselves: each turn's calls run in parallel, their results join the
-conversation and the next turn starts. A call of a client's tool ends the generation and hands the
-call over.
+Small models take tools through the router or a constrained choice by the model (one tool chosen
+before generation, its result put in the prompt); others call tools themselves: each turn's calls
+run in parallel, their results join the conversation and the next turn starts. A call of a client's
+tool ends the generation and hands the call over.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from collections.abc import AsyncGenerator
 from autoglm_core.generation.decoding import TurnDecoder
 from autoglm_core.generation.offload import offload
 from autoglm_core.generation.prepare import PreparedRequest, Preparer
+from autoglm_core.generation.tool_choice import ToolChooser
 from autoglm_core.generation.turn import (
     Progress,
     TurnRunner,
@@ -52,27 +53,32 @@ class AgentLoop:
         self.tools = tools
         self.preparer = preparer
         self.turns = turns
+        self.chooser = ToolChooser(preparer.structured, turns)
 
     async def run(
         self, params: GenerationParams, prepared: PreparedRequest, started: float
     ) -> AsyncGenerator[GenerationEvent, None]:
         """The agent loop: route (small models) or let the model call tools, turn after turn."""
         progress = Progress(started, started + params.time_limit_s if params.time_limit_s else None)
-        if prepared.tools and prepared.tool_mode == "router":
-            async for event in self._route(prepared, progress):
+        if prepared.tools and prepared.tool_mode in ("router", "choice"):
+            async for event in self._route(params, prepared, progress):
                 yield event
         async for event in self._turns(params, prepared, progress):
             yield event
         yield finished_event(prepared, progress)
 
     async def _route(
-        self, prepared: PreparedRequest, progress: Progress
+        self, params: GenerationParams, prepared: PreparedRequest, progress: Progress
     ) -> AsyncGenerator[GenerationEvent, None]:
-        """Router mode: one tool chosen before generation; its result becomes context in the prompt."""
-        assert self.tools is not None and self.tools.router is not None
+        """One tool chosen before generation, by the router or by the model's constrained choice;
+        the tool's result becomes context in the prompt."""
         query = last_user_text(prepared.messages)
-        # Embeddings are blocking compute: a thread keeps the other streams flowing.
-        route = await asyncio.to_thread(self.tools.router.route, query, prepared.tools)
+        if prepared.tool_mode == "choice":
+            route = await self.chooser.choose(params, prepared, query, progress)
+        else:
+            assert self.tools is not None and self.tools.router is not None
+            # Embeddings are blocking compute: a thread keeps the other streams flowing.
+            route = await asyncio.to_thread(self.tools.router.route, query, prepared.tools)
         if route is None:
             return
         call = PendingCall(_call_id(progress), route.tool.name, route.arguments)

