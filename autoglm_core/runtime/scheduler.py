@@ -218,7 +218,7 @@ class Scheduler:
     def _plan_decodes(self, plan: StepPlan) -> int:
         """Plans one token for each decoding sequence; returns the prefill budget left."""
         for seq in sorted(self.running, key=lambda s: (s.rank, s.order)):
-            if seq.status is not Status.RUNNING or seq.prefilling:
+            if seq.status is not Status.RUNNING or seq.prefilling or seq.held:
                 continue
             if self._make_room(seq, seq.num_tokens, plan):
                 plan.decodes.append(seq)

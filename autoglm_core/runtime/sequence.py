@@ -44,6 +44,9 @@ class Sequence:
     rank: float = 0.0
     # When it was first scheduled (the end of its queue wait); None while it never ran.
     first_scheduled: float | None = None
+    # Its caller is far behind on reading its tokens: it keeps its place but is not decoded until
+    # the caller catches up (or gives up), so a stalled reader costs no compute and no memory.
+    held: bool = False
 
     @property
     def key(self) -> str:

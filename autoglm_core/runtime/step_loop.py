@@ -34,6 +34,9 @@ from autoglm_core.runtime.types import BackendRequest, TokenChunk
 logger = logging.getLogger(__name__)
 
 _DONE = object()
+# Undelivered chunks past which a sequence is held (not decoded) until its caller reads on: a
+# stream whose client stopped reading then waits for its write timeout without growing a backlog.
+MAX_BACKLOG = 256
 
 
 @dataclass(eq=False)
@@ -42,6 +45,13 @@ class _Sink:
 
     loop: asyncio.AbstractEventLoop
     queue: asyncio.Queue[Any]
+    # Chunks handed over by the thread, and taken by the caller: each counter has one writer.
+    sent: int = 0
+    taken: int = 0
+
+    @property
+    def backlog(self) -> int:
+        return self.sent - self.taken
 
 
 class StepLoop:
@@ -114,6 +124,7 @@ class StepLoop:
         try:
             while True:
                 item = await sink.queue.get()
+                sink.taken += 1
                 if item is _DONE:
                     return
                 if isinstance(item, BaseException):
@@ -147,11 +158,12 @@ class StepLoop:
 
     def _wait_s(self) -> float | None:
         """How long the thread may block for news: not at all while there is work it can do."""
-        if self.scheduler.running or (len(self.scheduler.waiting) and not self._stuck):
-            return 0.0
-        if len(self.scheduler.waiting):
-            return 0.005  # waiters the cache has no room for yet: look again soon
-        return None
+        pending = bool(self.scheduler.running) or bool(len(self.scheduler.waiting))
+        if not pending:
+            return None
+        # The last step could run nothing (waiters the cache has no room for, or held sequences
+        # whose callers have not read on): look again soon.
+        return 0.005 if self._stuck else 0.0
 
     def _collect(self, wait_s: float | None) -> None:
         try:
@@ -176,8 +188,16 @@ class StepLoop:
         self._collect(0.0)
         return self._stopping or self.scheduler.urgent_waiting(time.monotonic())
 
+    def _hold_backlogged(self) -> None:
+        """Holds the running sequences whose callers are MAX_BACKLOG chunks behind (the caller's
+        counter is read without a lock: a stale value only moves the hold by a step)."""
+        for seq in self.scheduler.running:
+            sink = self._sinks.get(seq.order)
+            seq.held = sink is not None and sink.backlog >= MAX_BACKLOG
+
     def _step(self) -> None:
         now = time.monotonic()
+        self._hold_backlogged()
         plan = self.scheduler.schedule(now)
         for seq in plan.preempted:
             self.runner.free(seq)
@@ -232,6 +252,7 @@ class StepLoop:
             if sink is None:
                 continue
             by_loop.setdefault(sink.loop, []).append((sink.queue, item))
+            sink.sent += 1
             if item is _DONE or isinstance(item, BaseException):
                 del self._sinks[seq.order]
         self._outbox = []

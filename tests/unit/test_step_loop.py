@@ -13,7 +13,7 @@ from autoglm_core.errors import BackendFailure, DeadlineExceeded, QueueFull
 from autoglm_core.runtime.kv_cache import KVCacheManager
 from autoglm_core.runtime.runners.fake import FakeRunner
 from autoglm_core.runtime.scheduler import Scheduler, SchedulerConfig
-from autoglm_core.runtime.step_loop import StepLoop
+from autoglm_core.runtime.step_loop import MAX_BACKLOG, StepLoop
 from autoglm_core.runtime.types import BackendRequest, SamplingConfig, TokenChunk
 
 EOS = 0
@@ -140,3 +140,29 @@ async def test_a_failing_request_fails_alone_and_a_stopped_loop_fails_the_rest()
         await loop.join()
     with pytest.raises(BackendFailure, match="hung"):
         await stuck
+
+
+async def test_a_caller_that_stops_reading_is_held_and_resumes_when_it_reads_on() -> None:
+    runner = FakeRunner(lambda request: [7] * 5000, EOS, Knobs())
+    loop = StepLoop(Scheduler(SchedulerConfig(max_running=4), KVCacheManager(8192, 16)), runner)
+    loop.start()
+    try:
+        stalled = loop.generate(request("stalled", 5000), 5000, (EOS,))
+        await anext(stalled)  # started; then nothing is read for a while
+        others = await asyncio.gather(*(tokens_of(loop, request(f"o{i}", 50)) for i in range(3)))
+        assert [len(o) for o in others] == [50, 50, 50]  # the others run while it is held
+        [seq] = loop.scheduler.running
+        await asyncio.sleep(0.2)
+        produced = len(seq.output_ids)
+        assert seq.held and produced <= MAX_BACKLOG + 8  # no backlog past the bound
+        await asyncio.sleep(0.2)
+        assert len(seq.output_ids) == produced
+        read = 0
+        async for chunk in stalled:  # reading on resumes it, to the end
+            read += len(chunk.token_ids)
+        assert read == 5000
+        await settle(loop)
+        assert_empty(loop, runner)
+    finally:
+        loop.stop()
+        await loop.join()
