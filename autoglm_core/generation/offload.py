@@ -19,6 +19,9 @@ T = TypeVar("T")
 
 # Two threads: one long tokenize does not hold up every other request's preparation.
 _POOL = ThreadPoolExecutor(2, thread_name_prefix="autoglm-prepare")
+# Work on at most this many characters of text runs on the loop: rendering and tokenizing it costs
+# less than the two thread hand-offs of sending it to the pool.
+SMALL_WORK_CHARS = 2048
 
 
 async def offload(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
@@ -26,3 +29,11 @@ async def offload(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     loop = asyncio.get_running_loop()
     context = contextvars.copy_context()
     return await loop.run_in_executor(_POOL, functools.partial(context.run, fn, *args, **kwargs))
+
+
+async def offload_unless_small(chars: int, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """fn(*args, **kwargs) here when it works on at most SMALL_WORK_CHARS characters of text, else
+    on the preparation pool."""
+    if chars <= SMALL_WORK_CHARS:
+        return fn(*args, **kwargs)
+    return await offload(fn, *args, **kwargs)

@@ -15,7 +15,7 @@ from typing import Any
 from autoglm_core.backends.base import Backend, ModelInfo, SamplingConfig
 from autoglm_core.errors import FieldViolation, InvalidArgument
 from autoglm_core.generation.conversation import Conversation, ConversationBuilder, Recalled
-from autoglm_core.generation.offload import offload
+from autoglm_core.generation.offload import SMALL_WORK_CHARS, offload_unless_small
 from autoglm_core.generation.types import GenerationParams
 from autoglm_core.generation.validation import check_against_model
 from autoglm_core.prompts.profiles import GENERIC, PromptProfile, ThinkingMode, thinking_mode
@@ -75,7 +75,8 @@ class Preparer:
     async def prepare(
         self, params: GenerationParams, recalled: Recalled, backend: Backend, adapter: str = ""
     ) -> PreparedRequest:
-        built = await offload(self._build, params, recalled, backend)
+        size = _text_size(params, recalled)
+        built = await offload_unless_small(size, self._build, params, recalled, backend)
         return replace(
             built,
             adapter=adapter,
@@ -213,6 +214,16 @@ def template_tools(tools: list[ToolSpec], mode: ToolMode) -> list[dict[str, Any]
     if not tools or mode in ("router", "choice"):
         return None
     return [spec.openai_schema() for spec in tools]
+
+
+def _text_size(params: GenerationParams, recalled: Recalled) -> int:
+    """About how much text a request's prompt is built from (its cost to render and tokenize)."""
+    if params.allowed_tools:  # the tools' schemas go into the template too, and can be large
+        return SMALL_WORK_CHARS + 1
+    messages = [*(params.messages or []), *recalled.history]
+    size = len(params.prompt or "") + sum(len(str(m.get("content") or "")) for m in messages)
+    size += sum(len(text) for text in recalled.knowledge)
+    return size + sum(len(str(tool)) for tool in params.client_tools)
 
 
 def _common_prefix(a: list[int], b: list[int]) -> int:
