@@ -19,9 +19,9 @@ T = TypeVar("T")
 
 # Two threads: one long tokenize does not hold up every other request's preparation.
 _POOL = ThreadPoolExecutor(2, thread_name_prefix="autoglm-prepare")
-# Work on at most this many characters of text runs on the loop: rendering and tokenizing it costs
-# less than the two thread hand-offs of sending it to the pool.
-SMALL_WORK_CHARS = 2048
+# Work on at most this many characters of text runs on the loop: rendering and tokenizing it is about
+# as cheap as the two thread hand-offs of sending it to the pool (benchmarks: loadgen.py overhead).
+SMALL_WORK_CHARS = 512
 
 
 async def offload(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
