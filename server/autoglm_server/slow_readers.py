@@ -27,20 +27,15 @@ async def send(context: grpc.aio.ServicerContext[Any, Any], message: Any, timeou
 
     The caller must then free what the call holds (close its engine stream) and `give_up`.
     """
-    if timeout_s <= 0:
-        deadline = None
-    else:
-        deadline = asyncio.get_running_loop().time() + timeout_s
-    # asyncio.timeout, not wait_for: no task per message (a stream writes one per token).
-    timer = asyncio.timeout_at(deadline)
     try:
-        async with timer:
+        if timeout_s <= 0:
             await context.write(message)
+        else:
+            # wait_for, not asyncio.timeout: gRPC's write does not let the latter's cancel through.
+            await asyncio.wait_for(context.write(message), timeout_s)
     except TimeoutError:
         return False
     except Exception as error:
-        if timer.expired():  # the timeout's cancel surfaced as gRPC's own error
-            return False
         if not ended_call_error(error):
             raise
         # The call ended under the write (the client cancelled or went away): as a cancel.
