@@ -3,13 +3,19 @@
     python benchmarks/chaos.py                       # two phases of 30 s each
     python benchmarks/chaos.py --phase-s 60 --out benchmarks/results/chaos.json
 
-Phase "calm": well-behaved callers only (unary Generate and streams read to the end). Phase
-"chaos": the same callers, plus streams whose clients stop reading, streams cancelled mid-way,
-calls with deadlines too short to finish, bodies that are not protobuf, and one watchdog restart of
-the backend (SIGUSR1 makes the server's backend report unhealthy once). The report gives the
-well-behaved callers' latency in both phases (p99 ratio: target within 2x), the server's RSS
-growth over the chaos phase (target < 5%), and every status code seen, with the count of
-UNKNOWN/INTERNAL (target 0).
+Phase "calm": well-behaved callers only: unary Generate calls arriving at a fixed rate (open loop,
+`--rate` per second, below what the server can do) and two streams read to the end, one after
+another. Phase "chaos": the same callers, plus streams whose clients stop reading, streams
+cancelled mid-way, calls with deadlines too short to finish, bodies that are not protobuf, and one
+watchdog restart of the backend (SIGUSR1 makes the server's backend report unhealthy once). The
+report gives the well-behaved callers' latency in both phases (p99 ratio: target within 2x), the
+server's RSS growth over the chaos phase (target < 5%), and every status code seen, with the count
+of UNKNOWN/INTERNAL (target 0).
+
+The well-behaved calls arrive at a fixed rate rather than as fast as the server answers: a server
+kept saturated by closed-loop callers has their latency set by how many calls are in flight
+(Little's law), so any extra caller, well-behaved or not, would raise it in proportion. At a fixed
+rate the ratio shows what misbehaviour costs the others beyond the work it brings.
 
 The server runs in its own process (`chaos.py serve`: `autoglm serve` on the mock backend plus the
 SIGUSR1 hook), so client and server never share an event loop.
@@ -61,9 +67,11 @@ class Tally:
         self.codes[kind][code.name] += 1
 
 
-async def _well_behaved_unary(stub: Any, tally: Tally, until: float) -> None:
+async def _well_behaved_unary(stub: Any, tally: Tally, until: float, rate: float) -> None:
+    """Calls at `rate` per second (each on its own, whether or not earlier ones have answered)."""
     rng = random.Random()
-    while time.monotonic() < until:
+
+    async def one() -> None:
         request = generation_pb2.GenerateRequest(input=build_input(rng.choice(PROMPTS), max_new_tokens=32))
         started = time.monotonic()
         try:
@@ -72,7 +80,16 @@ async def _well_behaved_unary(stub: Any, tally: Tally, until: float) -> None:
             tally.saw("well_behaved", grpc.StatusCode.OK)
         except grpc.aio.AioRpcError as error:
             tally.saw("well_behaved", error.code())
-            await asyncio.sleep(0.05)  # UNAVAILABLE during the restart: back off a little
+
+    calls: set[asyncio.Task[None]] = set()
+    next_at = time.monotonic()
+    while next_at < until:
+        call = asyncio.create_task(one())
+        calls.add(call)
+        call.add_done_callback(calls.discard)
+        next_at += 1.0 / rate
+        await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+    await asyncio.gather(*calls)
 
 
 async def _well_behaved_stream(stub: Any, tally: Tally, until: float) -> None:
@@ -87,7 +104,10 @@ async def _well_behaved_stream(stub: Any, tally: Tally, until: float) -> None:
             await asyncio.sleep(0.05)
 
 
-async def _slow_reader(target: str, tally: Tally, until: float) -> None:
+async def _slow_reader(target: str, tally: Tally, until: float, arrive_by: float) -> None:
+    # Slow readers arrive one by one over the first half of the phase, as misbehaving clients
+    # would, rather than as one burst of twenty long streams at the same instant.
+    await asyncio.sleep(random.uniform(0.0, max(0.0, arrive_by - time.monotonic())))
     async with grpc.aio.insecure_channel(target, options=STUBBORN) as channel:
         stub = generation_pb2_grpc.GenerationServiceStub(channel)
         while time.monotonic() < until:
@@ -163,10 +183,11 @@ async def run_phase(
     until = time.monotonic() + seconds
     async with grpc.aio.insecure_channel(server.target) as channel:
         stub = generation_pb2_grpc.GenerationServiceStub(channel)
-        jobs = [_well_behaved_unary(stub, tally, until) for _ in range(args.callers)]
+        jobs = [_well_behaved_unary(stub, tally, until, args.rate)]
         jobs += [_well_behaved_stream(stub, tally, until) for _ in range(2)]
         if chaos:
-            jobs += [_slow_reader(server.target, tally, until) for _ in range(args.slow_readers)]
+            arrive_by = time.monotonic() + seconds / 2
+            jobs += [_slow_reader(server.target, tally, until, arrive_by) for _ in range(args.slow_readers)]
             jobs += [_canceller(stub, tally, until) for _ in range(4)]
             jobs += [_deadline_misser(stub, tally, until) for _ in range(4)]
             jobs += [_garbage(channel, tally, until) for _ in range(2)]
@@ -216,6 +237,8 @@ def chaos(args: argparse.Namespace) -> dict[str, Any]:
     ]  # fmt: skip
     command = [sys.executable, str(Path(__file__).resolve()), "serve", "--port", "0"]
     with ServerProcess(flags, command=command) as server:
+        # Warm-up, not measured: the first calls meet lazy set-up (connections, first reads).
+        asyncio.run(run_phase(server, args.warmup_s, False, args))
         calm = asyncio.run(run_phase(server, args.phase_s, False, args))
         stormy = asyncio.run(run_phase(server, args.phase_s, True, args))
         server_codes = _server_codes(args.metrics_port)
@@ -228,6 +251,7 @@ def chaos(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "benchmark": "chaos",
         "phase_s": args.phase_s,
+        "well_behaved_rate": args.rate,
         "calm": calm,
         "chaos": stormy,
         "p99_ratio": round(stormy["latency_s"]["p99"] / max(calm["latency_s"]["p99"], 1e-9), 2),
@@ -240,7 +264,7 @@ def chaos(args: argparse.Namespace) -> dict[str, Any]:
 
 def serve(argv: list[str]) -> None:
     """`autoglm serve --backend mock` whose backend turns unhealthy once per SIGUSR1."""
-    from autoglm_server.app import AutoGLMServer
+    from autoglm_server.app import AutoGLMServer, settle_garbage_collector
     from autoglm_server.observability.logs import configure_logging
     from autoglm_server.server_settings import ServerSettings
 
@@ -278,7 +302,10 @@ def serve(argv: list[str]) -> None:
 
         loop.add_signal_handler(signal.SIGUSR1, break_backend)
         await server.start()
-        print(f"autoglm: serving on {settings.host}:{server.port}", flush=True)
+        settle_garbage_collector()  # as `autoglm serve` does
+        # One write: log lines come from a thread of their own and must not land inside it.
+        sys.stdout.write(f"autoglm: serving on {settings.host}:{server.port}\n")
+        sys.stdout.flush()
         await stop.wait()
         await server.stop(grace_s=1)
 
@@ -293,7 +320,8 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--phase-s", type=float, default=30.0, help="seconds of each phase")
-    parser.add_argument("--callers", type=int, default=8, help="well-behaved unary callers")
+    parser.add_argument("--warmup-s", type=float, default=3.0, help="seconds of calm load before measuring")
+    parser.add_argument("--rate", type=float, default=200.0, help="well-behaved unary calls per second")
     parser.add_argument("--slow-readers", type=int, default=20, help="streams that stop reading, at once")
     parser.add_argument("--metrics-port", type=int, default=19464)
     parser.add_argument("--out", type=Path, default=None)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
+import sys
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -230,10 +232,22 @@ async def serve(settings: ServerSettings) -> None:
     except BaseException:
         await server.stop(grace_s=0)  # release the port and the gRPC core before reporting
         raise
+    settle_garbage_collector()
     http = f" (OpenAI-compatible HTTP API on {settings.host}:{server.http.port})" if server.http else ""
-    print(f"autoglm: serving on {settings.host}:{server.port}{http}", flush=True)
+    # One write: log lines come from a thread of their own and must not land inside it.
+    sys.stdout.write(f"autoglm: serving on {settings.host}:{server.port}{http}\n")
+    sys.stdout.flush()
     await stop.wait()
     if received[0] is signal.SIGTERM:
         await server.drain()
     log.info("shutting down; in-flight calls get %.1fs", settings.grace_period_s)
     await server.stop()
+
+
+def settle_garbage_collector() -> None:
+    """Moves everything alive once the server is up (modules, the model, the gRPC and HTTP stacks)
+    out of the collector's reach: a full collection then scans only what requests create, instead of
+    pausing every caller while it walks the whole heap. For the serving process only: in a process
+    that embeds the engine, the embedder decides."""
+    gc.collect()
+    gc.freeze()

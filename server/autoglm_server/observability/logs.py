@@ -3,12 +3,19 @@
 JSON lines carry the trace_id and span_id of the span current when the line was logged, so a log
 search can jump to the trace (and the trace UI back to the logs). Extra fields passed with
 `log.info(..., extra={"event": ..., "model": ...})` become keys of the object.
+
+Lines are formatted where they are logged and written by a thread of their own: a reader of the
+server's output that falls behind (a full pipe) must not stall the event loop, and so every caller.
+While the queue to that thread is full, lines are dropped and counted, and the count is logged.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
+import logging.handlers
+import queue
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,8 +48,61 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(doc, ensure_ascii=False, default=str)
 
 
+# Lines waiting for the writer thread; past this, new lines are dropped (and counted).
+QUEUE_LINES = 10_000
+# How long an exiting process waits for its last lines to be written.
+WRITER_EXIT_S = 2.0
+
+
+class DroppingQueueHandler(logging.handlers.QueueHandler):
+    """Hands formatted lines to the writer thread without ever blocking; drops them when it lags."""
+
+    def __init__(self, lines: queue.Queue[Any]) -> None:
+        super().__init__(lines)
+        self.dropped = 0
+
+    def enqueue(self, record: logging.LogRecord) -> None:
+        try:
+            if self.dropped:  # say how many went missing, once the writer has room again
+                note = logging.makeLogRecord(
+                    {"name": __name__, "levelno": logging.WARNING, "levelname": "WARNING",
+                     "msg": f"{self.dropped} log lines dropped: the log output was not read fast enough"}
+                )  # fmt: skip
+                self.queue.put_nowait(self.prepare(note))
+                self.dropped = 0
+            self.queue.put_nowait(record)
+        except queue.Full:
+            self.dropped += 1
+
+
+_listener: logging.handlers.QueueListener | None = None
+
+
 def configure_logging(level: str, log_format: str) -> None:
     """Sets up the root logger once, for `autoglm serve`."""
-    handler = logging.StreamHandler()
+    global _listener
+    if _listener is None:
+        atexit.register(_stop_writer)  # the last lines are written before the process ends
+    _stop_writer()
+    writer = logging.StreamHandler()
+    writer.setFormatter(logging.Formatter("%(message)s"))  # formatted already, where it was logged
+    lines: queue.Queue[Any] = queue.Queue(QUEUE_LINES)
+    handler = DroppingQueueHandler(lines)
     handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
     logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
+    _listener = logging.handlers.QueueListener(lines, writer)
+    _listener.start()
+
+
+def _stop_writer() -> None:
+    """Writes what is queued and ends the writer thread (it may be called again); gives up after
+    WRITER_EXIT_S when the output is not being read, so the process can still exit."""
+    thread = _listener._thread if _listener is not None else None
+    if _listener is None or thread is None:
+        return
+    try:
+        _listener.queue.put_nowait(_listener._sentinel)  # type: ignore[attr-defined]
+    except queue.Full:
+        return
+    thread.join(WRITER_EXIT_S)
+    _listener._thread = None
