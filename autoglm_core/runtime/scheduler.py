@@ -1,7 +1,8 @@
 """The scheduler: which sequences prefill and which decode in the next step. No model, no torch.
 
 Each step it
-1. ends waiting sequences that may no longer start (their deadline or queue timeout passed);
+1. ends waiting sequences that may no longer start (their deadline or queue timeout passed), and
+   running ones whose deadline passed (their caller has given up: no compute is spent on them);
 2. pauses the least urgent running sequence while a more urgent one waits and the batch is full (the
    paused one keeps its cache and resumes where it stopped);
 3. fills the batch from the queue, most urgent first (priority with aging, see request_queue.py),
@@ -69,6 +70,8 @@ class StepPlan:
     started: list[Sequence] = field(default_factory=list)
     # Waited past their start-by time: they end with DeadlineExceeded.
     expired: list[Sequence] = field(default_factory=list)
+    # Were running when their request's deadline passed: they end with DeadlineExceeded too.
+    overdue: list[Sequence] = field(default_factory=list)
 
     @property
     def has_work(self) -> bool:
@@ -182,6 +185,12 @@ class Scheduler:
             if seq.first_scheduled is None and seq.start_by is not None and now >= seq.start_by:
                 self._finish(seq)
                 plan.expired.append(seq)
+        # Started ones (running or paused): the caller's cancel would end them too, but only once
+        # its event loop gets to it.
+        for seq in [*self.running, *self.waiting]:
+            if seq.first_scheduled is not None and _past(seq.request.deadline, now):
+                self._finish(seq)
+                plan.overdue.append(seq)
 
     def _pause_for_urgent(self, now: float) -> None:
         while len(self.running) >= self.config.max_running:
@@ -302,3 +311,7 @@ class Scheduler:
         if seq in self.running:
             self.running.remove(seq)
         self.kv_cache.free(seq.key)
+
+
+def _past(deadline: float | None, now: float) -> bool:
+    return deadline is not None and now >= deadline

@@ -205,6 +205,9 @@ class StepLoop:
             waited = now - seq.arrival
             self._send(seq, DeadlineExceeded(f"waited {waited:.3f}s in the queue"))
             self._forget(seq)
+        for seq in plan.overdue:
+            self._send(seq, DeadlineExceeded(f"the deadline passed after {len(seq.output_ids)} tokens"))
+            self._forget(seq)
         for seq in plan.started:
             self._send(seq, TokenChunk(token_ids=[], queued_s=now - seq.arrival))
         self._stuck = not plan.has_work

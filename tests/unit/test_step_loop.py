@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from contextlib import aclosing
 from dataclasses import dataclass
 
@@ -161,6 +162,26 @@ async def test_a_caller_that_stops_reading_is_held_and_resumes_when_it_reads_on(
         async for chunk in stalled:  # reading on resumes it, to the end
             read += len(chunk.token_ids)
         assert read == 5000
+        await settle(loop)
+        assert_empty(loop, runner)
+    finally:
+        loop.stop()
+        await loop.join()
+
+
+async def test_a_running_request_ends_when_its_deadline_passes() -> None:
+    loop, runner = make_loop(Knobs(token_latency_s=0.002), max_running=4)
+    try:
+        late = BackendRequest(
+            "late", [1, 2, 3], SamplingConfig(max_new_tokens=150), deadline=time.monotonic() + 0.1
+        )
+        got: list[int] = []
+        with pytest.raises(DeadlineExceeded, match="deadline passed after"):
+            async with aclosing(loop.generate(late, 150, (EOS,))) as chunks:
+                async for chunk in chunks:
+                    got += chunk.token_ids
+        assert 0 < len(got) < 150  # it ran, and stopped at its deadline rather than at its length
+        assert len(await tokens_of(loop, request("next", 5))) == 5
         await settle(loop)
         assert_empty(loop, runner)
     finally:
