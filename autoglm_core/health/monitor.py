@@ -25,6 +25,7 @@ from typing import Protocol
 from opentelemetry import trace
 
 from autoglm_core.backends.base import Backend, BackendRequest, TokenChunk
+from autoglm_core.errors import DeadlineExceeded
 from autoglm_core.generation.types import Finished, GenerationEvent, ToolCallFinished
 from autoglm_core.telemetry import (
     ATTR_COMPLETION_TOKENS,
@@ -233,6 +234,9 @@ class GenerationMonitor:
                         last_chunk_at = watch.last_progress = now
                     yield chunk
             outcome = "ok"
+        except DeadlineExceeded:
+            outcome = "stopped"  # the caller's deadline, not a failing backend: no watchdog restart
+            raise
         except Exception as error:
             outcome = "error"
             phase.record_exception(error)

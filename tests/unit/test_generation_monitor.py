@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from contextlib import aclosing
 
 import pytest
 
 from autoglm_core.backends.base import BackendRequest, SamplingConfig
 from autoglm_core.backends.mock import MockBackend, MockBehaviour
-from autoglm_core.errors import BackendFailure
+from autoglm_core.errors import BackendFailure, DeadlineExceeded
 from autoglm_core.generation.types import ToolCallFinished, ToolCallRecord
 from autoglm_core.health.monitor import GenerationMonitor, ModelKey
 
@@ -86,3 +87,21 @@ def test_tool_calls_are_counted_per_model() -> None:
     with monitor.request(backend, "r", 0.0) as watch:
         monitor.saw(watch, ToolCallFinished(ToolCallRecord(id="c1", name="weather", arguments={})))
     assert recorder.calls == [("tool_call", "weather")]
+
+
+async def test_a_passed_deadline_is_the_callers_and_counts_as_no_backend_failure() -> None:
+    monitor = GenerationMonitor()
+    backend = MockBackend(behaviour=MockBehaviour(token_latency_s=0.005))
+    await backend.load()
+    try:
+        for _ in range(3):
+            late = BackendRequest(
+                "r", [10, 11, 12], SamplingConfig(max_new_tokens=500), deadline=time.monotonic() + 0.05
+            )
+            with pytest.raises(DeadlineExceeded):
+                await _drain(monitor, backend, late)
+        assert monitor.consecutive_errors(backend) == 0  # the watchdog restarts nothing
+        rate, _calls = monitor.error_rate(backend, window_s=60)
+        assert rate == 0.0
+    finally:
+        await backend.close()
