@@ -463,6 +463,36 @@ def render_table(summary: dict[str, Any], modes: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
+async def run_engine_modes(
+    model: str,
+    settings: dict[str, Any],
+    runs: Sequence[tuple[str, bool, Sequence[Item]]],
+    answers: dict[str, dict[str, Answer]],
+    timings: dict[str, float],
+    max_new_tokens: int,
+    concurrency: int,
+) -> None:
+    """One in-process engine with `settings` answers each (mode, thinking, items) run in turn."""
+    with tempfile.TemporaryDirectory() as data_dir:
+        container, engine = await start_engine(model, Path(data_dir), **settings)
+        try:
+            for mode, thinking, subset in runs:
+                started = time.perf_counter()
+                answers[mode] = await run_server(
+                    container,
+                    engine,
+                    subset,
+                    thinking=thinking,
+                    max_new_tokens=max_new_tokens,
+                    concurrency=concurrency,
+                    tag=mode,
+                )
+                timings[mode] = round(time.perf_counter() - started, 1)
+        finally:
+            for backend in engine.registry.backends():
+                await backend.close()
+
+
 async def evaluate(
     items: Sequence[Item],
     modes: Sequence[str],
@@ -492,49 +522,22 @@ async def evaluate(
                 answers[mode] = run_raw(raw, subset, cot=cot)
                 timings[mode] = round(time.perf_counter() - started, 1)
         del raw
-    if "server" in modes or "server_thinking" in modes:
-        with tempfile.TemporaryDirectory() as data_dir:
-            container, engine = await start_engine(model, Path(data_dir), **settings)
-            try:
-                for mode, thinking, subset in (
-                    ("server", False, items),
-                    ("server_thinking", True, thinking_items),
-                ):
-                    if mode in modes and subset:
-                        started = time.perf_counter()
-                        answers[mode] = await run_server(
-                            container,
-                            engine,
-                            subset,
-                            thinking=thinking,
-                            max_new_tokens=max_new_tokens,
-                            concurrency=concurrency,
-                            tag=mode,
-                        )
-                        timings[mode] = round(time.perf_counter() - started, 1)
-            finally:
-                for backend in engine.registry.backends():
-                    await backend.close()
     tool_items = [i for i in items if i.category == "tool"]
-    if "server_choice" in modes and tool_items:
-        with tempfile.TemporaryDirectory() as data_dir:
-            choice = {**settings, "tool_modes": {"*": "choice"}}
-            container, engine = await start_engine(model, Path(data_dir), **choice)
-            try:
-                started = time.perf_counter()
-                answers["server_choice"] = await run_server(
-                    container,
-                    engine,
-                    tool_items,
-                    thinking=False,
-                    max_new_tokens=max_new_tokens,
-                    concurrency=concurrency,
-                    tag="server_choice",
-                )
-                timings["server_choice"] = round(time.perf_counter() - started, 1)
-            finally:
-                for backend in engine.registry.backends():
-                    await backend.close()
+    runs = [
+        (mode, thinking, subset)
+        for mode, thinking, subset in (("server", False, items), ("server_thinking", True, thinking_items))
+        if mode in modes and subset
+    ]
+    # The model's constrained tool choice needs an engine of its own (a server-wide setting).
+    choice_runs = [("server_choice", False, tool_items)] if "server_choice" in modes and tool_items else []
+    for engine_runs, engine_settings in (
+        (runs, settings),
+        (choice_runs, {**settings, "tool_modes": {"*": "choice"}}),
+    ):
+        if engine_runs:
+            await run_engine_modes(
+                model, engine_settings, engine_runs, answers, timings, max_new_tokens, concurrency
+            )
     summary = summarise(items, answers)
     summary["wall_s"] = timings
     summary["answers"] = {mode: {key: vars(a) for key, a in got.items()} for mode, got in answers.items()}

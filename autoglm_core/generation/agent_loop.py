@@ -53,7 +53,7 @@ class AgentLoop:
         self.tools = tools
         self.preparer = preparer
         self.turns = turns
-        self.chooser = ToolChooser(preparer.structured, turns)
+        self.chooser = ToolChooser(preparer, turns)
 
     async def run(
         self, params: GenerationParams, prepared: PreparedRequest, started: float

@@ -14,10 +14,9 @@ from typing import Any
 
 from autoglm_core.generation.decoding import TurnDecoder
 from autoglm_core.generation.offload import offload
-from autoglm_core.generation.prepare import PreparedRequest
+from autoglm_core.generation.prepare import PreparedRequest, Preparer
 from autoglm_core.generation.turn import Progress, TurnRunner
 from autoglm_core.generation.types import ContentDelta, GenerationParams
-from autoglm_core.structured.compiler import GrammarCompiler
 from autoglm_core.structured.tools import NO_TOOL, tool_choice_format
 from autoglm_core.tools.registry import ToolSpec
 from autoglm_core.tools.router import Route
@@ -33,8 +32,8 @@ SELECTION_INSTRUCTION = (
 class ToolChooser:
     """Runs the selection turn for a request and returns the model's choice (None: no tool)."""
 
-    def __init__(self, compiler: GrammarCompiler, turns: TurnRunner) -> None:
-        self.compiler = compiler
+    def __init__(self, preparer: Preparer, turns: TurnRunner) -> None:
+        self.preparer = preparer
         self.turns = turns
 
     async def choose(
@@ -43,17 +42,14 @@ class ToolChooser:
         """The model's choice among the request's tools; its turn's tokens count in the usage."""
         tools = {spec.name: spec for spec in prepared.tools}
         backend = prepared.backend
-        compiled = await self.compiler.compile(
+        compiled = await self.preparer.structured.compile(
             tool_choice_format({name: spec.parameters for name, spec in tools.items()}),
             backend.tokenizer,
             backend.info.eos_token_ids,
         )
-        messages = selection_messages(query, list(tools.values()))
-        prompt_ids = await offload(_encode, backend, messages)
         selection = replace(
             prepared,
-            prompt_ids=prompt_ids,
-            messages=messages,
+            messages=selection_messages(query, list(tools.values())),
             response=compiled,
             tool_calls=None,
             tools=[],
@@ -66,6 +62,7 @@ class ToolChooser:
                 prepared.sampling, temperature=0.0, max_new_tokens=CHOICE_MAX_TOKENS, min_new_tokens=0
             ),
         )
+        selection.prompt_ids, _ = await offload(self.preparer.render, selection)
         plain = replace(params, thinking=False, stop=[], want_logprobs=False)
         spent = Progress(progress.started, progress.limit_at)
         decoder = TurnDecoder(backend.tokenizer, [], starts_in_reasoning=False, emit_reasoning=False)
@@ -104,8 +101,3 @@ def parse_choice(text: str, tools: dict[str, ToolSpec]) -> Route | None:
         return None
     arguments = document.get("arguments")
     return Route(spec, arguments if isinstance(arguments, dict) else {}, 1.0)
-
-
-def _encode(backend: Any, messages: list[dict[str, Any]]) -> list[int]:
-    ids: list[int] = backend.tokenizer.encode(backend.tokenizer.render_chat(messages, enable_thinking=False))
-    return ids
