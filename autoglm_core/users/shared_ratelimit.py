@@ -51,7 +51,10 @@ class SharedRateLimiter:
         bucket = RateBucketRow
         now = cast(extract("epoch", func.now()), Float)
         capacity = float(self.per_minute)
-        refilled = func.least(capacity, bucket.tokens + (now - bucket.updated_s) * self._rate_per_s)
+        # now() is when this call's transaction began; a call that began earlier but waited for the
+        # row lock would see a later updated_s, and a negative elapsed time would take tokens away.
+        elapsed = func.greatest(0.0, now - bucket.updated_s)
+        refilled = func.least(capacity, bucket.tokens + elapsed * self._rate_per_s)
         statement = (
             insert(bucket)
             .values(bucket_key=key, tokens=capacity - 1, updated_s=now, admitted=True)
@@ -59,7 +62,7 @@ class SharedRateLimiter:
                 index_elements=[bucket.bucket_key],
                 set_={
                     "tokens": case((refilled >= 1, refilled - 1), else_=refilled),
-                    "updated_s": now,
+                    "updated_s": func.greatest(now, bucket.updated_s),
                     "admitted": refilled >= 1,
                 },
             )
