@@ -16,7 +16,7 @@ from collections.abc import AsyncGenerator
 from autoglm_core.generation.decoding import TurnDecoder
 from autoglm_core.generation.offload import offload
 from autoglm_core.generation.prepare import PreparedRequest, Preparer
-from autoglm_core.generation.tool_choice import ToolChooser
+from autoglm_core.generation.tool_choice import ChoiceUnavailable, ToolChooser
 from autoglm_core.generation.turn import (
     Progress,
     TurnRunner,
@@ -44,6 +44,7 @@ from autoglm_core.tools.agent import (
     unrun_record,
     with_router_context,
 )
+from autoglm_core.tools.router import Route
 
 
 class AgentLoop:
@@ -72,13 +73,7 @@ class AgentLoop:
     ) -> AsyncGenerator[GenerationEvent, None]:
         """One tool chosen before generation, by the router or by the model's constrained choice;
         the tool's result becomes context in the prompt."""
-        query = last_user_text(prepared.messages)
-        if prepared.tool_mode == "choice":
-            route = await self.chooser.choose(params, prepared, query, progress)
-        else:
-            assert self.tools is not None and self.tools.router is not None
-            # Embeddings are blocking compute: a thread keeps the other streams flowing.
-            route = await asyncio.to_thread(self.tools.router.route, query, prepared.tools)
+        route = await self._pick(params, prepared, progress)
         if route is None:
             return
         call = PendingCall(_call_id(progress), route.tool.name, route.arguments)
@@ -91,6 +86,22 @@ class AgentLoop:
         if opening:  # the answer starts with the result; the model continues after it
             prepared.prompt_ids = [*prepared.prompt_ids, *prepared.backend.tokenizer.encode(opening + "\n")]
             yield ContentDelta(opening + "\n")
+
+    async def _pick(
+        self, params: GenerationParams, prepared: PreparedRequest, progress: Progress
+    ) -> Route | None:
+        """The tool for this request: the model's constrained choice, else the router's."""
+        query = last_user_text(prepared.messages)
+        if prepared.tool_mode == "choice":
+            try:
+                return await self.chooser.choose(params, prepared, query, progress)
+            except ChoiceUnavailable:
+                pass  # logged by the chooser; the router (when there is one) still picks a tool
+        router = self.tools.router if self.tools is not None else None
+        if router is None:
+            return None
+        # Embeddings are blocking compute: a thread keeps the other streams flowing.
+        return await asyncio.to_thread(router.route, query, prepared.tools)
 
     async def _turns(
         self, params: GenerationParams, prepared: PreparedRequest, progress: Progress

@@ -9,9 +9,11 @@ constrained so that it always parses and the arguments validate against that too
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import replace
 from typing import Any
 
+from autoglm_core.errors import FailedPrecondition, InvalidArgument, ResourceExhausted
 from autoglm_core.generation.decoding import TurnDecoder
 from autoglm_core.generation.offload import offload
 from autoglm_core.generation.prepare import PreparedRequest, Preparer
@@ -28,6 +30,13 @@ SELECTION_INSTRUCTION = (
     'or "none" if no tool fits. Answer with JSON only.'
 )
 
+log = logging.getLogger(__name__)
+
+
+class ChoiceUnavailable(Exception):
+    """The request's tools cannot form a choice grammar (an admin-registered schema the compiler
+    refuses); the caller falls back to the router, or to no tool."""
+
 
 class ToolChooser:
     """Runs the selection turn for a request and returns the model's choice (None: no tool)."""
@@ -42,11 +51,15 @@ class ToolChooser:
         """The model's choice among the request's tools; its turn's tokens count in the usage."""
         tools = {spec.name: spec for spec in prepared.tools}
         backend = prepared.backend
-        compiled = await self.preparer.structured.compile(
-            tool_choice_format({name: spec.parameters for name, spec in tools.items()}),
-            backend.tokenizer,
-            backend.info.eos_token_ids,
-        )
+        try:
+            compiled = await self.preparer.structured.compile(
+                tool_choice_format({name: spec.parameters for name, spec in tools.items()}),
+                backend.tokenizer,
+                backend.info.eos_token_ids,
+            )
+        except (InvalidArgument, ResourceExhausted, FailedPrecondition) as error:
+            log.warning("tool choice unavailable for this request's tools: %s", error)
+            raise ChoiceUnavailable(str(error)) from error
         selection = replace(
             prepared,
             messages=selection_messages(query, list(tools.values())),

@@ -316,6 +316,38 @@ async def test_choice_mode_none_and_invented_arguments() -> None:
         await stop(running)
 
 
+async def test_choice_mode_falls_back_to_the_router_when_a_tool_schema_cannot_be_compiled() -> None:
+    running, recorder = await start(
+        "About 3.1 miles.", tool_modes={"*": "choice"}, tool_router="lexical", tool_allowlist=["127.0.0.1"]
+    )
+    try:
+        # A valid JSON Schema whose pattern (a look-behind) the grammar compiler cannot take.
+        schema = {"type": "object", "properties": {"code": {"type": "string", "pattern": "(?<=a)b"}}}
+        tool = tool_pb2.Tool(
+            name="lookup_code",
+            description="Looks up a code.",
+            parameters_json_schema=json.dumps(schema),
+            kind=tool_pb2.TOOL_KIND_HTTP,
+            http=tool_pb2.HttpToolSpec(
+                method=tool_pb2.HTTP_METHOD_GET, url_template="http://127.0.0.1:9/{code}"
+            ),
+        )
+        await tool_pb2_grpc.ToolServiceStub(running.client.channel).RegisterTool(
+            tool_pb2.RegisterToolRequest(tool=tool)
+        )
+        response = await running.client.generate(
+            "Convert 5 km to miles", allowed_tools=["convert_units", "lookup_code"], max_new_tokens=100
+        )
+        # No selection turn: the router picked the tool, and the answer turn is the only one.
+        [record] = response.tool_calls
+        assert record.name == "convert_units" and not record.error
+        [prompt] = recorder.prompts
+        assert "Pick the tool" not in prompt and "Tool result: 3.11 mile" in prompt
+        assert response.text == "About 3.1 miles."
+    finally:
+        await stop(running)
+
+
 async def _slow_tool_server(**settings: Any) -> tuple[RunningServer, Recorder, list[str]]:
     running, recorder = await start(call("nap", {"seconds": 5}), "done", **settings)
     log: list[str] = []
