@@ -354,6 +354,30 @@ def test_prefix_cache_keeps_to_its_budget_and_leaves_a_token_to_prefill() -> Non
     PrefixCache(budget_bytes=0).store(first, filled(first))  # off: stores nothing, fails nothing
 
 
+def test_prefix_cache_stored_chunk_by_chunk_restores_the_exact_keys_and_values() -> None:
+    import torch
+
+    from autoglm_core.runtime.runners.prefix_cache import BLOCK, PrefixCache
+    from autoglm_core.runtime.runners.ragged import SequenceKV
+
+    prompt = list(range(5 * BLOCK + 3))
+    keys = [torch.randn(2, len(prompt), 4) for _ in range(3)]
+    values = [torch.randn(2, len(prompt), 4) for _ in range(3)]
+    kv, cache = SequenceKV(), PrefixCache(budget_bytes=1 << 20)
+    for start in range(0, len(prompt), 11):  # the runner stores after every chunk of the prompt
+        end = min(start + 11, len(prompt))
+        for layer in range(3):
+            kv.append(layer, keys[layer][:, start:end], values[layer][:, start:end])
+        cache.store(prompt, kv)
+    restored = SequenceKV()
+    assert cache.restore(prompt, restored) == 5 * BLOCK
+    for layer in range(3):
+        k, v = restored.view(layer)
+        assert torch.equal(k[0], keys[layer][:, : 5 * BLOCK]) and torch.equal(
+            v[0], values[layer][:, : 5 * BLOCK]
+        )
+
+
 @pytest.mark.asyncio
 async def test_requests_joining_a_running_batch_match_alone(tiny: TransformersBackend) -> None:
     ps = prompts(tiny)

@@ -45,9 +45,14 @@ def _key(parent: int, prompt: Sequence[int], start: int, salt: str, shared: int)
 @dataclass(eq=False)
 class _Block:
     block_id: int
-    keys: list[torch.Tensor]  # per layer, [kv_heads, BLOCK, head_dim]
-    values: list[torch.Tensor]
-    nbytes: int
+    # All layers in one tensor each, [layers, kv_heads, BLOCK, head_dim]: a long prompt's store and
+    # restore then cost a few tensor operations per block, not two per block and layer.
+    keys: torch.Tensor
+    values: torch.Tensor
+
+    @property
+    def nbytes(self) -> int:
+        return 2 * self.keys.numel() * self.keys.element_size()
 
 
 class PrefixCache:
@@ -72,12 +77,10 @@ class PrefixCache:
         chain = self._chain(prompt, len(prompt) - 1, salt, shared)
         if not chain:
             return 0
-        for layer in range(len(chain[0].keys)):
-            kv.append(
-                layer,
-                torch.cat([block.keys[layer] for block in chain], dim=1),
-                torch.cat([block.values[layer] for block in chain], dim=1),
-            )
+        keys = torch.cat([block.keys for block in chain], dim=2)
+        values = torch.cat([block.values for block in chain], dim=2)
+        for layer in range(keys.shape[0]):
+            kv.append(layer, keys[layer], values[layer])
         restored = len(chain) * BLOCK
         self.hit_tokens += restored
         return restored
@@ -88,11 +91,16 @@ class PrefixCache:
         if self.budget_bytes <= 0 or not kv.lengths:
             return
         parent, path = 0, []
+        span: tuple[torch.Tensor, torch.Tensor, int] | None = None  # layers stacked from a start on
         for start in range(0, min(len(prompt), kv.length) - BLOCK + 1, BLOCK):
             key = _key(parent, prompt, start, salt, shared)
             block = self._blocks.get(key)
             if block is None:
-                block = self._copy_block(kv, start)
+                if span is None:
+                    span = (*_stack_layers(kv, start), start)
+                keys, values, first = span
+                at = slice(start - first, start - first + BLOCK)
+                block = _Block(next(self._ids), keys[:, :, at].clone(), values[:, :, at].clone())
                 self._blocks[key] = block
                 self.nbytes += block.nbytes
             path.append(key)
@@ -122,8 +130,10 @@ class PrefixCache:
         for key in reversed(path):
             self._blocks.move_to_end(key)
 
-    def _copy_block(self, kv: SequenceKV, start: int) -> _Block:
-        keys = [k[:, start : start + BLOCK].clone() for k in kv.keys]
-        values = [v[:, start : start + BLOCK].clone() for v in kv.values]
-        nbytes = sum(t.numel() * t.element_size() for t in (*keys, *values))
-        return _Block(next(self._ids), keys, values, nbytes)
+
+def _stack_layers(kv: SequenceKV, start: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Every layer's keys and values from `start` on, as [layers, kv_heads, n, head_dim]."""
+    end = kv.length
+    keys = torch.stack([k[:, start:end] for k in kv.keys])
+    values = torch.stack([v[:, start:end] for v in kv.values])
+    return keys, values

@@ -155,10 +155,11 @@ class TorchRunner:
         done = []
         for row, (chunk, state, _) in enumerate(group):
             output.computed[chunk.seq.order] = state.kv.length
+            if self.prefix_cache is not None:
+                # Chunk by chunk: a long prompt's copy is spread over its steps, not paid in its last.
+                self.prefix_cache.store(chunk.seq.prompt_ids, state.kv, *self._cache_key(chunk.seq))
             if chunk.completes:
                 done.append((chunk.seq, state, row))
-                if self.prefix_cache is not None:
-                    self.prefix_cache.store(chunk.seq.prompt_ids, state.kv, *self._cache_key(chunk.seq))
         if done:
             rows = logits[torch.tensor([row for _, _, row in done])]
             self._sample([seq for seq, _, _ in done], rows, [state for _, state, _ in done], output)
