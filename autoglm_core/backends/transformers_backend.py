@@ -22,6 +22,7 @@ import ctypes
 import logging
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
+from dataclasses import replace
 
 import torch
 from torch import nn
@@ -277,7 +278,8 @@ class TransformersBackend:
         logger.info("loaded %s on %s (%s, quantization %s)", self.source, device, dtype, self.quantization)
         _return_freed_memory()
         kv = KVCacheManager(_kv_blocks(model, dtype, self.kv_cache_mb), KV_BLOCK_TOKENS)
-        loop = StepLoop(Scheduler(self.scheduler_config, kv), runner, name="autoglm-step")
+        scheduling = replace(self.scheduler_config, attention_context=attention_context(model))
+        loop = StepLoop(Scheduler(scheduling, kv), runner, name="autoglm-step")
         loop.start()
         self._runner, self._loop, self.adapters = runner, loop, adapters
 
@@ -383,6 +385,21 @@ def _kv_blocks(model: PreTrainedModel, dtype: torch.dtype, budget_mb: int) -> in
     head_dim = int(getattr(config, "head_dim", None) or config.hidden_size // heads)
     per_token = 2 * int(config.num_hidden_layers) * kv_heads * head_dim * torch.finfo(dtype).bits // 8
     return max(1, (budget_mb << 20) // (per_token * KV_BLOCK_TOKENS))
+
+
+def attention_context(model: PreTrainedModel) -> int:
+    """The context length at which a token's attention costs as many operations as its pass through
+    the layers' weights: about 4 * layers * heads * head_dim per context token against twice the
+    layers' weights."""
+    config = model.config.get_text_config()
+    hidden = int(config.hidden_size)
+    heads = int(config.num_attention_heads)
+    kv_heads = int(getattr(config, "num_key_value_heads", None) or heads)
+    head_dim = int(getattr(config, "head_dim", None) or hidden // heads)
+    intermediate = int(getattr(config, "intermediate_size", None) or 4 * hidden)
+    attention = hidden * (heads + 2 * kv_heads) * head_dim + heads * head_dim * hidden
+    weights = attention + 3 * hidden * intermediate  # and the MLP's gate, up and down
+    return max(1, weights // (2 * heads * head_dim))
 
 
 def _return_freed_memory() -> None:

@@ -9,7 +9,9 @@ Each step it
    while the KV cache has room for the newcomer's prompt;
 4. plans one token for every decoding sequence, then prompt chunks for the prefilling ones within a
    token budget: `max_step_tokens` when nothing decodes, `chunk_tokens` while something does, so a
-   long prompt is prefilled over several steps instead of stalling every running stream;
+   long prompt is prefilled over several steps instead of stalling every running stream. A prompt
+   token deep in a long context costs more than one near its start (it attends to everything before
+   it), so chunks shrink as the context grows (`attention_context`) and each step stays as short;
 5. after the runner has run the plan, `update` records the tokens and ends the sequences that are done.
 
 A sequence whose cache cannot grow by its next token preempts the least urgent running sequence: that
@@ -44,6 +46,10 @@ class SchedulerConfig:
     max_step_tokens: int = 1024
     # Prompt tokens prefilled in one step while sequences decode: bounds their longest token gap.
     chunk_tokens: int = 64
+    # The context length at which a token's attention costs as much as the rest of its pass (the
+    # runner's model decides it; 0: attention is not counted). A chunk starting at context c then
+    # takes budget / (1 + c / attention_context) tokens.
+    attention_context: int = 0
 
 
 @dataclass
@@ -239,11 +245,22 @@ class Scheduler:
                 return
             if seq.status is not Status.RUNNING or not seq.prefilling:
                 continue
-            tokens = seq.all_ids[seq.num_computed : seq.num_computed + budget]
+            size = self._chunk_size(seq.num_computed, budget)
+            tokens = seq.all_ids[seq.num_computed : seq.num_computed + size]
             if not self._make_room(seq, seq.num_computed + len(tokens), plan):
                 continue
             plan.prefills.append(PrefillChunk(seq, seq.num_computed, tokens))
-            budget -= len(tokens)
+            budget -= self._cost(seq.num_computed, len(tokens))
+
+    def _chunk_size(self, context: int, budget: int) -> int:
+        """Tokens of a chunk starting at `context` that fit in `budget` (at least one)."""
+        scale = self.config.attention_context
+        return budget if scale <= 0 else max(1, budget * scale // (scale + context))
+
+    def _cost(self, context: int, tokens: int) -> int:
+        """A chunk's share of the step budget, its attention counted."""
+        scale = self.config.attention_context
+        return tokens if scale <= 0 else -(-tokens * (scale + context) // scale)
 
     def _make_room(self, seq: Sequence, tokens: int, plan: StepPlan) -> bool:
         """Grows `seq`'s blocks to `tokens`, preempting less urgent sequences if the cache is full;

@@ -213,7 +213,10 @@ class StepLoop:
         self._stuck = not plan.has_work
         if plan.has_work:
             self.steps += 1
-            self._deliver(self.scheduler.update(plan, self._execute(plan)))
+            output = self._execute(plan)
+            if logger.isEnabledFor(logging.DEBUG):
+                _log_step(self.steps, plan, time.monotonic() - now)
+            self._deliver(self.scheduler.update(plan, output))
         self._flush()
 
     def _execute(self, plan: StepPlan) -> RunnerOutput:
@@ -275,6 +278,19 @@ class StepLoop:
         for sink in sinks.values():
             with contextlib.suppress(RuntimeError):  # that loop is closed: nobody listens any more
                 sink.loop.call_soon_threadsafe(sink.queue.put_nowait, failure)
+
+
+def _log_step(number: int, plan: StepPlan, took_s: float) -> None:
+    """What a step did and how long it took: the trace for latency questions (DEBUG level)."""
+    prefill = sum(len(chunk.token_ids) for chunk in plan.prefills)
+    logger.debug(
+        "step %d: %d prefill tokens in %d chunks, %d decodes, %.1f ms",
+        number,
+        prefill,
+        len(plan.prefills),
+        len(plan.decodes),
+        took_s * 1000,
+    )
 
 
 def _put_all(items: list[tuple[asyncio.Queue[Any], Any]]) -> None:

@@ -99,6 +99,38 @@ def test_a_long_prompt_is_prefilled_in_chunks_while_the_others_decode_every_step
     assert all(len(s.output_ids) == 1 + 7 for s in streams)
 
 
+def test_chunks_shrink_as_the_context_grows_when_attention_is_counted() -> None:
+    # attention_context 32: a token at context 32 costs twice one at the start.
+    scheduler = create_scheduler(chunk_tokens=16, attention_context=32)
+    add(scheduler, "stream", prompt=4, max_new=100)
+    step(scheduler)
+    long = add(scheduler, "long", prompt=100, max_new=2)
+    chunks = []
+    while long.prefilling:
+        plan = step(scheduler)
+        assert names(plan.decodes) == ["stream"]
+        chunks += [(c.start, len(c.token_ids)) for c in plan.prefills]
+    # 16 * 32 // (32 + start) tokens from each start, the last chunk what is left.
+    assert chunks == [(0, 16), (16, 10), (26, 8), (34, 7), (41, 7), (48, 6), (54, 5), (59, 5), (64, 5),
+                      (69, 5), (74, 4), (78, 4), (82, 4), (86, 4), (90, 4), (94, 4), (98, 2)]  # fmt: skip
+    assert long.output_ids == [7]
+
+
+def test_a_chunk_deep_in_a_context_leaves_budget_for_the_next_prompt_by_its_cost() -> None:
+    scheduler = create_scheduler(chunk_tokens=16, attention_context=16)
+    add(scheduler, "stream", prompt=4, max_new=100)
+    step(scheduler)
+    first = add(scheduler, "first", prompt=18, max_new=2)
+    second = add(scheduler, "second", prompt=40, max_new=2)
+    plan = step(scheduler)
+    # first: 16 tokens at context 0 take the whole budget; next step it has 2 left at context 16, a
+    # cost of ceil(2 * 32 / 16) = 4, and second gets the 12 left (at context 0, 12 tokens).
+    assert [(c.seq.request_id, len(c.token_ids)) for c in plan.prefills] == [("first", 16)]
+    plan = step(scheduler)
+    assert [(c.seq.request_id, len(c.token_ids)) for c in plan.prefills] == [("first", 2), ("second", 12)]
+    assert first.output_ids == [7] and second.prefilling
+
+
 def test_prompts_that_arrive_together_share_one_prefill_step_within_the_budget() -> None:
     scheduler = create_scheduler(max_step_tokens=20)
     for i in range(4):
@@ -218,6 +250,7 @@ def _random_run(seed: int) -> tuple[list[tuple[str, int]], _Tally]:
         max_running=rng.randint(1, 6),
         chunk_tokens=rng.randint(1, 32),
         max_step_tokens=rng.randint(8, 64),
+        attention_context=rng.choice([0, 4, 64]),
         aging_s=rng.choice([0.0, 0.5, 5.0]),
         queue_timeout_s=rng.choice([3.0, 1000.0]),
     )
