@@ -18,7 +18,8 @@ kept saturated by closed-loop callers has their latency set by how many calls ar
 rate the ratio shows what misbehaviour costs the others beyond the work it brings.
 
 The server runs in its own process (`chaos.py serve`: `autoglm serve` on the mock backend plus the
-SIGUSR1 hook), so client and server never share an event loop.
+SIGUSR1 hook), and so do the misbehaving callers (`chaos.py misbehave`), as other clients would: no
+two of server, well-behaved and misbehaving callers share an event loop or a connection.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import json
 import os
 import random
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -181,19 +183,19 @@ async def run_phase(
 ) -> dict[str, Any]:
     tally = Tally()
     until = time.monotonic() + seconds
+    misbehaving = _start_misbehaving(server.target, seconds, args.slow_readers) if chaos else None
     async with grpc.aio.insecure_channel(server.target) as channel:
         stub = generation_pb2_grpc.GenerationServiceStub(channel)
         jobs = [_well_behaved_unary(stub, tally, until, args.rate)]
         jobs += [_well_behaved_stream(stub, tally, until) for _ in range(2)]
         if chaos:
-            arrive_by = time.monotonic() + seconds / 2
-            jobs += [_slow_reader(server.target, tally, until, arrive_by) for _ in range(args.slow_readers)]
-            jobs += [_canceller(stub, tally, until) for _ in range(4)]
-            jobs += [_deadline_misser(stub, tally, until) for _ in range(4)]
-            jobs += [_garbage(channel, tally, until) for _ in range(2)]
             jobs.append(_restart_midway(server, seconds / 2))
         rss_before = server.memory_mb()["rss_mb"]
         await asyncio.gather(*jobs)
+        if misbehaving is not None:
+            out, _ = await asyncio.to_thread(misbehaving.communicate, timeout=seconds + 60)
+            for kind, counts in json.loads(out).items():
+                tally.codes[kind].update(counts)
         await asyncio.sleep(2.0)  # let the last cancelled calls' memory go
         rss_after = server.memory_mb()["rss_mb"]
     lat = tally.latencies
@@ -203,6 +205,36 @@ async def run_phase(
         "rss_mb": {"before": round(rss_before, 1), "after": round(rss_after, 1)},
         "codes": {kind: dict(counter) for kind, counter in tally.codes.items()},
     }
+
+
+def _start_misbehaving(target: str, seconds: float, slow_readers: int) -> subprocess.Popen[str]:
+    """The misbehaving callers, in a process of their own: other clients, on their own connections,
+    as in a real deployment (in the well-behaved callers' process they would delay those callers'
+    own event loop and share their connection, and the run would measure the client)."""
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "misbehave",
+        target,
+        str(seconds),
+        str(slow_readers),
+    ]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+
+
+async def misbehave(target: str, seconds: float, slow_readers: int) -> dict[str, dict[str, int]]:
+    """Slow readers, cancellers, deadline missers and garbage bodies for `seconds`; their codes."""
+    tally = Tally()
+    until = time.monotonic() + seconds
+    arrive_by = time.monotonic() + seconds / 2
+    async with grpc.aio.insecure_channel(target) as channel:
+        stub = generation_pb2_grpc.GenerationServiceStub(channel)
+        jobs = [_slow_reader(target, tally, until, arrive_by) for _ in range(slow_readers)]
+        jobs += [_canceller(stub, tally, until) for _ in range(4)]
+        jobs += [_deadline_misser(stub, tally, until) for _ in range(4)]
+        jobs += [_garbage(channel, tally, until) for _ in range(2)]
+        await asyncio.gather(*jobs)
+    return {kind: dict(counter) for kind, counter in tally.codes.items()}
 
 
 def _server_codes(port: int) -> dict[str, float]:
@@ -315,6 +347,10 @@ def serve(argv: list[str]) -> None:
 def main() -> None:
     if sys.argv[1:2] == ["serve"]:
         serve(sys.argv[2:])
+        return
+    if sys.argv[1:2] == ["misbehave"]:
+        target, seconds, slow_readers = sys.argv[2:5]
+        print(json.dumps(asyncio.run(misbehave(target, float(seconds), int(slow_readers)))))
         return
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
