@@ -15,13 +15,15 @@ from dataclasses import dataclass, field, replace
 
 from autoglm_core.backends.base import Backend, BackendRequest, TokenChunk
 from autoglm_core.errors import BackendFailure, NotReady
-from autoglm_core.generation.decoding import TurnDecoder
+from autoglm_core.generation.decoding import TextEvent, TurnDecoder
 from autoglm_core.generation.prepare import PreparedRequest
 from autoglm_core.generation.types import (
+    ContentDelta,
     Finished,
     FinishReason,
     GenerationEvent,
     GenerationParams,
+    ReasoningDelta,
     Timings,
     Usage,
 )
@@ -119,15 +121,10 @@ class TurnRunner:
                     progress.queue_s = chunk.queued_s
                 if chunk.token_ids and progress.first_token_at is None:
                     progress.first_token_at = time.monotonic()
-                progress.completion_tokens += len(chunk.token_ids)
-                progress.turn_ids.extend(chunk.token_ids)
-                for event in decoder.feed(chunk.token_ids, chunk.logprobs, chunk.top_logprobs):
+                events, ended = take_tokens(params, chunk, decoder, progress)
+                for event in events:
                     yield event
-                if over_thinking_budget(params, decoder, progress):
-                    progress.reasoning_cut = True
-                    break
-                if decoder.stop_sequence is not None:
-                    progress.reason = FinishReason.STOP_SEQUENCE
+                if ended:
                     break
                 if chunk.eos:
                     progress.reason = FinishReason.EOS
@@ -181,6 +178,45 @@ def _constraint(prepared: PreparedRequest, mode: ReasoningMode) -> TokenConstrai
     if prepared.response is not None:
         return prepared.response.constraint(mode)
     return ToolCallConstraint(prepared.tool_calls) if prepared.tool_calls is not None else None
+
+
+def take_tokens(
+    params: GenerationParams, chunk: TokenChunk, decoder: TurnDecoder, progress: Progress
+) -> tuple[list[TextEvent], bool]:
+    """Feeds a chunk's tokens to the decoder one at a time, so that a stop string or the thinking
+    budget ends the turn at the exact token even in a chunk of several (a caller that fell behind
+    gets them merged); returns the chunk's text events, adjacent ones merged, and whether the turn
+    ended."""
+    events: list[TextEvent] = []
+    ended = False
+    for i, token in enumerate(chunk.token_ids):
+        progress.completion_tokens += 1
+        progress.turn_ids.append(token)
+        events += decoder.feed([token], chunk.logprobs[i : i + 1], chunk.top_logprobs[i : i + 1])
+        if over_thinking_budget(params, decoder, progress):
+            progress.reasoning_cut = ended = True
+            break
+        if decoder.stop_sequence is not None:
+            progress.reason = FinishReason.STOP_SEQUENCE
+            ended = True
+            break
+    return merge_adjacent(events), ended
+
+
+def merge_adjacent(events: list[TextEvent]) -> list[TextEvent]:
+    """Adjacent deltas of the same kind as one (their text and logprobs joined)."""
+    merged: list[TextEvent] = []
+    for event in events:
+        last = merged[-1] if merged else None
+        if isinstance(event, ContentDelta) and isinstance(last, ContentDelta):
+            merged[-1] = ContentDelta(
+                last.text + event.text, last.logprobs + event.logprobs, last.top_logprobs + event.top_logprobs
+            )
+        elif isinstance(event, ReasoningDelta) and isinstance(last, ReasoningDelta):
+            merged[-1] = ReasoningDelta(last.text + event.text)
+        else:
+            merged.append(event)
+    return merged
 
 
 def over_thinking_budget(params: GenerationParams, decoder: TurnDecoder, progress: Progress) -> bool:

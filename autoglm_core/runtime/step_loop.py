@@ -37,6 +37,10 @@ _DONE = object()
 # Undelivered chunks past which a sequence is held (not decoded) until its caller reads on: a
 # stream whose client stopped reading then waits for its write timeout without growing a backlog.
 MAX_BACKLOG = 256
+# Undelivered chunks from which a caller that falls behind gets them merged into one chunk: a slow or
+# overloaded writer then sends one larger message instead of many small ones. Below it each token is
+# its own chunk, as a caller that keeps up expects.
+COALESCE_FROM = 32
 
 
 @dataclass(eq=False)
@@ -121,14 +125,19 @@ class StepLoop:
         sink = _Sink(asyncio.get_running_loop(), asyncio.Queue())
         self._submit(seq, sink)
         self.in_flight += 1
+        pending: Any = None  # an item taken while merging that could not be merged
         try:
             while True:
-                item = await sink.queue.get()
-                sink.taken += 1
+                item, pending = pending, None
+                if item is None:
+                    item = await sink.queue.get()
+                    sink.taken += 1
                 if item is _DONE:
                     return
                 if isinstance(item, BaseException):
                     raise item
+                if sink.queue.qsize() >= COALESCE_FROM:
+                    item, pending = _merge_queued(item, sink)
                 yield item
         finally:
             self.in_flight -= 1
@@ -278,6 +287,25 @@ class StepLoop:
         for sink in sinks.values():
             with contextlib.suppress(RuntimeError):  # that loop is closed: nobody listens any more
                 sink.loop.call_soon_threadsafe(sink.queue.put_nowait, failure)
+
+
+def _merge_queued(first: TokenChunk, sink: _Sink) -> tuple[TokenChunk, Any]:
+    """`first` and the token chunks queued behind it as one chunk, up to an end of sequence; also
+    the item that stopped the merge (the end, an error), to be handled next."""
+    token_ids, logprobs, top = list(first.token_ids), list(first.logprobs), list(first.top_logprobs)
+    eos, stopped_by = first.eos, None
+    while not eos and not sink.queue.empty():
+        item = sink.queue.get_nowait()
+        sink.taken += 1
+        if not isinstance(item, TokenChunk):
+            stopped_by = item
+            break
+        token_ids += item.token_ids
+        logprobs += item.logprobs
+        top += item.top_logprobs
+        eos = item.eos
+    merged = TokenChunk(token_ids, logprobs=logprobs, top_logprobs=top, eos=eos, queued_s=first.queued_s)
+    return merged, stopped_by
 
 
 def _log_step(number: int, plan: StepPlan, took_s: float) -> None:
