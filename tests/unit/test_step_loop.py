@@ -149,7 +149,7 @@ async def test_a_caller_that_stops_reading_is_held_and_resumes_when_it_reads_on(
     loop.start()
     try:
         stalled = loop.generate(request("stalled", 5000), 5000, (EOS,))
-        await anext(stalled)  # started; then nothing is read for a while
+        first = await anext(stalled)  # started (with any tokens already waiting); then no reads
         others = await asyncio.gather(*(tokens_of(loop, request(f"o{i}", 50)) for i in range(3)))
         assert [len(o) for o in others] == [50, 50, 50]  # the others run while it is held
         [seq] = loop.scheduler.running
@@ -159,7 +159,7 @@ async def test_a_caller_that_stops_reading_is_held_and_resumes_when_it_reads_on(
         assert seq.held and produced <= 2 * MAX_BACKLOG + 8
         await asyncio.sleep(0.2)
         assert len(seq.output_ids) == produced
-        read = 0
+        read = len(first.token_ids)
         async for chunk in stalled:  # reading on resumes it, to the end
             read += len(chunk.token_ids)
         assert read == 5000
@@ -178,7 +178,11 @@ async def test_a_caller_that_falls_behind_gets_the_queued_tokens_merged_into_one
         behind = loop.generate(request("behind", 500), 500, (EOS,))
         chunks = [await anext(behind)]  # started (with whatever tokens were already queued)
         await settle(loop)  # the rest, and the end of sequence, wait in the caller's queue
-        await asyncio.sleep(0.05)  # the last step's hand-over reaches this event loop
+        for _ in range(200):  # the thread has handed everything over (it forgets the sink then)
+            if not loop._sinks:
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)  # and that hand-over has reached this event loop
         chunks += [chunk async for chunk in behind]
         assert chunks[0].queued_s is not None
         assert [t for c in chunks for t in c.token_ids] == list(range(10, 110))
