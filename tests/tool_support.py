@@ -24,6 +24,26 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from autoglm.v1 import tool_pb2
+
+# The parameters of a tool that takes a city, as RegisterTool takes them (a JSON string).
+CITY = json.dumps({"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]})
+
+
+def http_tool(
+    url: str, name: str = "weather", schema: str = CITY, description: str = "Weather.", **http: object
+) -> tool_pb2.Tool:
+    """An HTTP tool for RegisterTool: GET `url` (a template with {argument} fields) unless `http` says."""
+    spec = tool_pb2.HttpToolSpec(url_template=url, **{"method": tool_pb2.HTTP_METHOD_GET, **http})  # type: ignore[arg-type]
+    return tool_pb2.Tool(
+        name=name,
+        description=description,
+        parameters_json_schema=schema,
+        kind=tool_pb2.TOOL_KIND_HTTP,
+        http=spec,
+    )
+
+
 WEATHER = {
     "paris": {"temperature_c": 18, "conditions": "light rain"},
     "london": {"temperature_c": 14, "conditions": "cloudy"},

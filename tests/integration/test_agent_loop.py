@@ -16,7 +16,7 @@ from autoglm_core.backends.base import BackendRequest
 from autoglm_core.backends.mock import MockBehaviour
 from tests.conftest import RunningServer, start_mock_server
 from tests.integration.auth_support import violations
-from tests.tool_support import local_http_server
+from tests.tool_support import http_tool, local_http_server
 
 CONVERT = {"value": 5, "from_unit": "km", "to_unit": "mile"}
 
@@ -45,6 +45,12 @@ async def start(*script: str, constrained: bool = True, **settings: Any) -> tupl
     behaviour = MockBehaviour(script=list(script), honour_constraints=constrained)
     running = await start_mock_server(behaviour, **settings)
     return running, Recorder(running)
+
+
+async def register(running: RunningServer, tool: tool_pb2.Tool) -> None:
+    await tool_pb2_grpc.ToolServiceStub(running.client.channel).RegisterTool(
+        tool_pb2.RegisterToolRequest(tool=tool)
+    )
 
 
 async def stop(running: RunningServer) -> None:
@@ -219,18 +225,8 @@ async def test_http_tool_registered_over_grpc_is_called_by_the_model() -> None:
             call("weather", {"city": "Tokyo"}), "It is sunny in Tokyo.", tool_allowlist=["127.0.0.1"]
         )
         try:
-            stub = tool_pb2_grpc.ToolServiceStub(running.client.channel)
-            schema = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
-            tool = tool_pb2.Tool(
-                name="weather",
-                description="Current weather in a city.",
-                parameters_json_schema=json.dumps(schema),
-                kind=tool_pb2.TOOL_KIND_HTTP,
-                http=tool_pb2.HttpToolSpec(
-                    method=tool_pb2.HTTP_METHOD_GET, url_template=base_url + "/weather/{city}"
-                ),
-            )
-            await stub.RegisterTool(tool_pb2.RegisterToolRequest(tool=tool))
+            tool = http_tool(base_url + "/weather/{city}", description="Current weather in a city.")
+            await register(running, tool)
             response = await running.client.generate("x", allowed_tools=["weather"], max_new_tokens=500)
             [record] = response.tool_calls
             assert json.loads(record.result_json)["conditions"] == "sunny", record.error
@@ -323,18 +319,10 @@ async def test_choice_mode_falls_back_to_the_router_when_a_tool_schema_cannot_be
     try:
         # A valid JSON Schema whose pattern (a look-behind) the grammar compiler cannot take.
         schema = {"type": "object", "properties": {"code": {"type": "string", "pattern": "(?<=a)b"}}}
-        tool = tool_pb2.Tool(
-            name="lookup_code",
-            description="Looks up a code.",
-            parameters_json_schema=json.dumps(schema),
-            kind=tool_pb2.TOOL_KIND_HTTP,
-            http=tool_pb2.HttpToolSpec(
-                method=tool_pb2.HTTP_METHOD_GET, url_template="http://127.0.0.1:9/{code}"
-            ),
+        tool = http_tool(
+            "http://127.0.0.1:9/{code}", "lookup_code", json.dumps(schema), description="Looks up a code."
         )
-        await tool_pb2_grpc.ToolServiceStub(running.client.channel).RegisterTool(
-            tool_pb2.RegisterToolRequest(tool=tool)
-        )
+        await register(running, tool)
         response = await running.client.generate(
             "Convert 5 km to miles", allowed_tools=["convert_units", "lookup_code"], max_new_tokens=100
         )

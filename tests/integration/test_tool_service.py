@@ -11,9 +11,7 @@ import pytest
 from autoglm.v1 import tool_pb2, tool_pb2_grpc
 from tests.conftest import RunningServer, start_mock_server
 from tests.integration.auth_support import violations
-from tests.tool_support import local_http_server
-
-CITY = json.dumps({"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]})
+from tests.tool_support import CITY, http_tool, local_http_server
 
 
 @pytest.fixture(scope="module")
@@ -32,17 +30,6 @@ async def server() -> AsyncIterator[RunningServer]:
 
 def stub(running: RunningServer) -> tool_pb2_grpc.ToolServiceStub:
     return tool_pb2_grpc.ToolServiceStub(running.client.channel)
-
-
-def http_tool(url: str, name: str = "weather", schema: str = CITY, **http: object) -> tool_pb2.Tool:
-    spec = tool_pb2.HttpToolSpec(url_template=url, **{"method": tool_pb2.HTTP_METHOD_GET, **http})  # type: ignore[arg-type]
-    return tool_pb2.Tool(
-        name=name,
-        description="Weather.",
-        parameters_json_schema=schema,
-        kind=tool_pb2.TOOL_KIND_HTTP,
-        http=spec,
-    )
 
 
 async def test_builtin_python_tools_are_listed(server: RunningServer) -> None:
