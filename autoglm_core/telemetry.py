@@ -5,21 +5,23 @@ that when OTLP export is enabled) every span is a no-op, so the cost is close to
 
 Usage anywhere in the engine:
 
-    from autoglm_core.telemetry import tracer
+    from autoglm_core.telemetry import span
 
-    with tracer.start_as_current_span("autoglm.tool_call") as span:
-        span.set_attribute(ATTR_TOOL_NAME, name)
+    with span("autoglm.tool_call") as current:
+        current.set_attribute(ATTR_TOOL_NAME, name)
         ...
 
 Span names of the engine are `autoglm.<what>`; attribute keys are the constants below, so a trace UI
-query does not depend on spelling. Inside an async generator, keep a `start_as_current_span` block
+query does not depend on spelling. Inside an async generator, keep a `span` block
 free of `yield` (use `tracer.start_span` and `span.end()` there): see `traced_stream`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncGenerator
+from contextlib import AbstractContextManager
 from typing import TypeVar
 
 from opentelemetry import context as otel_context
@@ -57,6 +59,21 @@ ATTR_TEMPLATE = "autoglm.template"
 # The response cache: "hit", "miss" or "bypass", and why it was bypassed.
 ATTR_CACHE_RESULT = "autoglm.cache.result"
 ATTR_CACHE_BYPASS = "autoglm.cache.bypass_reason"
+
+
+# What `span` hands out while no tracer provider is installed: one shared do-nothing context.
+_NO_SPAN = contextlib.nullcontext(trace.INVALID_SPAN)
+
+
+def span(name: str) -> AbstractContextManager[trace.Span]:
+    """`tracer.start_as_current_span(name)`, or a shared no-op while tracing is off.
+
+    The API's own no-op span still builds two context managers per call; the engine opens a few
+    spans on every request, so while no provider is installed this skips them.
+    """
+    if isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
+        return _NO_SPAN
+    return tracer.start_as_current_span(name)
 
 
 async def traced_stream(name: str, events: AsyncGenerator[T, None]) -> AsyncGenerator[T, None]:

@@ -64,7 +64,11 @@ def _row(event: GenerationEvent) -> list[Any]:
         return ["s", event.id, event.name, event.arguments]
     if isinstance(event, ToolCallFinished):
         return ["t", asdict(event.call)]
-    fields = asdict(event)
+    # Finished and its parts are flat dataclasses: a shallow copy of each does what asdict's deep
+    # copy would, on every miss, for less.
+    fields = dict(vars(event))
+    fields["usage"] = vars(event.usage)
+    fields["timings"] = vars(event.timings)
     fields["finish_reason"] = event.finish_reason.value
     return ["f", fields]
 

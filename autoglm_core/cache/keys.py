@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict
-from typing import Any, Protocol
+from array import array
+from dataclasses import fields
+from typing import Protocol
 
 from autoglm_core.backends.base import Backend, SamplingConfig
 from autoglm_core.generation.types import GenerationParams
@@ -73,24 +74,36 @@ def is_deterministic(params: GenerationParams, sampling: SamplingConfig) -> bool
 
 
 def cache_key(params: GenerationParams, prepared: PreparedRequest) -> str:
-    """A hex digest of everything that determines the request's events."""
+    """A hex digest of everything that determines the request's events.
+
+    Keys live only in this process's memory, so `repr` is a stable enough spelling of each part;
+    the prompt's ids are hashed as packed integers, which is cheaper than any text of them.
+    """
     info = prepared.backend.info
-    sampling = asdict(prepared.sampling)
-    if sampling["temperature"] <= 0:
-        sampling["seed"] = None  # greedy ignores the seed the server drew
+    sampling = prepared.sampling
+    # Greedy ignores the seed the server drew, so it is left out of a greedy request's key.
+    seed = sampling.seed if sampling.temperature > 0 else None
     fmt = params.response_format
-    parts: dict[str, Any] = {
-        "model": [info.name, info.version, prepared.adapter],
-        "prompt": prepared.prompt_ids,
-        "sampling": sampling,
-        "stop": params.stop,
-        "logprobs": [params.want_logprobs, params.top_logprobs],
-        "format": repr(fmt) if fmt is not None and fmt.constrained else None,
-        "thinking": [params.thinking, params.thinking_budget, prepared.thinking, prepared.enable_thinking],
-        "tools": [[spec.openai_schema() for spec in prepared.tools], prepared.tool_mode],
-        "tool_choice": [params.tool_choice, params.parallel_tool_calls],
-        "template": params.prompt_template,
-        "user": PUBLIC_USER if params.cache_public else params.user_id,
-    }
-    text = json.dumps(parts, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=repr)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    tools = [spec.openai_schema() for spec in prepared.tools]
+    parts = (
+        (info.name, info.version, prepared.adapter),
+        tuple(getattr(sampling, name) for name in _SAMPLING_FIELDS),
+        seed,
+        params.stop,
+        (params.want_logprobs, params.top_logprobs),
+        repr(fmt) if fmt is not None and fmt.constrained else None,
+        (params.thinking, params.thinking_budget, prepared.thinking, prepared.enable_thinking),
+        json.dumps(tools, sort_keys=True, default=repr) if tools else "",
+        prepared.tool_mode,
+        (params.tool_choice, params.parallel_tool_calls),
+        params.prompt_template,
+        PUBLIC_USER if params.cache_public else params.user_id,
+    )
+    head = repr(parts).encode("utf-8")
+    digest = hashlib.sha256(len(head).to_bytes(8, "little"))
+    digest.update(head)
+    digest.update(array("q", prepared.prompt_ids).tobytes())
+    return digest.hexdigest()
+
+
+_SAMPLING_FIELDS = tuple(field.name for field in fields(SamplingConfig) if field.name != "seed")

@@ -22,7 +22,7 @@ from autoglm_core.telemetry import (
     ATTR_MODEL_NAME,
     ATTR_MODEL_VERSION,
     SPAN_CACHE,
-    tracer,
+    span,
 )
 
 log = logging.getLogger(__name__)
@@ -83,19 +83,19 @@ class ResponseCache:
 
     def lookup(self, params: GenerationParams, prepared: PreparedRequest) -> CacheLookup:
         """Hit, miss or bypass for a prepared request, traced as an `autoglm.cache` span."""
-        with tracer.start_as_current_span(SPAN_CACHE) as span:
+        with span(SPAN_CACHE) as looking:
             info = prepared.backend.info
-            span.set_attribute(ATTR_MODEL_NAME, info.name)
-            span.set_attribute(ATTR_MODEL_VERSION, info.version)
+            looking.set_attribute(ATTR_MODEL_NAME, info.name)
+            looking.set_attribute(ATTR_MODEL_VERSION, info.version)
             reason = bypass_reason(params, prepared) if self.enabled else BYPASS_OFF
             if reason is not None:
                 self.store.bypasses += 1
-                span.set_attribute(ATTR_CACHE_RESULT, "bypass")
-                span.set_attribute(ATTR_CACHE_BYPASS, reason)
+                looking.set_attribute(ATTR_CACHE_RESULT, "bypass")
+                looking.set_attribute(ATTR_CACHE_BYPASS, reason)
                 return CacheLookup(None, "", None)
             key = cache_key(params, prepared)
             entry = self.store.get(key)
-            span.set_attribute(ATTR_CACHE_RESULT, "miss" if entry is None else "hit")
+            looking.set_attribute(ATTR_CACHE_RESULT, "miss" if entry is None else "hit")
             if entry is None:
                 return CacheLookup(self.store, key, None)
             return CacheLookup(None, key, decode(decompress(entry.packed)))

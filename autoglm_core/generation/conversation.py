@@ -24,7 +24,7 @@ from autoglm_core.memory.knowledge import KnowledgeStore
 from autoglm_core.memory.sessions import SessionStore, check_session_id
 from autoglm_core.prompts.engine import PromptEngine
 from autoglm_core.prompts.profiles import FAMILY_PROFILES, GENERIC, PromptProfile, profile_for
-from autoglm_core.telemetry import ATTR_TEMPLATE, SPAN_MEMORY_RETRIEVAL, SPAN_TEMPLATE, tracer
+from autoglm_core.telemetry import ATTR_TEMPLATE, SPAN_MEMORY_RETRIEVAL, SPAN_TEMPLATE, span
 
 Message = dict[str, Any]
 # Knowledge entries can be up to 1 MiB; only this much of each goes into a prompt.
@@ -92,13 +92,13 @@ class ConversationBuilder:
     async def recall(self, params: GenerationParams) -> Recalled:
         """Loads the session's history and the knowledge relevant to the request's last message."""
         self.check(params)
-        with tracer.start_as_current_span(SPAN_MEMORY_RETRIEVAL) as span:
+        with span(SPAN_MEMORY_RETRIEVAL) as retrieval:
             if params.session_id:
                 history, knowledge = await asyncio.gather(self._history(params), self._knowledge(params))
             else:  # the common case needs no second task
                 history, knowledge = [], await self._knowledge(params)
-            span.set_attribute("autoglm.memory.history_messages", len(history))
-            span.set_attribute("autoglm.memory.knowledge_entries", len(knowledge))
+            retrieval.set_attribute("autoglm.memory.history_messages", len(history))
+            retrieval.set_attribute("autoglm.memory.knowledge_entries", len(knowledge))
         return Recalled(history, knowledge)
 
     def build(
@@ -120,13 +120,13 @@ class ConversationBuilder:
             return len(tokenizer.encode(tokenizer.render_chat(messages, enable_thinking=enable_thinking)))
 
         budget = _budget(params, info)
-        with tracer.start_as_current_span(SPAN_TEMPLATE) as span:
+        with span(SPAN_TEMPLATE) as templating:
             template = ""
             if self.prompts is not None:
                 template = self.prompts.choose(
                     params.prompt_template, user_text, profile, caller_system=bool(lead)
                 )
-            span.set_attribute(ATTR_TEMPLATE, template)
+            templating.set_attribute(ATTR_TEMPLATE, template)
             knowledge = list(recalled.knowledge)
             head, tail = self._place(template, lead, knowledge, user_text, rest, profile)
             # Knowledge is a help, never a reason to refuse: the least relevant notes go until the

@@ -76,15 +76,16 @@ class Preparer:
         self, params: GenerationParams, recalled: Recalled, backend: Backend, adapter: str = ""
     ) -> PreparedRequest:
         size = _text_size(params, recalled)
-        built = await offload_unless_small(size, self._build, params, recalled, backend)
-        return replace(
-            built,
-            adapter=adapter,
-            response=await self._compile_format(params, built),
-            tool_calls=await self._compile_tool_calls(built),
-        )
+        built = await offload_unless_small(size, self._build, params, recalled, backend, adapter)
+        response = await self._compile_format(params, built)
+        tool_calls = await self._compile_tool_calls(built)
+        if response is None and tool_calls is None:
+            return built  # free text, the common case: no copy
+        return replace(built, response=response, tool_calls=tool_calls)
 
-    def _build(self, params: GenerationParams, recalled: Recalled, backend: Backend) -> PreparedRequest:
+    def _build(
+        self, params: GenerationParams, recalled: Recalled, backend: Backend, adapter: str
+    ) -> PreparedRequest:
         """Template, memory and tokenizing: CPU work, run off the event loop (see `offload`)."""
         info = backend.info
         profile = self.conversation.profile_for(info)
@@ -133,6 +134,7 @@ class Preparer:
             profile=profile,
             cache_salt=params.user_id,
             shared_prefix_tokens=shared,
+            adapter=adapter,
         )
 
     def _server_head(
@@ -254,8 +256,7 @@ def _resolve_sampling(params: GenerationParams, info: ModelInfo, prompt_tokens: 
     max_new = params.max_new_tokens if params.max_new_tokens is not None else defaults.max_new_tokens
     temperature = params.temperature if params.temperature is not None else defaults.temperature
     seed = params.seed if params.seed is not None else random.randrange(2**31)
-    return replace(
-        defaults,
+    return SamplingConfig(
         temperature=temperature,
         top_p=params.top_p if params.top_p is not None else defaults.top_p,
         top_k=params.top_k if params.top_k is not None else defaults.top_k,

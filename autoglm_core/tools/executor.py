@@ -15,7 +15,7 @@ from typing import Any
 import jsonschema
 
 from autoglm_core.generation.types import ToolCallRecord
-from autoglm_core.telemetry import ATTR_MCP_SERVER, ATTR_TOOL_NAME, SPAN_TOOL_CALL, tracer
+from autoglm_core.telemetry import ATTR_MCP_SERVER, ATTR_TOOL_NAME, SPAN_TOOL_CALL, span
 from autoglm_core.tools.http import HttpPolicy, ToolCallError, call_http_tool
 from autoglm_core.tools.mcp.manager import McpManager
 from autoglm_core.tools.registry import ToolRegistry, ToolSpec
@@ -65,13 +65,13 @@ class ToolExecutor:
     async def invoke(self, call: PendingCall, spec: ToolSpec | None) -> ToolCallRecord:
         """Runs one call; spec None means the tool is unknown or not allowed for this request."""
         started = time.monotonic()
-        with tracer.start_as_current_span(SPAN_TOOL_CALL) as span:
-            span.set_attribute(ATTR_TOOL_NAME, call.name)
+        with span(SPAN_TOOL_CALL) as calling:
+            calling.set_attribute(ATTR_TOOL_NAME, call.name)
             if spec is not None and spec.mcp is not None:
-                span.set_attribute(ATTR_MCP_SERVER, spec.mcp.server)
+                calling.set_attribute(ATTR_MCP_SERVER, spec.mcp.server)
             result, error = await self._outcome(call, spec)
             if error:
-                span.set_attribute("error.type", "tool_error")
+                calling.set_attribute("error.type", "tool_error")
         return ToolCallRecord(
             id=call.id,
             name=call.name,

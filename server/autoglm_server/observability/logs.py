@@ -84,6 +84,7 @@ def configure_logging(level: str, log_format: str) -> None:
     if _listener is None:
         atexit.register(_stop_writer)  # the last lines are written before the process ends
     _stop_writer()
+    _skip_unused_record_fields()
     writer = logging.StreamHandler()
     writer.setFormatter(logging.Formatter("%(message)s"))  # formatted already, where it was logged
     lines: queue.Queue[Any] = queue.Queue(QUEUE_LINES)
@@ -92,6 +93,15 @@ def configure_logging(level: str, log_format: str) -> None:
     logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
     _listener = logging.handlers.QueueListener(lines, writer)
     _listener.start()
+
+
+def _skip_unused_record_fields() -> None:
+    """Neither format prints where a line was logged from, or the thread and process: the logging
+    HOWTO's optimisations skip finding them for every record (the access log writes one per call)."""
+    logging._srcfile = None  # type: ignore[attr-defined]
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
 
 
 def _stop_writer() -> None:

@@ -244,6 +244,9 @@ class _RpcMetricsInterceptor(grpc.aio.ServerInterceptor):
         self._metrics = metrics
         # method -> (its handler, that handler wrapped): wrapping once, not on every call.
         self._wrapped: dict[str, tuple[Handler, Handler]] = {}
+        # The labelled children, looked up once per method (and code) rather than on every call.
+        self._counters: dict[tuple[str, grpc.StatusCode], Counter] = {}
+        self._timers: dict[str, Histogram] = {}
 
     async def intercept_service(
         self,
@@ -303,8 +306,14 @@ class _RpcMetricsInterceptor(grpc.aio.ServerInterceptor):
 
     def _record(self, method: str, code: grpc.StatusCode, started: float, note: CallNote) -> None:
         seconds = time.monotonic() - started
-        self._metrics.rpcs.labels(method, code.name).inc()
-        self._metrics.rpc_seconds.labels(method).observe(seconds)
+        counter = self._counters.get((method, code))
+        if counter is None:
+            counter = self._counters[method, code] = self._metrics.rpcs.labels(method, code.name)
+        counter.inc()
+        timer = self._timers.get(method)
+        if timer is None:
+            timer = self._timers[method] = self._metrics.rpc_seconds.labels(method)
+        timer.observe(seconds)
         if note.slow_reader:
             self._metrics.slow_readers.labels(method).inc()
         log_call(method, code, seconds, note)
