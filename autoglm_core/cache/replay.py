@@ -15,7 +15,15 @@ from dataclasses import replace
 from autoglm_core.cache.codec import NotStorable, compress, decode, decompress, encode
 from autoglm_core.cache.keys import BYPASS_OFF, PreparedRequest, bypass_reason, cache_key
 from autoglm_core.cache.store import CacheStats, Entry, EntryStore
-from autoglm_core.generation.types import Finished, FinishReason, GenerationEvent, GenerationParams, Timings
+from autoglm_core.generation.types import (
+    ContentDelta,
+    Finished,
+    FinishReason,
+    GenerationEvent,
+    GenerationParams,
+    ReasoningDelta,
+    Timings,
+)
 from autoglm_core.telemetry import (
     ATTR_CACHE_BYPASS,
     ATTR_CACHE_RESULT,
@@ -29,6 +37,14 @@ log = logging.getLogger(__name__)
 
 # Only answers the model finished on its own terms are stored: a time limit or a cancel cut them.
 _STORED_REASONS = {FinishReason.EOS, FinishReason.LENGTH, FinishReason.STOP_SEQUENCE, FinishReason.TOOL_CALLS}
+
+
+# Hits of answers up to this size (uncompressed) keep their decoded events, for at most this many
+# keys: the memo stays a small fraction of the compressed store.
+DECODED_MAX_BYTES = 4096
+DECODED_ENTRIES = 256
+# Event types with no mutable parts, which callers may share.
+_SHAREABLE = (ContentDelta, ReasoningDelta, Finished)
 
 
 class CacheLookup:
@@ -80,6 +96,8 @@ class ResponseCache:
     def __init__(self, enabled: bool = True, max_bytes: int = 64 << 20, ttl_s: float = 600.0) -> None:
         self.enabled = enabled and max_bytes > 0
         self.store = EntryStore(max_bytes, ttl_s)
+        # key -> (the stored entry, its decoded events): hits of small answers skip decoding.
+        self._decoded: dict[str, tuple[Entry, list[GenerationEvent]]] = {}
 
     def lookup(self, params: GenerationParams, prepared: PreparedRequest) -> CacheLookup:
         """Hit, miss or bypass for a prepared request, traced as an `autoglm.cache` span."""
@@ -98,7 +116,24 @@ class ResponseCache:
             looking.set_attribute(ATTR_CACHE_RESULT, "miss" if entry is None else "hit")
             if entry is None:
                 return CacheLookup(self.store, key, None)
-            return CacheLookup(None, key, decode(decompress(entry.packed)))
+            return CacheLookup(None, key, self._events_of(key, entry))
+
+    def _events_of(self, key: str, entry: Entry) -> list[GenerationEvent]:
+        """The entry's events, decoded once while it is among the recent hits.
+
+        The memo is checked against the entry the store returned, so an entry the store has since
+        dropped or replaced is never replayed. Only events that are immutable all the way down are
+        shared between callers (tool calls carry argument dicts, so their answers are decoded anew).
+        """
+        known = self._decoded.get(key)
+        if known is not None and known[0] is entry:
+            return known[1]
+        events = decode(decompress(entry.packed))
+        if entry.raw_size <= DECODED_MAX_BYTES and all(isinstance(e, _SHAREABLE) for e in events):
+            if len(self._decoded) >= DECODED_ENTRIES:
+                self._decoded.clear()
+            self._decoded[key] = (entry, events)
+        return events
 
     def invalidate(self, model: str, version: str | None = None) -> None:
         """Drops a model version's entries (None: all its versions): it was loaded, promoted or

@@ -18,6 +18,7 @@ from autoglm_core.cache.keys import (
     bypass_reason,
     cache_key,
 )
+from autoglm_core.cache.replay import ResponseCache
 from autoglm_core.cache.store import ENTRY_OVERHEAD, Entry, EntryStore
 from autoglm_core.generation.types import (
     ContentDelta,
@@ -176,3 +177,41 @@ def test_an_adapter_request_is_not_cached() -> None:
     """An adapter may be loaded again under its name with other weights: nothing keyed by the name."""
     prepared = _Prepared(MockBackend(), adapter="legal")
     assert bypass_reason(GenerationParams(prompt="q"), prepared) == BYPASS_ADAPTER
+
+
+def test_a_hit_replays_what_the_store_holds_now_not_an_earlier_decoding() -> None:
+    cache = ResponseCache()
+    params, prepared = GenerationParams(prompt="q"), _Prepared(MockBackend())
+    model = prepared.backend.info.name
+
+    def answer(text: str) -> None:
+        miss = cache.lookup(params, prepared)
+        assert miss.hit is None
+        finished = Finished(FinishReason.EOS, Usage(3, 1), model, prepared.backend.info.version, Timings(), 0)
+        for event in (ContentDelta(text), finished):
+            miss.record(event)
+
+    answer("first")
+    first = cache.lookup(params, prepared).hit
+    again = cache.lookup(params, prepared).hit
+    assert first is not None and again is not None
+    assert first[0] == again[0] == ContentDelta("first")
+    cache.invalidate(model)  # a new version was loaded: the old answer must not come back
+    answer("second")
+    replayed = cache.lookup(params, prepared).hit
+    assert replayed is not None and replayed[0] == ContentDelta("second")
+
+
+def test_a_hit_with_tool_calls_hands_each_caller_its_own_arguments() -> None:
+    cache = ResponseCache()
+    params, prepared = GenerationParams(prompt="q"), _Prepared(MockBackend())
+    miss = cache.lookup(params, prepared)
+    info = prepared.backend.info
+    finished = Finished(FinishReason.TOOL_CALLS, Usage(3, 1), info.name, info.version, Timings(), 0)
+    for event in (ToolCallStarted("call_0", "lookup", {"q": "x"}), finished):
+        miss.record(event)
+    first, second = cache.lookup(params, prepared).hit, cache.lookup(params, prepared).hit
+    assert first is not None and second is not None
+    assert isinstance(first[0], ToolCallStarted) and isinstance(second[0], ToolCallStarted)
+    first[0].arguments["q"] = "changed by the first caller"
+    assert second[0].arguments == {"q": "x"}
