@@ -216,11 +216,17 @@ def baseline_llamacpp(concurrency: int, max_new_tokens: int) -> dict[str, Any] |
     return result
 
 
-async def overhead_run(target: str, calls: int, concurrency: int, stream_tokens: int) -> dict[str, Any]:
+async def overhead_run(
+    server: ServerProcess, calls: int, concurrency: int, stream_tokens: int
+) -> dict[str, Any]:
+    """Calls per second, and the server's CPU time per call: on a shared machine the throughput
+    moves with the neighbours' load, the CPU cost of a call much less."""
+    target = server.target
     async with AsyncAutoGLMClient(target, timeout=60) as client:
         await client.generate("warm", max_new_tokens=1)
 
-        async def unary_calls_per_s(**options: Any) -> float:
+        async def unary_calls_per_s(**options: Any) -> tuple[float, float]:
+            """(calls per second, server CPU ms per call)."""
             remaining = [calls]
 
             async def unary_worker() -> None:
@@ -228,14 +234,15 @@ async def overhead_run(target: str, calls: int, concurrency: int, stream_tokens:
                     remaining[0] -= 1
                     await client.generate("hi", max_new_tokens=1, **options)
 
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), server.cpu_s()
             await asyncio.gather(*(unary_worker() for _ in range(concurrency)))
-            return round(calls / (time.perf_counter() - started), 1)
+            per_s = calls / (time.perf_counter() - started)
+            return round(per_s, 1), round((server.cpu_s() - cpu) * 1000 / calls, 3)
 
         # The same request again and again: after the first, the server answers from its response
         # cache. With the cache off, each call goes through the scheduler and the (fake) model.
-        cached = await unary_calls_per_s()
-        uncached = await unary_calls_per_s(cache=False)
+        cached, cached_cpu = await unary_calls_per_s()
+        uncached, uncached_cpu = await unary_calls_per_s(cache=False)
 
         events, tokens = [0], [0]
 
@@ -255,7 +262,9 @@ async def overhead_run(target: str, calls: int, concurrency: int, stream_tokens:
     return {
         "unary_calls": calls,
         "unary_calls_per_s": cached,
+        "unary_server_cpu_ms_per_call": cached_cpu,
         "unary_uncached_calls_per_s": uncached,
+        "unary_uncached_server_cpu_ms_per_call": uncached_cpu,
         "stream_events": events[0],
         "stream_events_per_s": round(events[0] / stream_s, 1),
         "stream_tokens_per_s": round(tokens[0] / stream_s, 1),
@@ -266,11 +275,11 @@ async def overhead_run(target: str, calls: int, concurrency: int, stream_tokens:
 def overhead(args: argparse.Namespace) -> dict[str, Any]:
     flags = ["--backend", "mock", "--max-running", "1024", "--max-queue", "10000"]
     with ServerProcess(flags) as server:
-        result = asyncio.run(overhead_run(server.target, args.requests, args.concurrency, args.stream_tokens))
+        result = asyncio.run(overhead_run(server, args.requests, args.concurrency, args.stream_tokens))
     # The same client against grpc.aio with nothing behind it: what Python gRPC itself allows here.
     raw_server = Path(__file__).resolve().parent / "raw_grpc_server.py"
     with ServerProcess([], command=[sys.executable, str(raw_server)]) as raw:
-        ceiling = asyncio.run(overhead_run(raw.target, args.requests, args.concurrency, args.stream_tokens))
+        ceiling = asyncio.run(overhead_run(raw, args.requests, args.concurrency, args.stream_tokens))
     return {
         "benchmark": "overhead",
         **result,
@@ -280,6 +289,15 @@ def overhead(args: argparse.Namespace) -> dict[str, Any]:
             result["unary_uncached_calls_per_s"] / ceiling["unary_calls_per_s"], 2
         ),
         "share_of_ceiling_stream": round(result["stream_tokens_per_s"] / ceiling["stream_tokens_per_s"], 2),
+        # How many times the empty servicer's CPU time a call costs the server.
+        "cpu_per_call_vs_ceiling": round(
+            result["unary_server_cpu_ms_per_call"] / max(ceiling["unary_server_cpu_ms_per_call"], 1e-9), 2
+        ),
+        "cpu_per_uncached_call_vs_ceiling": round(
+            result["unary_uncached_server_cpu_ms_per_call"]
+            / max(ceiling["unary_server_cpu_ms_per_call"], 1e-9),
+            2,
+        ),
     }
 
 
