@@ -262,6 +262,7 @@ class StepLoop:
         """Delivers the step's items with one event-loop wake-up per loop rather than one per item
         (fewer GIL hand-offs between the event loop and this thread mid-step)."""
         by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Queue[Any], Any]]] = {}
+        ended = []
         for seq, item in self._outbox:
             sink = self._sinks.get(seq.order)
             if sink is None:
@@ -269,11 +270,14 @@ class StepLoop:
             by_loop.setdefault(sink.loop, []).append((sink.queue, item))
             sink.sent += 1
             if item is _DONE or isinstance(item, BaseException):
-                del self._sinks[seq.order]
+                ended.append(seq.order)
         self._outbox = []
         for loop, items in by_loop.items():
             with contextlib.suppress(RuntimeError):  # that loop is closed: nobody listens any more
                 loop.call_soon_threadsafe(_put_all, items)
+        # Forgotten only once handed over: a sink gone from _sinks has all its items on their way.
+        for order in ended:
+            del self._sinks[order]
 
     def _fail_all(self, error: BaseException) -> None:
         """Ends every request the loop knows of (running, waiting, or not yet collected) with `error`."""

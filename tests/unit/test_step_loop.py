@@ -178,11 +178,12 @@ async def test_a_caller_that_falls_behind_gets_the_queued_tokens_merged_into_one
         behind = loop.generate(request("behind", 500), 500, (EOS,))
         chunks = [await anext(behind)]  # started (with whatever tokens were already queued)
         await settle(loop)  # the rest, and the end of sequence, wait in the caller's queue
-        for _ in range(200):  # the thread has handed everything over (it forgets the sink then)
+        for _ in range(500):  # the thread has handed everything over (it forgets the sink after)
             if not loop._sinks:
                 break
             await asyncio.sleep(0.01)
-        await asyncio.sleep(0.05)  # and that hand-over has reached this event loop
+        # That hand-over is already scheduled on this event loop, ahead of this coroutine's wake-up.
+        await asyncio.sleep(0)
         chunks += [chunk async for chunk in behind]
         assert chunks[0].queued_s is not None
         assert [t for c in chunks for t in c.token_ids] == list(range(10, 110))
