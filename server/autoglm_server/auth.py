@@ -22,7 +22,7 @@ from grpc_status import rpc_status
 from autoglm_core import errors
 from autoglm_core.users.ratelimit import Limiter
 from autoglm_core.users.store import UserStore
-from autoglm_server.errors import status_for
+from autoglm_server.errors import end_call, status_for
 from autoglm_server.server_settings import ServerSettings
 
 log = logging.getLogger(__name__)
@@ -179,21 +179,23 @@ def set_caller(caller: Caller) -> None:
 def _refusing(
     handler: grpc.RpcMethodHandler[Any, Any], error: errors.EngineError
 ) -> grpc.RpcMethodHandler[Any, Any]:
-    """A handler of the same shape as `handler` that only aborts with the error's status."""
+    """A handler of the same shape as `handler` that only ends the call with the error's status."""
     status = rpc_status.to_status(status_for(error))
 
-    async def abort(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
-        await context.abort_with_status(status)
+    async def refuse(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+        end_call(context, status)
+        return None
 
-    async def abort_stream(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[Any]:
-        await context.abort_with_status(status)
+    async def refuse_stream(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[Any]:
+        end_call(context, status)
+        return
         yield  # never reached: an async generator, as wrappers of streaming handlers expect
 
     deserializer, serializer = handler.request_deserializer, handler.response_serializer
     if handler.request_streaming and handler.response_streaming:
-        return grpc.stream_stream_rpc_method_handler(abort_stream, deserializer, serializer)
+        return grpc.stream_stream_rpc_method_handler(refuse_stream, deserializer, serializer)
     if handler.request_streaming:
-        return grpc.stream_unary_rpc_method_handler(abort, deserializer, serializer)
+        return grpc.stream_unary_rpc_method_handler(refuse, deserializer, serializer)
     if handler.response_streaming:
-        return grpc.unary_stream_rpc_method_handler(abort_stream, deserializer, serializer)
-    return grpc.unary_unary_rpc_method_handler(abort, deserializer, serializer)
+        return grpc.unary_stream_rpc_method_handler(refuse_stream, deserializer, serializer)
+    return grpc.unary_unary_rpc_method_handler(refuse, deserializer, serializer)

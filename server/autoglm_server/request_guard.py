@@ -5,7 +5,7 @@ UNKNOWN (with a traceback in the log). This interceptor wraps each deserializer 
 over-size body becomes RESOURCE_EXHAUSTED and a body that is not the request message (bad wire
 format, invalid UTF-8 in a string field, nesting past protobuf's recursion limit) becomes
 INVALID_ARGUMENT, both before any servicer work. The refusal travels as a sentinel request that the
-wrapped behaviour aborts with, so the other interceptors (metrics, tracing) count it as it is.
+wrapped behaviour ends the call with, so the other interceptors (metrics, tracing) count it as it is.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ import grpc
 from google.protobuf.message import DecodeError
 from google.rpc import code_pb2, status_pb2
 from grpc_status import rpc_status
+
+from autoglm_server.errors import end_call
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -81,7 +83,8 @@ def safe_deserializer(
 def _guard_unary(behavior: Behavior) -> Behavior:
     async def guarded(request: Any, context: Context) -> Any:
         if isinstance(request, Refused):
-            await context.abort_with_status(request.status())
+            end_call(context, request.status())
+            return None
         return await behavior(request, context)
 
     return guarded
@@ -94,7 +97,8 @@ def _guard_unary_stream(behavior: Behavior) -> Behavior:
 
     async def guarded(request: Any, context: Context) -> AsyncIterator[Any]:
         if isinstance(request, Refused):
-            await context.abort_with_status(request.status())
+            end_call(context, request.status())
+            return
         async for response in behavior(request, context):
             yield response
 

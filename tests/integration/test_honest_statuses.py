@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gc
 import logging
+from collections.abc import Awaitable, Callable
 
 import grpc
 import pytest
@@ -216,3 +218,39 @@ async def test_each_call_writes_one_access_line(
     assert fields["completion_tokens"] == 3 and fields["prompt_tokens"] > 0
     assert fields["request_id"] == "req-7" and fields["call_id"].startswith("req-7/")
     assert fields["duration_ms"] > 0 and fields["user"] == ""
+
+
+async def test_refused_calls_leave_no_more_garbage_cycles_than_answered_ones(
+    mock_server: RunningServer,
+) -> None:
+    """A refused call ends by status, not by an exception unwinding the server's frames: under a
+    flood of bad calls, such cycles would make every caller pay for full garbage collections."""
+    garbage = _raw(mock_server.client.channel, "/autoglm.v1.GenerationService/Generate")
+
+    async def answered() -> None:
+        await mock_server.client.generate("hello", max_new_tokens=1)
+        await mock_server.client.generate("hello", max_new_tokens=1)
+
+    async def refused() -> None:
+        try:
+            await garbage(b"\xff\xff\xff\xff", timeout=10)  # a body that does not parse
+        except grpc.aio.AioRpcError as error:
+            assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+        try:
+            await mock_server.client.generate("hello", max_new_tokens=0)  # an engine refusal
+        except grpc.aio.AioRpcError as error:
+            assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+    async def cycles_left(calls: Callable[[], Awaitable[None]]) -> int:
+        await calls()  # first calls build caches; count what later ones leave
+        gc.collect()
+        gc.disable()
+        try:
+            for _ in range(20):
+                await calls()
+            return gc.collect()
+        finally:
+            gc.enable()
+
+    baseline, left = await cycles_left(answered), await cycles_left(refused)
+    assert left <= baseline + 20, f"40 refused calls left {left} objects in cycles, 40 answered {baseline}"

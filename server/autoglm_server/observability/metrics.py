@@ -281,7 +281,9 @@ class _RpcMetricsInterceptor(grpc.aio.ServerInterceptor):
         async def wrapper(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
             started, code, note = time.monotonic(), grpc.StatusCode.OK, open_note()
             try:
-                return await behavior(request, context)
+                response = await behavior(request, context)
+                code = _code_set(context)
+                return response
             except BaseException as error:
                 code = _code_of(error, context)
                 raise
@@ -296,6 +298,7 @@ class _RpcMetricsInterceptor(grpc.aio.ServerInterceptor):
             try:
                 async for response in behavior(request, context):
                     yield response
+                code = _code_set(context)
             except BaseException as error:
                 code = _code_of(error, context)
                 raise
@@ -317,13 +320,19 @@ class _RpcMetricsInterceptor(grpc.aio.ServerInterceptor):
         if note.slow_reader:
             self._metrics.slow_readers.labels(method).inc()
         log_call(method, code, seconds, note)
-        # The tracing interceptor does not see abort_with_status: put the code on the RPC span.
+        # The tracing interceptor does not see a status set on the context: put the code on the RPC span.
         span = trace.get_current_span()
         if not span.is_recording():
             return
         span.set_attribute("rpc.grpc.status_code", code.value[0])
         if code is not grpc.StatusCode.OK:
             span.set_status(trace.StatusCode.ERROR, code.name)
+
+
+def _code_set(context: grpc.aio.ServicerContext[Any, Any]) -> grpc.StatusCode:
+    """The status of a call that returned: OK, or what the handler set (errors.end_call)."""
+    code = context.code()
+    return code if isinstance(code, grpc.StatusCode) else grpc.StatusCode.OK
 
 
 def _code_of(error: BaseException, context: grpc.aio.ServicerContext[Any, Any]) -> grpc.StatusCode:
