@@ -36,6 +36,7 @@ _SOURCE = Path(__file__).with_suffix(".c")
 _SYMBOL = "autoglm_linear"
 _INT64, _POINTER = ctypes.c_int64, ctypes.c_void_p
 BLOCK = 32
+ROWS_PER_FIT = 4096
 
 
 def available() -> bool:
@@ -51,29 +52,40 @@ class BlockGrid:
 
     def __init__(self, weight: torch.Tensor, bits: int) -> None:
         w = weight.detach().float()
-        out_features, in_features = w.shape
-        blocks = w.reshape(out_features, in_features // BLOCK, BLOCK)
-        best: tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor] | None = None
-        for scale, low in _candidate_grids(blocks, bits):
-            codes, restored = _fit(blocks, scale, low, bits)
-            error = (restored - blocks).abs().amax(-1)
-            if best is None:
-                best = (codes, scale[..., 0], low[..., 0], error)
-                continue
-            better = error < best[3]
-            best = (
-                torch.where(better[..., None], codes, best[0]),
-                torch.where(better, scale[..., 0], best[1]),
-                torch.where(better, low[..., 0], best[2]),
-                torch.minimum(error, best[3]),
-            )
-            if not bool(best[3].any()):  # every block exact: no other grid can do better
-                break
-        assert best is not None
-        codes, self.scale, self.low, errors = best
-        self.error = float(errors.max())
+        # A slice of rows at a time: the fit's temporaries (float64 among them) for a whole embedding
+        # of tens of thousands of rows would be several times the weights themselves.
+        starts = range(0, w.shape[0], ROWS_PER_FIT)
+        parts = [_fit_rows(w[start : start + ROWS_PER_FIT], bits) for start in starts]
+        codes = torch.cat([part[0] for part in parts])
+        self.scale = torch.cat([part[1] for part in parts])
+        self.low = torch.cat([part[2] for part in parts])
+        self.error = max(part[3] for part in parts)
         self.codes = _pack(codes, bits)
         self.bits = bits
+
+
+def _fit_rows(w: torch.Tensor, bits: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, float]:
+    """Codes [rows, blocks, 32], scale and low [rows, blocks] and the largest error of rows `w`."""
+    rows, in_features = w.shape
+    blocks = w.reshape(rows, in_features // BLOCK, BLOCK)
+    best: tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor] | None = None
+    for scale, low in _candidate_grids(blocks, bits):
+        codes, restored = _fit(blocks, scale, low, bits)
+        error = (restored - blocks).abs().amax(-1)
+        if best is None:
+            best = (codes, scale[..., 0], low[..., 0], error)
+            continue
+        better = error < best[3]
+        best = (
+            torch.where(better[..., None], codes, best[0]),
+            torch.where(better, scale[..., 0], best[1]),
+            torch.where(better, low[..., 0], best[2]),
+            torch.minimum(error, best[3]),
+        )
+        if not bool(best[3].any()):  # every block exact: no other grid can do better
+            break
+    assert best is not None
+    return best[0], best[1], best[2], float(best[3].max())
 
 
 def _candidate_grids(blocks: torch.Tensor, bits: int) -> list[tuple[torch.Tensor, torch.Tensor]]:

@@ -56,6 +56,19 @@ def test_gguf_blocks_are_restored_exactly(kind: str, bits: int) -> None:
     assert torch.equal(kernel_weights(NativeLinear(grid)), weights)
 
 
+def test_fitting_rows_a_slice_at_a_time_gives_the_same_grid(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large matrices are fitted in slices of rows (to bound the fit's memory): the slices must not
+    show in the result, exact GGUF weights or weights on no grid."""
+    for weights, bits in ((gguf_weights("Q4_1", rows=40), 4), (torch.randn(40, 64), 8)):
+        whole = BlockGrid(weights, bits)
+        monkeypatch.setattr(native_linear, "ROWS_PER_FIT", 16)  # 40 rows: slices of 16, 16 and 8
+        sliced = BlockGrid(weights, bits)
+        monkeypatch.undo()
+        assert torch.equal(sliced.codes, whole.codes)
+        assert torch.equal(sliced.scale, whole.scale) and torch.equal(sliced.low, whole.low)
+        assert sliced.error == whole.error
+
+
 def test_weights_on_no_grid_are_not_taken_for_exact() -> None:
     weights = torch.randn(24, 64, generator=torch.Generator().manual_seed(1))
     assert exact_grid(weights) is None
