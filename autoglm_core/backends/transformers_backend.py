@@ -23,6 +23,7 @@ import logging
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import replace
+from typing import Any
 
 import torch
 from torch import nn
@@ -348,7 +349,7 @@ class TransformersBackend:
         if self.quantization == "int4":
             runner.decoder = decoder = LlamaDecoder(model, "int4")
             error = logits_error(runner, probe, reference)
-        _drop_decoder_layers(model)  # the decoder holds its own (packed) copies
+        _drop_decoder_layers(model, decoder)  # the decoder holds its own (packed) copies
         logger.info(
             "%s: lean Llama decoder, quantization %s (%s), %s decode attention"
             " (weights off the 4-bit grid by %.3g, changed by %.3g; logits by %.3g)",
@@ -363,15 +364,20 @@ class TransformersBackend:
         return runner
 
 
-def _drop_decoder_layers(model: PreTrainedModel) -> None:
-    """Frees the HF copies of the attention and MLP weights once the lean decoder has packed its own.
+def _drop_decoder_layers(model: PreTrainedModel, decoder: LlamaDecoder) -> None:
+    """Frees the HF copies of the attention and MLP weights once the lean decoder has packed its own,
+    and the embedding table (with the output head tied to it) where the decoder embeds from its head.
 
     The weights left (embedding, norms) are copied out of the checkpoint file: while a tensor points
     into it, the whole file stays mapped, and every page the load read counts as the server's memory.
     """
-    for layer in model.model.layers:  # type: ignore[union-attr]
+    inner: Any = model.model
+    for layer in inner.layers:
         layer.self_attn = nn.Identity()
         layer.mlp = nn.Identity()
+    if decoder.embed is not inner.embed_tokens:
+        inner.embed_tokens = nn.Identity()
+        model.lm_head = nn.Identity()  # type: ignore[assignment]
     with torch.no_grad():
         for tensor in [*model.parameters(), *model.buffers()]:
             tensor.data = tensor.data.clone()

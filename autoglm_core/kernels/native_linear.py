@@ -163,6 +163,19 @@ class NativeLinear(nn.Module):
         self.blocks = packed.reshape(self.out_features, -1).contiguous()
         self.bias = None if bias is None else bias.detach().float().contiguous()
 
+    def restore_rows(self, rows: torch.Tensor) -> torch.Tensor:
+        """The fp32 weights of output rows `rows` (any shape of indices) -> [*rows.shape, in_features],
+        computed by torch as code * scale + low. That equals the kernel's fma wherever the product is
+        exact (always for a GGUF file's fp16 scales); a caller relying on it checks (see LlamaDecoder)."""
+        block_bytes = 8 + BLOCK * self.bits // 8
+        blocks = self.blocks[rows.reshape(-1)].reshape(-1, self.in_features // BLOCK, block_bytes)
+        scale_low = blocks[..., :8].contiguous().view(torch.float32)  # [n, blocks, 2]
+        codes = blocks[..., 8:]
+        if self.bits == 4:  # byte j: code j in the low nibble, code j + 16 in the high one
+            codes = torch.cat([codes & 0x0F, codes >> 4], -1)
+        weights = codes.float() * scale_low[..., :1] + scale_low[..., 1:]
+        return weights.reshape(*rows.shape, self.in_features)
+
     @staticmethod
     def fits(weight: torch.Tensor) -> bool:
         return weight.dim() == 2 and weight.shape[1] % BLOCK == 0

@@ -69,6 +69,16 @@ def test_fitting_rows_a_slice_at_a_time_gives_the_same_grid(monkeypatch: pytest.
         assert sliced.error == whole.error
 
 
+@pytest.mark.parametrize(("kind", "bits"), [("Q4_1", 4), ("Q4_0", 4), ("Q8_0", 8)])
+def test_rows_restored_by_torch_are_the_kernels_weights(kind: str, bits: int) -> None:
+    """restore_rows (an embedding lookup from a tied head's blocks) gives the rows the kernel uses."""
+    layer = NativeLinear(BlockGrid(gguf_weights(kind), bits))
+    weights = kernel_weights(layer)
+    assert torch.equal(layer.restore_rows(torch.arange(layer.out_features)), weights)
+    ids = torch.tensor([[3, 0], [39, 3]])
+    assert torch.equal(layer.restore_rows(ids), weights[ids])
+
+
 def test_weights_on_no_grid_are_not_taken_for_exact() -> None:
     weights = torch.randn(24, 64, generator=torch.Generator().manual_seed(1))
     assert exact_grid(weights) is None

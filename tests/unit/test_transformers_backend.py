@@ -879,6 +879,31 @@ async def test_default_model_matches_transformers_generate(default_dir: Path) ->
     assert ours == reference[: len(ours)] and len(ours) >= min(len(reference), 1)
 
 
+@pytest.mark.model
+@pytest.mark.asyncio
+async def test_default_model_embeds_from_its_8_bit_head_and_frees_the_fp32_table(default_dir: Path) -> None:
+    """The file's tied Q8_0 head restores every embedding row bit for bit, so the 4-byte table goes."""
+    import torch
+    from torch import nn
+    from transformers import AutoModelForCausalLM
+
+    backend = TransformersBackend(str(default_dir), name="openautoglm-base-v1")
+    await asyncio.wait_for(backend.load(), 300)
+    try:
+        runner = backend.runner
+        assert runner is not None and runner.decoder is not None
+        decoder = runner.decoder
+        assert decoder.embed == decoder.head.restore_rows
+        assert isinstance(runner.model.model.embed_tokens, nn.Identity)  # no fp32 table kept
+        table = AutoModelForCausalLM.from_pretrained(str(default_dir)).model.embed_tokens.weight
+        with torch.no_grad():
+            assert torch.equal(decoder.embed(torch.arange(table.shape[0])), table)
+            ids = torch.tensor([[5, 7], [7, 5]])
+            assert torch.equal(decoder.embed(ids), table[ids])  # any shape of ids
+    finally:
+        await backend.close()
+
+
 # ---------------------------------------------------------------------------- chat templates
 
 

@@ -38,6 +38,7 @@ FAMILIES = ("llama", "mistral", "qwen2")
 ROPE_TYPES = ("default", "linear", "llama3", "yarn")
 # Rotary positions computed ahead; the table doubles when a sequence goes past it.
 _FIRST_TABLE = 4096
+_ROWS_CHECKED = 4096  # rows of the embedding compared with the head at a time
 
 
 def unsupported_reason(model: PreTrainedModel) -> str | None:
@@ -99,7 +100,6 @@ class LlamaDecoder:
         self.kv_heads = int(config.num_key_value_heads)
         self.head_dim = int(getattr(config, "head_dim", None) or config.hidden_size // self.heads)
         inner: Any = model.model
-        self.embed = inner.embed_tokens
         self.rotary = inner.rotary_emb
         self.layers = [_Layer(layer, quantization) for layer in inner.layers]
         self.norm = inner.norm.weight.detach().clone()
@@ -109,6 +109,7 @@ class LlamaDecoder:
         lm_head = model.lm_head  # type: ignore[union-attr]
         head_mode = "none" if quantization == "none" else "auto"
         self.head = make_linear(lm_head.weight, lm_head.bias, head_mode)
+        self.embed: Callable[[torch.Tensor], torch.Tensor] = _embedding(inner.embed_tokens, self.head)
         # Decode steps attend through the C kernel where it could be built (native_attention.py).
         self.native_attention = native_attention.available()
         self._cos = self._sin = torch.empty(0)
@@ -263,6 +264,23 @@ class LlamaDecoder:
             probe = torch.zeros(1, dtype=torch.float32)
             cos, sin = self.rotary(probe, torch.arange(length)[None, :])
         self._cos, self._sin = cos[0].float(), sin[0].float()
+
+
+def _embedding(embed: nn.Embedding, head: nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
+    """Token ids -> their embedding rows. Where the output head is tied to the embedding and its
+    8-bit or 4-bit blocks give every row back bit for bit (a GGUF file's tied Q8_0 head), the rows
+    come from the head's blocks and the fp32 table (4 bytes a weight) need not be kept."""
+    if not isinstance(head, NativeLinear) or head.error != 0.0:
+        return embed
+    if tuple(embed.weight.shape) != (head.out_features, head.in_features):
+        return embed
+    table = embed.weight.detach()
+    with torch.no_grad():
+        for start in range(0, head.out_features, _ROWS_CHECKED):
+            rows = torch.arange(start, min(start + _ROWS_CHECKED, head.out_features))
+            if not torch.equal(head.restore_rows(rows), table[rows]):
+                return embed
+    return head.restore_rows
 
 
 def _kind(linear: nn.Module) -> str:
