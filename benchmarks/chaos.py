@@ -1,6 +1,6 @@
 """Chaos run: do well-behaved callers stay served while others misbehave? (mock backend, JSON report)
 
-    python benchmarks/chaos.py                       # two phases of 30 s each
+    python benchmarks/chaos.py                       # phases of 30 s: calm, chaos, chaos again
     python benchmarks/chaos.py --phase-s 60 --out benchmarks/results/chaos.json
 
 Phase "calm": well-behaved callers only: unary Generate calls arriving at a fixed rate (open loop,
@@ -10,7 +10,8 @@ cancelled mid-way, calls with deadlines too short to finish, bodies that are not
 watchdog restart of the backend (SIGUSR1 makes the server's backend report unhealthy once). The
 report gives the well-behaved callers' latency in both phases (p99 ratio: target within 2x), the
 server's RSS growth over the chaos phase (target < 5%), and every status code seen, with the count
-of UNKNOWN/INTERNAL (target 0).
+of UNKNOWN/INTERNAL (target 0). A second chaos phase follows (`--no-repeat` skips it): its RSS
+growth tells a leak (memory that grows with every storm) from what the first storm sizes once.
 
 The well-behaved calls arrive at a fixed rate rather than as fast as the server answers: a server
 kept saturated by closed-loop callers has their latency set by how many calls are in flight
@@ -273,13 +274,15 @@ def chaos(args: argparse.Namespace) -> dict[str, Any]:
         asyncio.run(run_phase(server, args.warmup_s, False, args))
         calm = asyncio.run(run_phase(server, args.phase_s, False, args))
         stormy = asyncio.run(run_phase(server, args.phase_s, True, args))
+        # The same storm again: memory that grows on every storm is a leak, memory the first one
+        # brings (allocator arenas, buffers and caches sized to the load) is not.
+        again = asyncio.run(run_phase(server, args.phase_s, True, args)) if args.repeat else None
         server_codes = _server_codes(args.metrics_port)
         problems = _first_error(list(server.output))
     seen = collections.Counter(server_codes)
-    for phase in (calm, stormy):
+    for phase in (calm, stormy, again or calm):
         for counter in phase["codes"].values():
             seen.update({k: v for k, v in counter.items() if k in ("UNKNOWN", "INTERNAL")})
-    growth = (stormy["rss_mb"]["after"] - stormy["rss_mb"]["before"]) / max(stormy["rss_mb"]["before"], 1.0)
     return {
         "benchmark": "chaos",
         "phase_s": args.phase_s,
@@ -287,11 +290,18 @@ def chaos(args: argparse.Namespace) -> dict[str, Any]:
         "calm": calm,
         "chaos": stormy,
         "p99_ratio": round(stormy["latency_s"]["p99"] / max(calm["latency_s"]["p99"], 1e-9), 2),
-        "rss_growth_pct": round(growth * 100, 1),
+        "rss_growth_pct": _growth_pct(stormy),
+        "chaos_again": again,
+        "rss_growth_again_pct": None if again is None else _growth_pct(again),
         "server_codes": server_codes,
         "unknown_or_internal": int(seen["UNKNOWN"] + seen["INTERNAL"]),
         "server_error_lines": problems[:20],
     }
+
+
+def _growth_pct(phase: dict[str, Any]) -> float:
+    rss = phase["rss_mb"]
+    return round(float(rss["after"] - rss["before"]) / max(float(rss["before"]), 1.0) * 100, 1)
 
 
 def serve(argv: list[str]) -> None:
@@ -360,6 +370,9 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=200.0, help="well-behaved unary calls per second")
     parser.add_argument("--slow-readers", type=int, default=20, help="streams that stop reading, at once")
     parser.add_argument("--metrics-port", type=int, default=19464)
+    parser.add_argument(
+        "--repeat", action=argparse.BooleanOptionalAction, default=True, help="a second chaos phase (leaks)"
+    )
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     report = chaos(args)
