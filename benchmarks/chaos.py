@@ -280,7 +280,7 @@ def chaos(args: argparse.Namespace) -> dict[str, Any]:
         server_codes = _server_codes(args.metrics_port)
         problems = _first_error(list(server.output))
     seen = collections.Counter(server_codes)
-    for phase in (calm, stormy, again or calm):
+    for phase in [p for p in (calm, stormy, again) if p is not None]:
         for counter in phase["codes"].values():
             seen.update({k: v for k, v in counter.items() if k in ("UNKNOWN", "INTERNAL")})
     return {

@@ -887,9 +887,7 @@ async def test_default_model_embeds_from_its_8_bit_head_and_frees_the_fp32_table
     from torch import nn
     from transformers import AutoModelForCausalLM
 
-    backend = TransformersBackend(str(default_dir), name="openautoglm-base-v1")
-    await asyncio.wait_for(backend.load(), 300)
-    try:
+    async with loaded(default_dir, name="openautoglm-base-v1") as backend:
         runner = backend.runner
         assert runner is not None and runner.decoder is not None
         decoder = runner.decoder
@@ -900,8 +898,6 @@ async def test_default_model_embeds_from_its_8_bit_head_and_frees_the_fp32_table
             assert torch.equal(decoder.embed(torch.arange(table.shape[0])), table)
             ids = torch.tensor([[5, 7], [7, 5]])
             assert torch.equal(decoder.embed(ids), table[ids])  # any shape of ids
-    finally:
-        await backend.close()
 
 
 # ---------------------------------------------------------------------------- chat templates
