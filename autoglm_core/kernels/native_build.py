@@ -29,14 +29,21 @@ logger = logging.getLogger(__name__)
 
 
 def load(
-    source: Path, symbol: str, argtypes: list[Any], *, switch: str, openmp: bool = False
+    source: Path,
+    symbol: str,
+    argtypes: list[Any],
+    *,
+    switch: str,
+    openmp: bool = False,
+    with_sources: tuple[Path, ...] = (),
 ) -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
     """The kernel's C function `symbol` (returning int), or None where environment variable `switch` is
-    set or no compiler works (logged): the caller then falls back to torch."""
+    set or no compiler works (logged): the caller then falls back to torch. `with_sources`: other C
+    files compiled into the same library (kernels whose functions `source` calls)."""
     if os.environ.get(switch):
         return None
     try:
-        path = build(source, openmp=openmp)
+        path = build(source, openmp=openmp, with_sources=with_sources)
     except (OSError, subprocess.SubprocessError) as error:
         detail = getattr(error, "stderr", None) or ""
         logger.warning("%s unavailable, torch will do its work: %s %s", source.name, error, detail)
@@ -47,9 +54,10 @@ def load(
     return function
 
 
-def build(source: Path, *, openmp: bool = False) -> Path:
-    """The compiled shared library of `source` (building it if needed); raises OSError or
-    subprocess.SubprocessError when no compiler works."""
+def build(source: Path, *, openmp: bool = False, with_sources: tuple[Path, ...] = ()) -> Path:
+    """The compiled shared library of `source` and `with_sources` (building it if needed); raises
+    OSError or subprocess.SubprocessError when no compiler works."""
+    sources = (source, *with_sources)
     compiler = os.environ.get("CC", "cc")
     if shutil.which(compiler) is None:
         raise OSError(f"no C compiler {compiler!r} on PATH")
@@ -57,12 +65,12 @@ def build(source: Path, *, openmp: bool = False) -> Path:
     flags = _flags()
     if openmp:
         try:
-            return _compile(compiler, version.stdout, source, [*flags, "-fopenmp"])
+            return _compile(compiler, version.stdout, sources, [*flags, "-fopenmp"])
         except subprocess.CalledProcessError as error:
             logger.warning(
                 "%s: no OpenMP from %s, building it single-threaded: %s", source.name, compiler, error.stderr
             )
-    return _compile(compiler, version.stdout, source, flags)
+    return _compile(compiler, version.stdout, sources, flags)
 
 
 def _flags() -> list[str]:
@@ -74,11 +82,11 @@ def _flags() -> list[str]:
     return flags
 
 
-def _compile(compiler: str, version: str, source: Path, flags: list[str]) -> Path:
-    text = source.read_bytes()
+def _compile(compiler: str, version: str, sources: tuple[Path, ...], flags: list[str]) -> Path:
+    text = b"".join(source.read_bytes() for source in sources)
     key = hashlib.sha256(text + " ".join(flags).encode() + version.encode()).hexdigest()[:16]
     directory = default_cache_dir() / "kernels"
-    target = directory / f"{source.stem}-{key}.so"
+    target = directory / f"{sources[0].stem}-{key}.so"
     if target.exists():
         return target
     directory.mkdir(parents=True, exist_ok=True)
@@ -86,9 +94,9 @@ def _compile(compiler: str, version: str, source: Path, flags: list[str]) -> Pat
     with tempfile.TemporaryDirectory(dir=directory) as scratch:
         built = Path(scratch) / target.name
         subprocess.run(
-            [compiler, *flags, str(source), "-o", str(built), "-lm"],
+            [compiler, *flags, *map(str, sources), "-o", str(built), "-lm"],
             capture_output=True, text=True, timeout=120, check=True,
         )  # fmt: skip
         os.replace(built, target)
-    logger.info("compiled %s into %s", source.name, target)
+    logger.info("compiled %s into %s", " ".join(source.name for source in sources), target)
     return target

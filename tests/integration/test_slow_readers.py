@@ -34,20 +34,27 @@ async def test_streams_nobody_reads_are_cancelled_and_others_are_served() -> Non
         )
         stalled = []
         for _ in range(4):  # every slot taken by a stream whose client reads one event, then nothing
-            call = stub.GenerateStream(request, timeout=60)
+            # A deadline well short of the test's timeout: a stream the server never ended would
+            # show as DEADLINE_EXCEEDED, with the server's counts below to tell why.
+            call = stub.GenerateStream(request, timeout=30)
             await call.read()
             stalled.append(call)
         # The slots come free: a well-behaved caller is served (before: it waited for ever).
         reply = await running.client.generate("y", max_new_tokens=5, timeout=30)
         assert reply.usage.completion_tokens == 5
-        for call in stalled:
+        labels = {"rpc": "/autoglm.v1.GenerationService/GenerateStream"}
+        registry = running.server.ops.metrics.registry
+        for number, call in enumerate(stalled):
             with pytest.raises(grpc.aio.AioRpcError) as caught:
                 while await call.read() is not grpc.aio.EOF:
                     pass
-            assert caught.value.code() == grpc.StatusCode.CANCELLED
+            cancels = registry.get_sample_value("autoglm_slow_reader_cancels_total", labels)
+            assert caught.value.code() == grpc.StatusCode.CANCELLED, (
+                f"stalled stream {number}: {caught.value.code()} {caught.value.details()!r}; "
+                f"server: {cancels} slow-reader cancels, {len(backend.cancelled)} cancelled, "
+                f"{len(backend.active)} active"
+            )
         assert len(backend.cancelled) == 4 and not backend.active
-        labels = {"rpc": "/autoglm.v1.GenerationService/GenerateStream"}
-        registry = running.server.ops.metrics.registry
         assert registry.get_sample_value("autoglm_slow_reader_cancels_total", labels) == 4
     finally:
         await channel.close()

@@ -9,7 +9,8 @@ and is checked against that model's own logits at load, so a model it does not r
 and served by the HF path instead.
 
 A decode step's attention runs in the C kernel of native_attention.py where it could be built (one
-call per layer for the whole batch), else through ragged.decode_attention.
+call per layer for the whole batch), else through ragged.decode_attention. Where every product runs
+in the native kernel too, a decode step hands its layers to C a group at a time (native_decoder.py).
 
 Covered: the plain pre-norm architecture of llama, mistral and qwen2 (RMSNorm, rotary embeddings
 with a position-independent table, grouped-query attention with optional q/k/v bias and sliding
@@ -28,7 +29,7 @@ from torch import nn
 from torch.nn import functional
 from transformers import PreTrainedModel
 
-from autoglm_core.kernels import native_attention
+from autoglm_core.kernels import native_attention, native_decoder
 from autoglm_core.kernels.linear_kernels import Int4Linear, make_linear
 from autoglm_core.kernels.native_linear import NativeLinear
 from autoglm_core.runtime.lora import LoraWeights, RowAdapters
@@ -39,6 +40,8 @@ ROPE_TYPES = ("default", "linear", "llama3", "yarn")
 # Rotary positions computed ahead; the table doubles when a sequence goes past it.
 _FIRST_TABLE = 4096
 _ROWS_CHECKED = 4096  # rows of the embedding compared with the head at a time
+# Layers of a decode step per call into native_decoder: `interrupt` is asked between such groups.
+LAYERS_PER_CALL = 10
 
 
 def unsupported_reason(model: PreTrainedModel) -> str | None:
@@ -112,6 +115,15 @@ class LlamaDecoder:
         self.embed: Callable[[torch.Tensor], torch.Tensor] = _embedding(inner.embed_tokens, self.head)
         # Decode steps attend through the C kernel where it could be built (native_attention.py).
         self.native_attention = native_attention.available()
+        # SiLU * up in C wherever it was built, so the fused decode path and the per-layer one agree.
+        self.native_silu = native_decoder.available()
+        self.fused: native_decoder.DecodeLayers | None = None
+        if self.native_attention and native_decoder.DecodeLayers.fits(self.layers):
+            hidden = int(config.hidden_size)
+            self.fused = native_decoder.DecodeLayers(
+                self.layers, hidden, self.heads, self.kv_heads, self.head_dim
+            )
+        self.layers_per_call = LAYERS_PER_CALL
         self._cos = self._sin = torch.empty(0)
         self._grow_table(_FIRST_TABLE)
 
@@ -142,8 +154,9 @@ class LlamaDecoder:
         interrupt: Callable[[], bool] | None = None,
         adapters: list[LoraWeights | None] | None = None,
     ) -> torch.Tensor:
-        """`interrupt` is asked between layers; when it says so the pass stops with StepInterrupted,
-        leaving the rows' caches longer in some layers (SequenceKV.truncate undoes that).
+        """`interrupt` is asked between layers (between groups of `layers_per_call` layers on the fused
+        decode path); when it says so the pass stops with StepInterrupted, leaving the rows' caches
+        longer in some layers (SequenceKV.truncate undoes that).
 
         Rows may take different numbers of tokens (prompts prefilled together): their tokens then run
         as one sequence [1, total] through the linear layers, whose rows are bitwise the same in any
@@ -162,8 +175,53 @@ class LlamaDecoder:
             x = self.embed(torch.tensor(tokens, dtype=torch.long))  # [B, n, H]
             starts = torch.tensor([[row.length] for row in rows], dtype=torch.long)
             positions = starts + torch.arange(counts[0])[None, :]
-        batch, n = x.shape[0], x.shape[1]
         cos, sin = self._rotary(positions)
+        if self._fusable(rows, x.shape[1], lora):
+            x = self._decode_fused(rows, x, cos, sin, interrupt)
+        else:
+            x = self._layers(rows, counts, x, cos, sin, interrupt, lora)
+        last = x[0, torch.tensor(counts).cumsum(0) - 1] if ragged else x[:, -1]  # each row's last token
+        logits = _linear(self.head, last, self.norm, self.norm_eps)
+        return logits
+
+    def _fusable(self, rows: list[SequenceKV], n: int, lora: RowAdapters | None) -> bool:
+        """A decode step onto started caches, with no adapter: the fused path's case."""
+        layers = len(self.layers)
+        return (
+            self.fused is not None and n == 1 and lora is None and all(len(r.lengths) == layers for r in rows)
+        )
+
+    def _decode_fused(
+        self,
+        rows: list[SequenceKV],
+        x: torch.Tensor,
+        cos: torch.Tensor,
+        sin: torch.Tensor,
+        interrupt: Callable[[], bool] | None,
+    ) -> torch.Tensor:
+        """The layers of a one-token-per-row pass in C, `layers_per_call` at a time: [B, 1, H] -> same."""
+        assert self.fused is not None
+        hidden, step = x[:, 0], max(1, self.layers_per_call)
+        for first in range(0, len(self.layers), step):
+            if interrupt is not None and first > 0 and interrupt():
+                raise StepInterrupted
+            last = min(first + step, len(self.layers))
+            hidden = self.fused.run(rows, first, last, hidden, cos[:, 0, 0], sin[:, 0, 0])
+        return hidden[:, None]
+
+    def _layers(
+        self,
+        rows: list[SequenceKV],
+        counts: list[int],
+        x: torch.Tensor,
+        cos: torch.Tensor,
+        sin: torch.Tensor,
+        interrupt: Callable[[], bool] | None,
+        lora: RowAdapters | None,
+    ) -> torch.Tensor:
+        """The layers one at a time through torch and the kernels' Python wrappers: [B, n, H] -> same."""
+        ragged = len(set(counts)) > 1
+        batch, n = x.shape[0], x.shape[1]
         q_width = self.heads * self.head_dim
         for index, layer in enumerate(self.layers):
             if interrupt is not None and index > 0 and interrupt():
@@ -183,16 +241,17 @@ class LlamaDecoder:
             gate_up = _linear(layer.gate_up, x, layer.norm_post, layer.eps)
             if lora is not None:
                 lora.add(gate_up, x, index, "gate_up", (layer.norm_post, layer.eps))
-            gate, up = gate_up[..., : layer.intermediate], gate_up[..., layer.intermediate :]
-            hidden = functional.silu(gate) * up
+            if self.native_silu:
+                hidden = native_decoder.silu_mul(gate_up, layer.intermediate)
+            else:
+                gate, up = gate_up[..., : layer.intermediate], gate_up[..., layer.intermediate :]
+                hidden = functional.silu(gate) * up
             out = _linear(layer.down, hidden, residual=x)
             if lora is not None:
                 lora.add(out, hidden, index, "down")
                 lora.add_bottleneck(out, x, index)
             x = out
-        last = x[0, torch.tensor(counts).cumsum(0) - 1] if ragged else x[:, -1]  # each row's last token
-        logits = _linear(self.head, last, self.norm, self.norm_eps)
-        return logits
+        return x
 
     def _attend(
         self,

@@ -1,0 +1,106 @@
+"""The fused decode path (native_decoder.c) against the lean decoder's per-layer path, on a tiny model."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from autoglm_core.kernels import native_decoder  # noqa: E402
+from autoglm_core.models.default_model import build_tiny_model  # noqa: E402
+from autoglm_core.runtime.runners.llama_decoder import LAYERS_PER_CALL, LlamaDecoder, StepInterrupted  # noqa: E402
+from autoglm_core.runtime.runners.ragged import SequenceKV  # noqa: E402
+
+pytestmark = pytest.mark.skipif(shutil.which("cc") is None, reason="no C compiler to build the kernels")
+
+PROMPTS = [[5, 6, 7, 8, 9, 10, 11], [40, 41, 42], [300, 301, 302, 303, 304, 305, 306, 307, 308, 309, 310]]
+
+
+@pytest.fixture(scope="module")
+def decoder(tmp_path_factory: pytest.TempPathFactory) -> LlamaDecoder:
+    from transformers import AutoModelForCausalLM
+
+    assert native_decoder.available(), "the kernels did not build (see the log for the compiler's error)"
+    path = build_tiny_model(Path(tmp_path_factory.mktemp("tiny")) / "model")
+    model = AutoModelForCausalLM.from_pretrained(str(path), dtype=torch.float32)
+    decoder = LlamaDecoder(model, "int4")  # every product through the native kernel: the fused case
+    assert decoder.fused is not None
+    return decoder
+
+
+def prefilled(decoder: LlamaDecoder) -> list[SequenceKV]:
+    rows = [SequenceKV() for _ in PROMPTS]
+    with torch.inference_mode():
+        for row, prompt in zip(rows, PROMPTS, strict=True):
+            decoder.forward([row], [prompt])
+    return rows
+
+
+def decode(decoder: LlamaDecoder, rows: list[SequenceKV], steps: int, *, batched: bool) -> torch.Tensor:
+    """Greedy steps from token 1 in every row: the logits of each step, [steps, rows, vocab]."""
+    tokens, out = [[1] for _ in rows], []
+    with torch.inference_mode():
+        for _ in range(steps):
+            if batched:
+                logits = decoder.forward(rows, tokens)
+            else:
+                logits = torch.cat([decoder.forward([row], [t]) for row, t in zip(rows, tokens, strict=True)])
+            out.append(logits)
+            tokens = [[int(row.argmax())] for row in logits]
+    return torch.stack(out)
+
+
+def test_silu_mul_is_torchs_within_rounding_and_the_same_wherever_a_value_falls() -> None:
+    generator = torch.Generator().manual_seed(0)
+    gate = torch.cat(
+        [torch.randn(3, 37, generator=generator) * 8, torch.tensor([[0.0, -200.0, 200.0] + [1e-30] * 34] * 3)]
+    )
+    up = torch.randn_like(gate)
+    ours = native_decoder.silu_mul(torch.cat([gate, up], -1), gate.shape[-1])
+    expected = torch.nn.functional.silu(gate.double()) * up.double()
+    assert torch.allclose(ours.double(), expected, rtol=1e-6, atol=1e-30)
+    # A value gives the same bits at any offset: in the vector body, in the padded tail, alone.
+    for width in (1, 8, 13, 37):
+        part = native_decoder.silu_mul(torch.cat([gate[:, :width], up[:, :width]], -1), width)
+        assert torch.equal(part, ours[:, :width])
+
+
+def test_fused_decode_steps_give_the_bits_of_the_per_layer_path(decoder: LlamaDecoder) -> None:
+    fused = decode(decoder, prefilled(decoder), 4, batched=True)
+    kept, decoder.fused = decoder.fused, None
+    try:
+        per_layer = decode(decoder, prefilled(decoder), 4, batched=True)
+    finally:
+        decoder.fused = kept
+    assert torch.equal(fused, per_layer)
+
+
+def test_fused_decode_rows_get_the_same_bits_batched_or_alone(decoder: LlamaDecoder) -> None:
+    rows, alone_rows = prefilled(decoder), prefilled(decoder)
+    assert torch.equal(decode(decoder, rows, 4, batched=True), decode(decoder, alone_rows, 4, batched=False))
+    for row, twin in zip(rows, alone_rows, strict=True):
+        assert row.lengths == twin.lengths
+        for layer in range(len(row.lengths)):
+            assert all(torch.equal(a, b) for a, b in zip(row.view(layer), twin.view(layer), strict=True))
+
+
+def test_a_fused_step_stopped_between_groups_of_layers_is_undone_exactly(decoder: LlamaDecoder) -> None:
+    rows, twins = prefilled(decoder), prefilled(decoder)
+    lengths = [row.length for row in rows]
+    decoder.layers_per_call = 1
+    try:
+        with torch.inference_mode(), pytest.raises(StepInterrupted):
+            decoder.forward(rows, [[5], [6], [7]], interrupt=lambda: True)
+        assert [row.lengths for row in rows] == [[n + 1, n] for n in lengths]  # the first group ran
+        for row, n in zip(rows, lengths, strict=True):
+            row.truncate(n)
+        with torch.inference_mode():
+            redone = decoder.forward(rows, [[5], [6], [7]])
+            straight = decoder.forward(twins, [[5], [6], [7]])
+    finally:
+        decoder.layers_per_call = LAYERS_PER_CALL
+    assert torch.equal(redone, straight)
+    assert [row.lengths for row in rows] == [twin.lengths for twin in twins]
