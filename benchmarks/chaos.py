@@ -65,6 +65,7 @@ class Tally:
     def __init__(self) -> None:
         self.codes: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
         self.latencies: list[float] = []
+        self.started: list[float] = []  # when each of `latencies` began (monotonic)
 
     def saw(self, kind: str, code: grpc.StatusCode) -> None:
         self.codes[kind][code.name] += 1
@@ -80,6 +81,7 @@ async def _well_behaved_unary(stub: Any, tally: Tally, until: float, rate: float
         try:
             await stub.Generate(request, timeout=30)
             tally.latencies.append(time.monotonic() - started)
+            tally.started.append(started)
             tally.saw("well_behaved", grpc.StatusCode.OK)
         except grpc.aio.AioRpcError as error:
             tally.saw("well_behaved", error.code())
@@ -183,7 +185,8 @@ async def run_phase(
     server: ServerProcess, seconds: float, chaos: bool, args: argparse.Namespace
 ) -> dict[str, Any]:
     tally = Tally()
-    until = time.monotonic() + seconds
+    begun = time.monotonic()
+    until = begun + seconds
     misbehaving = _start_misbehaving(server.target, seconds, args.slow_readers) if chaos else None
     async with grpc.aio.insecure_channel(server.target) as channel:
         stub = generation_pb2_grpc.GenerationServiceStub(channel)
@@ -203,9 +206,20 @@ async def run_phase(
     return {
         "well_behaved_calls": len(lat),
         "latency_s": {"p50": percentile(lat, 50), "p99": percentile(lat, 99), "max": max(lat, default=0.0)},
+        "worst_seconds": _worst_seconds(tally, begun),
         "rss_mb": {"before": round(rss_before, 1), "after": round(rss_after, 1)},
         "codes": {kind: dict(counter) for kind, counter in tally.codes.items()},
     }
+
+
+def _worst_seconds(tally: Tally, begun: float, shown: int = 3) -> list[dict[str, float]]:
+    """The phase's seconds with the slowest well-behaved calls: where its p99 comes from (a burst
+    such as the restart, or the whole phase)."""
+    by_second: dict[int, list[float]] = collections.defaultdict(list)
+    for started, latency in zip(tally.started, tally.latencies, strict=True):
+        by_second[int(started - begun)].append(latency)
+    worst = sorted(by_second.items(), key=lambda item: -max(item[1]))[:shown]
+    return [{"second": second, "calls": len(lat), "p99": percentile(lat, 99)} for second, lat in worst]
 
 
 def _start_misbehaving(target: str, seconds: float, slow_readers: int) -> subprocess.Popen[str]:
