@@ -78,7 +78,7 @@ def _flags() -> list[str]:
     # torch's own CPU detection decides the vector width; a cache shared between machines stays safe
     # because the flags are part of the file's name.
     if torch.backends.cpu.get_cpu_capability() in ("AVX2", "AVX512"):
-        flags += ["-mavx2", "-mfma"]
+        flags += ["-mavx2", "-mfma", "-mf16c"]
     return flags
 
 

@@ -22,8 +22,8 @@
 #endif
 
 int autoglm_linear(int64_t m, int64_t k, int64_t n, const float *x, const float *norm, float eps,
-                   const uint8_t *weights, int64_t bits, const float *bias, const float *residual, float *y,
-                   int64_t threads);
+                   const uint8_t *weights, int64_t bits, int64_t header, const float *bias, const float *residual,
+                   float *y, int64_t threads);
 int autoglm_decode_attention(int64_t batch, int64_t heads, int64_t kv_heads, int64_t dim,
                              const float *query, int64_t query_stride, const float *new_keys,
                              int64_t key_stride, const float *new_values, int64_t value_stride,
@@ -37,6 +37,7 @@ typedef struct {
     const float *qkv_bias, *o_bias;          /* or NULL */
     const float *norm_in, *norm_post;
     int64_t qkv_bits, o_bits, gate_up_bits, down_bits;
+    int64_t qkv_header, o_header, gate_up_header, down_header; /* bytes of a block's scale and low */
     int64_t window; /* 0: none */
     float eps, scaling;
 } layer_weights;
@@ -145,18 +146,18 @@ int autoglm_decode_layers(int64_t batch, int64_t n_layers, const decoder_shape *
     for (int64_t l = 0; l < n_layers && status == 0; l++) {
         const layer_weights *w = layers + l;
         const int64_t at = l * batch;
-        status |= autoglm_linear(batch, hidden, qkv_n, x, w->norm_in, w->eps, w->qkv, w->qkv_bits, w->qkv_bias,
+        status |= autoglm_linear(batch, hidden, qkv_n, x, w->norm_in, w->eps, w->qkv, w->qkv_bits, w->qkv_header, w->qkv_bias,
                                  NULL, qkv, threads);
         status |= autoglm_decode_attention(batch, heads, kv_heads, dim, qkv, qkv_n, qkv + heads * dim, qkv_n,
                                            qkv + (heads + kv_heads) * dim, qkv_n, keys + at, values + at,
                                            capacity + at, length + at, cos, sin, w->window, w->scaling,
                                            attended);
-        status |= autoglm_linear(batch, heads * dim, hidden, attended, NULL, 0.0f, w->o, w->o_bits, w->o_bias, x,
+        status |= autoglm_linear(batch, heads * dim, hidden, attended, NULL, 0.0f, w->o, w->o_bits, w->o_header, w->o_bias, x,
                                  middle, threads);
         status |= autoglm_linear(batch, hidden, 2 * width, middle, w->norm_post, w->eps, w->gate_up,
-                                 w->gate_up_bits, NULL, NULL, gate_up, threads);
+                                 w->gate_up_bits, w->gate_up_header, NULL, NULL, gate_up, threads);
         silu_mul_rows(gate_up, batch, width, mixed);
-        status |= autoglm_linear(batch, width, hidden, mixed, NULL, 0.0f, w->down, w->down_bits, NULL, middle, x,
+        status |= autoglm_linear(batch, width, hidden, mixed, NULL, 0.0f, w->down, w->down_bits, w->down_header, NULL, middle, x,
                                  threads);
     }
     free(scratch);

@@ -36,6 +36,7 @@ class _LayerWeights(ctypes.Structure):
         ("qkv", _POINTER), ("o", _POINTER), ("gate_up", _POINTER), ("down", _POINTER),
         ("qkv_bias", _POINTER), ("o_bias", _POINTER), ("norm_in", _POINTER), ("norm_post", _POINTER),
         ("qkv_bits", _INT64), ("o_bits", _INT64), ("gate_up_bits", _INT64), ("down_bits", _INT64),
+        ("qkv_header", _INT64), ("o_header", _INT64), ("gate_up_header", _INT64), ("down_header", _INT64),
         ("window", _INT64), ("eps", ctypes.c_float), ("scaling", ctypes.c_float),
     ]  # fmt: skip
 
@@ -136,6 +137,7 @@ def _layer_weights(layer: Any) -> _LayerWeights:
         layer.down.blocks.data_ptr(), pointer(layer.qkv.bias), pointer(layer.o.bias),
         layer.norm_in.data_ptr(), layer.norm_post.data_ptr(),
         layer.qkv.bits, layer.o.bits, layer.gate_up.bits, layer.down.bits,
+        layer.qkv.header, layer.o.header, layer.gate_up.header, layer.down.header,
         layer.window or 0, layer.eps, layer.scaling,
     )  # fmt: skip
 

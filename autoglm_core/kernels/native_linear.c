@@ -1,10 +1,12 @@
 /* y = x W^T + bias with 4-bit or 8-bit weights in blocks of 32, computed in fp32 (native_linear.py).
  *
- * A block of 32 weights of an output row is stored as fp32 scale, fp32 low, then its codes q (16 bytes
+ * A block of 32 weights of an output row is stored as its scale and low, then its codes q (16 bytes
  * of 4-bit codes or 32 bytes of 8-bit ones); weight = fma(q, scale, low), which restores GGUF's Q4_0,
- * Q4_1 and Q8_0 blocks exactly. 4-bit codes: byte j holds q of weight j in its low nibble and q of
- * weight j + 16 in its high nibble, as GGUF stores them. Scale, low and codes side by side make one
- * memory stream per output row.
+ * Q4_1 and Q8_0 blocks exactly. Scale and low are fp32 (an 8-byte header) or fp16 (4 bytes, which
+ * native_linear.py uses for 8-bit blocks whose scales are fp16 values: there the product is bound by
+ * the bytes it reads). 4-bit codes: byte j holds q of weight j in its low nibble and q of weight j + 16 in
+ * its high nibble, as GGUF stores them. Header and codes side by side make one memory stream per
+ * output row.
  *
  * Around the product, what a pre-norm decoder layer does next to it: an RMS norm of the input rows
  * (x / rms(x) * norm, as transformers' LlamaRMSNorm) and a residual added to the output. Each is one
@@ -22,8 +24,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__AVX2__) && defined(__FMA__)
+#if defined(__AVX2__) || defined(__F16C__)
 #include <immintrin.h>
+#endif
+#if defined(__AVX2__) && defined(__FMA__)
 #define VECTOR 1
 #endif
 
@@ -31,19 +35,46 @@
 #define PANEL 8
 #define PREFETCH_TILES 2
 
-static inline int64_t block_bytes(int bits) { return 2 * sizeof(float) + BLOCK * bits / 8; }
+/* header: the bytes of a block's scale and low, 4 (two fp16) or 8 (two fp32). */
+static inline int64_t block_bytes(int bits, int header) { return header + BLOCK * bits / 8; }
 
-static inline float block_scale(const uint8_t *block) {
-    float s;
-    memcpy(&s, block, sizeof s);
-    return s;
+static inline float half_to_float(uint16_t h) {
+#ifdef __F16C__
+    return _cvtsh_ss(h);
+#else
+    const uint32_t sign = (uint32_t)(h & 0x8000) << 16, exponent = (h >> 10) & 0x1F, mantissa = h & 0x3FF;
+    uint32_t bits;
+    if (exponent == 0x1F) {
+        bits = sign | 0x7F800000 | (mantissa << 13);
+    } else if (exponent != 0) {
+        bits = sign | ((exponent + 112) << 23) | (mantissa << 13);
+    } else if (mantissa == 0) {
+        bits = sign;
+    } else { /* subnormal: exactly mantissa * 2^-24 */
+        const float value = (float)mantissa * 0x1p-24f;
+        memcpy(&bits, &value, sizeof bits);
+        bits |= sign;
+    }
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+#endif
 }
 
-static inline float block_low(const uint8_t *block) {
-    float z;
-    memcpy(&z, block + sizeof(float), sizeof z);
-    return z;
+static inline float header_value(const uint8_t *block, int header, int index) {
+    if (header == 4) {
+        uint16_t h;
+        memcpy(&h, block + 2 * index, sizeof h);
+        return half_to_float(h);
+    }
+    float f;
+    memcpy(&f, block + sizeof(float) * index, sizeof f);
+    return f;
 }
+
+static inline float block_scale(const uint8_t *block, int header) { return header_value(block, header, 0); }
+
+static inline float block_low(const uint8_t *block, int header) { return header_value(block, header, 1); }
 
 #ifdef VECTOR
 /* fma(q, s, z) for eight codes held in the low 8 bytes of `codes`. */
@@ -52,9 +83,10 @@ static inline __m256 restore8(__m128i codes, __m256 s, __m256 z) {
 }
 
 /* The 32 weights of one block, in registers. */
-static inline __attribute__((always_inline)) void restore_registers(const uint8_t *block, int bits, __m256 w[4]) {
-    const __m256 s = _mm256_set1_ps(block_scale(block)), z = _mm256_set1_ps(block_low(block));
-    const uint8_t *q = block + 2 * sizeof(float);
+static inline __attribute__((always_inline)) void restore_registers(const uint8_t *block, int bits, int header,
+                                                                    __m256 w[4]) {
+    const __m256 s = _mm256_set1_ps(block_scale(block, header)), z = _mm256_set1_ps(block_low(block, header));
+    const uint8_t *q = block + header;
     if (bits == 4) {
         const __m128i bytes = _mm_loadu_si128((const __m128i *)q), mask = _mm_set1_epi8(0x0F);
         const __m128i lo = _mm_and_si128(bytes, mask), hi = _mm_and_si128(_mm_srli_epi16(bytes, 4), mask);
@@ -76,14 +108,14 @@ static inline float lane_sum(__m256 v) {
 #endif
 
 /* The 32 weights of one block, into w. */
-static void restore_block(const uint8_t *block, int bits, float *w) {
+static void restore_block(const uint8_t *block, int bits, int header, float *w) {
 #ifdef VECTOR
     __m256 v[4];
-    restore_registers(block, bits, v);
+    restore_registers(block, bits, header, v);
     for (int j = 0; j < 4; j++) _mm256_storeu_ps(w + 8 * j, v[j]);
 #else
-    const float s = block_scale(block), z = block_low(block);
-    const uint8_t *q = block + 2 * sizeof(float);
+    const float s = block_scale(block, header), z = block_low(block, header);
+    const uint8_t *q = block + header;
     for (int j = 0; j < BLOCK; j++) {
         const int code = bits == 8 ? q[j] : (j < BLOCK / 2 ? q[j] & 0x0F : q[j - BLOCK / 2] >> 4);
         w[j] = fmaf((float)code, s, z);
@@ -112,9 +144,9 @@ static inline __attribute__((always_inline)) void tile(const float *x, int64_t k
 
 /* One row of x against OUTS output rows, restoring their weights in registers. */
 static inline __attribute__((always_inline)) void single_row_tile(const float *x, const uint8_t *weights,
-                                                                  int64_t blocks, int bits, float *y,
-                                                                  const int outs) {
-    const int64_t size = block_bytes(bits);
+                                                                  int64_t blocks, int bits, int header,
+                                                                  float *y, const int outs) {
+    const int64_t size = block_bytes(bits, header);
     __m256 acc[4], w[4];
     for (int o = 0; o < outs; o++) acc[o] = _mm256_setzero_ps();
     for (int64_t b = 0; b < blocks; b++) {
@@ -123,7 +155,7 @@ static inline __attribute__((always_inline)) void single_row_tile(const float *x
             /* The hardware prefetcher does not follow several short rows read side by side: ask for
              * the rows two tiles on (a prefetch past the end of the weights is harmless). */
             __builtin_prefetch(weights + ((o + PREFETCH_TILES * outs) * blocks + b) * size);
-            restore_registers(weights + (o * blocks + b) * size, bits, w);
+            restore_registers(weights + (o * blocks + b) * size, bits, header, w);
             for (int j = 0; j < 4; j++) acc[o] = _mm256_fmadd_ps(_mm256_loadu_ps(xb + 8 * j), w[j], acc[o]);
         }
     }
@@ -132,18 +164,25 @@ static inline __attribute__((always_inline)) void single_row_tile(const float *x
 #endif
 
 /* One row of x against n_out output rows. */
-static void single_row(const float *x, const uint8_t *weights, int64_t blocks, int bits, int64_t n_out, float *y) {
-    const int64_t row_bytes = blocks * block_bytes(bits);
+static void single_row(const float *x, const uint8_t *weights, int64_t blocks, int bits, int header, int64_t n_out,
+                       float *y) {
+    const int64_t row_bytes = blocks * block_bytes(bits, header);
     int64_t o = 0;
 #ifdef VECTOR
-    for (; o + 4 <= n_out; o += 4) single_row_tile(x, weights + o * row_bytes, blocks, bits, y + o, 4);
-    for (; o < n_out; o++) single_row_tile(x, weights + o * row_bytes, blocks, bits, y + o, 1);
+    /* The header size picks one of two copies of the loop, so neither tests it per block. */
+    if (header == 4) {
+        for (; o + 4 <= n_out; o += 4) single_row_tile(x, weights + o * row_bytes, blocks, bits, 4, y + o, 4);
+        for (; o < n_out; o++) single_row_tile(x, weights + o * row_bytes, blocks, bits, 4, y + o, 1);
+    } else {
+        for (; o + 4 <= n_out; o += 4) single_row_tile(x, weights + o * row_bytes, blocks, bits, 8, y + o, 4);
+        for (; o < n_out; o++) single_row_tile(x, weights + o * row_bytes, blocks, bits, 8, y + o, 1);
+    }
 #else
     float w[BLOCK];
     for (; o < n_out; o++) {
         float sum = 0.0f;
         for (int64_t b = 0; b < blocks; b++) {
-            restore_block(weights + o * row_bytes + b * block_bytes(bits), bits, w);
+            restore_block(weights + o * row_bytes + b * block_bytes(bits, header), bits, header, w);
             for (int j = 0; j < BLOCK; j++) sum = fmaf(x[b * BLOCK + j], w[j], sum);
         }
         y[o] = sum;
@@ -193,13 +232,13 @@ static void rms_norm(const float *x, int64_t m, int64_t k, const float *norm, fl
 
 /* y = [rms_norm](x) W^T + bias [+ residual]. x: [m][k] contiguous fp32; norm: [k] or NULL (no norm);
  * weights: [n][k / BLOCK] blocks (see above); bias: [n] or NULL; residual: [m][n] or NULL (may be y);
- * y: [m][n]. bits is 4 or 8; k must be a multiple of BLOCK. Returns 0, or -1 when scratch memory could
- * not be had. */
+ * y: [m][n]. bits is 4 or 8, header 4 or 8; k must be a multiple of BLOCK. Returns 0, or -1 when
+ * scratch memory could not be had. */
 int autoglm_linear(int64_t m, int64_t k, int64_t n, const float *x, const float *norm, float eps,
-                   const uint8_t *weights, int64_t bits, const float *bias, const float *residual, float *y,
-                   int64_t threads) {
+                   const uint8_t *weights, int64_t bits, int64_t header, const float *bias, const float *residual,
+                   float *y, int64_t threads) {
     const int64_t blocks = k / BLOCK, panels = (n + PANEL - 1) / PANEL;
-    const int64_t row_bytes = blocks * block_bytes((int)bits);
+    const int64_t row_bytes = blocks * block_bytes((int)bits, (int)header);
     float *normed = NULL;
     if (norm != NULL) {
         normed = malloc(sizeof(float) * m * k);
@@ -221,12 +260,12 @@ int autoglm_linear(int64_t m, int64_t k, int64_t n, const float *x, const float 
             const int64_t first = p * PANEL, n_out = (n - first < PANEL) ? n - first : PANEL;
             const uint8_t *rows = weights + first * row_bytes;
             if (m == 1) {
-                single_row(x, rows, blocks, (int)bits, n_out, y + first);
+                single_row(x, rows, blocks, (int)bits, (int)header, n_out, y + first);
             } else if (panel != NULL) {
                 for (int64_t o = 0; o < n_out; o++)
                     for (int64_t b = 0; b < blocks; b++)
-                        restore_block(rows + o * row_bytes + b * block_bytes((int)bits), (int)bits,
-                                      panel + o * k + b * BLOCK);
+                        restore_block(rows + o * row_bytes + b * block_bytes((int)bits, (int)header), (int)bits,
+                                      (int)header, panel + o * k + b * BLOCK);
                 panel_rows(x, m, k, panel, n_out, y + first, n);
             }
         }

@@ -153,9 +153,15 @@ class NativeLinear(nn.Module):
         self.bits = grid.bits
         # The kernel restores exactly what the grid holds: the only change is the grid's own.
         self.error = self.grid_error = grid.error
-        # Per block, as the kernel reads it: fp32 scale, fp32 low, then the codes.
+        # Per block, as the kernel reads it: scale, low, then the codes. 8-bit blocks keep scale and
+        # low in fp16 where that holds every block's exactly (a GGUF file's always): their product is
+        # bound by the bytes it reads. 4-bit ones keep fp32: there the conversion cost more time than
+        # the 4 bytes it saves (README, "Serving speed").
         blocks = self.in_features // BLOCK
-        scale_low = torch.stack([grid.scale, grid.low], -1).float().contiguous().view(torch.uint8)
+        scale_low = torch.stack([grid.scale, grid.low], -1).float()
+        halves = scale_low.half()
+        self.header = 4 if grid.bits == 8 and torch.equal(halves.float(), scale_low) else 8
+        scale_low = (halves if self.header == 4 else scale_low).contiguous().view(torch.uint8)
         codes = grid.codes.reshape(self.out_features, blocks, -1)
         packed = torch.cat([scale_low.reshape(self.out_features, blocks, -1), codes], -1)
         # Plain tensors, not Parameters: a decode step makes ~120 calls, and reading a Parameter through
@@ -167,10 +173,11 @@ class NativeLinear(nn.Module):
         """The fp32 weights of output rows `rows` (any shape of indices) -> [*rows.shape, in_features],
         computed by torch as code * scale + low. That equals the kernel's fma wherever the product is
         exact (always for a GGUF file's fp16 scales); a caller relying on it checks (see LlamaDecoder)."""
-        block_bytes = 8 + BLOCK * self.bits // 8
+        block_bytes = self.header + BLOCK * self.bits // 8
         blocks = self.blocks[rows.reshape(-1)].reshape(-1, self.in_features // BLOCK, block_bytes)
-        scale_low = blocks[..., :8].contiguous().view(torch.float32)  # [n, blocks, 2]
-        codes = blocks[..., 8:]
+        header = blocks[..., : self.header].contiguous()
+        scale_low = (header.view(torch.float16) if self.header == 4 else header.view(torch.float32)).float()
+        codes = blocks[..., self.header :]
         if self.bits == 4:  # byte j: code j in the low nibble, code j + 16 in the high one
             codes = torch.cat([codes & 0x0F, codes >> 4], -1)
         weights = codes.float() * scale_low[..., :1] + scale_low[..., 1:]
@@ -203,7 +210,8 @@ class NativeLinear(nn.Module):
         status = library(
             rows.numel() // self.in_features, self.in_features, self.out_features, rows.data_ptr(),
             None if norm is None else norm.data_ptr(), ctypes.c_float(eps),
-            self.blocks.data_ptr(), self.bits, None if self.bias is None else self.bias.data_ptr(),
+            self.blocks.data_ptr(), self.bits, self.header,
+            None if self.bias is None else self.bias.data_ptr(),
             None if residual is None else residual.data_ptr(), out.data_ptr(), torch.get_num_threads(),
         )  # fmt: skip
         if status != 0:
@@ -214,7 +222,7 @@ class NativeLinear(nn.Module):
 @functools.cache
 def _library() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
     argtypes = [
-        _INT64, _INT64, _INT64, _POINTER, _POINTER, ctypes.c_float, _POINTER, _INT64, _POINTER, _POINTER,
-        _POINTER, _INT64,
+        _INT64, _INT64, _INT64, _POINTER, _POINTER, ctypes.c_float, _POINTER, _INT64, _INT64, _POINTER,
+        _POINTER, _POINTER, _INT64,
     ]  # fmt: skip
     return native_build.load(_SOURCE, _SYMBOL, argtypes, switch="AUTOGLM_DISABLE_NATIVE_LINEAR", openmp=True)

@@ -53,7 +53,10 @@ def test_gguf_blocks_are_restored_exactly(kind: str, bits: int) -> None:
     weights = gguf_weights(kind)
     grid = exact_grid(weights)
     assert grid is not None and grid.bits == bits and grid.error == 0.0
-    assert torch.equal(kernel_weights(NativeLinear(grid)), weights)
+    layer = NativeLinear(grid)
+    # 8-bit blocks keep a GGUF file's fp16 scales in fp16 (4 bytes a block); 4-bit ones keep fp32.
+    assert layer.header == (4 if bits == 8 else 8)
+    assert torch.equal(kernel_weights(layer), weights)
 
 
 def test_fitting_rows_a_slice_at_a_time_gives_the_same_grid(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -87,6 +90,7 @@ def test_weights_on_no_grid_are_not_taken_for_exact() -> None:
     layer = NativeLinear(BlockGrid(weights, 4))
     actual = float((kernel_weights(layer) - weights).abs().max())
     assert actual > 0.01 and layer.error == actual
+    assert layer.header == 8  # its scales are no fp16 values: they stay fp32
 
 
 def test_results_are_fp32_products_of_the_weights() -> None:
