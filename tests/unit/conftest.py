@@ -11,11 +11,14 @@ import pytest
 @pytest.fixture
 def fresh_build(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """Native kernels looked up from scratch, built into an empty cache directory; the usual ones after."""
-    from autoglm_core.kernels import native_attention, native_linear  # torch only where a test asks
+    # torch only where a test asks
+    from autoglm_core.kernels import native_attention, native_decoder, native_linear
 
     def forget() -> None:
         native_attention._library.cache_clear()
         native_linear._library.cache_clear()
+        native_decoder._decode_layers.cache_clear()
+        native_decoder._silu_mul.cache_clear()
 
     monkeypatch.setenv("AUTOGLM_CACHE_DIR", str(tmp_path))
     forget()

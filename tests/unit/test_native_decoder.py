@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 torch = pytest.importorskip("torch")
 
-from autoglm_core.kernels import native_decoder  # noqa: E402
+from autoglm_core.kernels import native_build, native_decoder  # noqa: E402
 from autoglm_core.models.default_model import build_tiny_model  # noqa: E402
 from autoglm_core.runtime.runners.llama_decoder import LAYERS_PER_CALL, LlamaDecoder, StepInterrupted  # noqa: E402
 from autoglm_core.runtime.runners.ragged import SequenceKV  # noqa: E402
@@ -20,15 +21,23 @@ PROMPTS = [[5, 6, 7, 8, 9, 10, 11], [40, 41, 42], [300, 301, 302, 303, 304, 305,
 
 
 @pytest.fixture(scope="module")
-def decoder(tmp_path_factory: pytest.TempPathFactory) -> LlamaDecoder:
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Any:
     from transformers import AutoModelForCausalLM
 
-    assert native_decoder.available(), "the kernels did not build (see the log for the compiler's error)"
     path = build_tiny_model(Path(tmp_path_factory.mktemp("tiny")) / "model")
-    model = AutoModelForCausalLM.from_pretrained(str(path), dtype=torch.float32)
+    return AutoModelForCausalLM.from_pretrained(str(path), dtype=torch.float32)
+
+
+def fused_decoder(model: Any) -> LlamaDecoder:
+    assert native_decoder.available(), "the kernels did not build (see the log for the compiler's error)"
     decoder = LlamaDecoder(model, "int4")  # every product through the native kernel: the fused case
     assert decoder.fused is not None
     return decoder
+
+
+@pytest.fixture(scope="module")
+def decoder(tiny_model: Any) -> LlamaDecoder:
+    return fused_decoder(tiny_model)
 
 
 def prefilled(decoder: LlamaDecoder) -> list[SequenceKV]:
@@ -79,6 +88,10 @@ def test_fused_decode_steps_give_the_bits_of_the_per_layer_path(decoder: LlamaDe
 
 
 def test_fused_decode_rows_get_the_same_bits_batched_or_alone(decoder: LlamaDecoder) -> None:
+    assert_batch_invariant(decoder)
+
+
+def assert_batch_invariant(decoder: LlamaDecoder) -> None:
     rows, alone_rows = prefilled(decoder), prefilled(decoder)
     assert torch.equal(decode(decoder, rows, 4, batched=True), decode(decoder, alone_rows, 4, batched=False))
     for row, twin in zip(rows, alone_rows, strict=True):
@@ -104,3 +117,21 @@ def test_a_fused_step_stopped_between_groups_of_layers_is_undone_exactly(decoder
         decoder.layers_per_call = LAYERS_PER_CALL
     assert torch.equal(redone, straight)
     assert [row.lengths for row in rows] == [twin.lengths for twin in twins]
+
+
+def test_the_plain_c_path_without_vector_instructions_agrees_with_itself(
+    tiny_model: Any, fresh_build: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a CPU without AVX2 runs: the scalar exp, fused or per layer, batched or alone."""
+    plain = [flag for flag in native_build._flags() if flag not in ("-mavx2", "-mfma", "-mf16c")]
+    monkeypatch.setattr(native_build, "_flags", lambda: plain)
+    gate = torch.linspace(-90, 90, 301)[None]
+    up = torch.ones_like(gate)
+    torch.testing.assert_close(
+        native_decoder.silu_mul(torch.cat([gate, up], -1), gate.shape[-1]), torch.nn.functional.silu(gate)
+    )
+    decoder = fused_decoder(tiny_model)
+    fused = decode(decoder, prefilled(decoder), 3, batched=True)
+    decoder.fused = None
+    assert torch.equal(fused, decode(decoder, prefilled(decoder), 3, batched=True))
+    assert_batch_invariant(fused_decoder(tiny_model))

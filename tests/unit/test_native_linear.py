@@ -176,17 +176,18 @@ def test_the_plain_c_path_without_vector_instructions_is_exact_and_batch_invaria
     fresh_build: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """What a CPU without AVX2 (an ARM server, say) runs."""
-    plain = [flag for flag in native_build._flags() if flag not in ("-mavx2", "-mfma")]
+    plain = [flag for flag in native_build._flags() if flag not in ("-mavx2", "-mfma", "-mf16c")]
     monkeypatch.setattr(native_build, "_flags", lambda: plain)
-    weights = gguf_weights("Q4_1", rows=37)
-    layer = NativeLinear(BlockGrid(weights, 4))
-    assert torch.equal(kernel_weights(layer), weights)
-    x = torch.randn(9, 96, generator=torch.Generator().manual_seed(5))
-    with torch.inference_mode():
-        batched = layer(x)
-        torch.testing.assert_close(batched, x @ weights.T, rtol=1e-5, atol=1e-5)
-        for size in (1, 2, 3, 4):
-            assert torch.equal(layer(x[:size]), batched[:size])
+    for kind, bits in (("Q4_1", 4), ("Q8_0", 8)):  # fp32 and fp16 block headers
+        weights = gguf_weights(kind, rows=37)
+        layer = NativeLinear(BlockGrid(weights, bits))
+        assert torch.equal(kernel_weights(layer), weights)
+        x = torch.randn(9, 96, generator=torch.Generator().manual_seed(5))
+        with torch.inference_mode():
+            batched = layer(x)
+            torch.testing.assert_close(batched, x @ weights.T, rtol=1e-5, atol=1e-5)
+            for size in (1, 2, 3, 4):
+                assert torch.equal(layer(x[:size]), batched[:size])
 
 
 def test_it_can_be_switched_off(fresh_build: None, monkeypatch: pytest.MonkeyPatch) -> None:
