@@ -351,12 +351,13 @@ class TransformersBackend:
             error = logits_error(runner, probe, reference)
         _drop_decoder_layers(model, decoder)  # the decoder holds its own (packed) copies
         logger.info(
-            "%s: lean Llama decoder, quantization %s (%s), %s decode attention"
+            "%s: lean Llama decoder, quantization %s (%s), %s decode attention, %s decode steps"
             " (weights off the 4-bit grid by %.3g, changed by %.3g; logits by %.3g)",
             self.source,
             self.quantization,
             decoder.linear_kinds(),
             "native" if decoder.native_attention else "torch-ops",
+            "fused native" if decoder.fused is not None else "per-layer",
             decoder.int4_grid_error,
             decoder.int4_error,
             error,
