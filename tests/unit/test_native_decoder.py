@@ -20,12 +20,15 @@ pytestmark = pytest.mark.skipif(shutil.which("cc") is None, reason="no C compile
 PROMPTS = [[5, 6, 7, 8, 9, 10, 11], [40, 41, 42], [300, 301, 302, 303, 304, 305, 306, 307, 308, 309, 310]]
 
 
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Any:
+# qwen2: the q/k/v projections carry a bias, which the fused layers add too.
+@pytest.fixture(scope="module", params=["llama", "qwen2"])
+def tiny_model(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
     from transformers import AutoModelForCausalLM
 
-    path = build_tiny_model(Path(tmp_path_factory.mktemp("tiny")) / "model")
-    return AutoModelForCausalLM.from_pretrained(str(path), dtype=torch.float32)
+    path = build_tiny_model(Path(tmp_path_factory.mktemp("tiny")) / "model", model_type=request.param)
+    model = AutoModelForCausalLM.from_pretrained(str(path), dtype=torch.float32)
+    assert (model.model.layers[0].self_attn.q_proj.bias is not None) == (request.param == "qwen2")
+    return model
 
 
 def fused_decoder(model: Any) -> LlamaDecoder:
