@@ -2,6 +2,7 @@
 
     python benchmarks/chaos.py                       # phases of 30 s: calm, chaos, chaos again
     python benchmarks/chaos.py --phase-s 60 --out benchmarks/results/chaos.json
+    python benchmarks/chaos.py --misbehaviours deadline   # one misbehaviour's cost alone
 
 Phase "calm": well-behaved callers only: unary Generate calls arriving at a fixed rate (open loop,
 `--rate` per second, below what the server can do) and two streams read to the end, one after
@@ -53,10 +54,18 @@ from benchmarks.server_process import ServerProcess
 STUBBORN = [("grpc.http2.bdp_probe", 0)]
 # Output far beyond what the window and the sockets' buffers hold (the chaos server's mock has room).
 SLOW_READER_TOKENS = 30_000
+# Each token with this many alternatives is hundreds of bytes, so the stream outgrows the window in a
+# few hundred tokens. Without them a token is a byte or so once a writer that falls behind merges
+# tokens into one message: the window then held most of a stream, which ran for the whole phase at
+# the mock's speed instead of stalling (3 of 20 stalled), a load rather than the misbehaviour.
+SLOW_READER_ALTERNATIVES = 20
 CONTEXT = SLOW_READER_TOKENS + 1000
 # Each misbehaving caller makes a call every PACE_S: misbehaviour, not a flood of extra load.
 PACE_S = 0.05
 GARBAGE = [b"\xff\xff\xff\xff", b"\x0a\x02\xc3\x28", b"\x0b" * 3000]
+# What the chaos phase can bring (`--misbehaviours`; all by default): one at a time tells which costs
+# the well-behaved callers most.
+MISBEHAVIOURS = ("slow", "cancel", "deadline", "garbage", "restart")
 
 
 class Tally:
@@ -116,7 +125,13 @@ async def _slow_reader(target: str, tally: Tally, until: float, arrive_by: float
     async with grpc.aio.insecure_channel(target, options=STUBBORN) as channel:
         stub = generation_pb2_grpc.GenerationServiceStub(channel)
         while time.monotonic() < until:
-            given = build_input("x", max_new_tokens=SLOW_READER_TOKENS, min_new_tokens=SLOW_READER_TOKENS)
+            given = build_input(
+                "x",
+                max_new_tokens=SLOW_READER_TOKENS,
+                min_new_tokens=SLOW_READER_TOKENS,
+                logprobs=True,
+                top_logprobs=SLOW_READER_ALTERNATIVES,
+            )
             call = stub.GenerateStream(generation_pb2.GenerateStreamRequest(input=given), timeout=60)
             try:
                 await call.read()
@@ -187,12 +202,13 @@ async def run_phase(
     tally = Tally()
     begun = time.monotonic()
     until = begun + seconds
-    misbehaving = _start_misbehaving(server.target, seconds, args.slow_readers) if chaos else None
+    kinds = args.misbehaviours
+    misbehaving = _start_misbehaving(server.target, seconds, args.slow_readers, kinds) if chaos else None
     async with grpc.aio.insecure_channel(server.target) as channel:
         stub = generation_pb2_grpc.GenerationServiceStub(channel)
         jobs = [_well_behaved_unary(stub, tally, until, args.rate)]
         jobs += [_well_behaved_stream(stub, tally, until) for _ in range(2)]
-        if chaos:
+        if chaos and "restart" in kinds:
             jobs.append(_restart_midway(server, seconds / 2))
         rss_before = server.memory_mb()["rss_mb"]
         await asyncio.gather(*jobs)
@@ -222,7 +238,9 @@ def _worst_seconds(tally: Tally, begun: float, shown: int = 3) -> list[dict[str,
     return [{"second": second, "calls": len(lat), "p99": percentile(lat, 99)} for second, lat in worst]
 
 
-def _start_misbehaving(target: str, seconds: float, slow_readers: int) -> subprocess.Popen[str]:
+def _start_misbehaving(
+    target: str, seconds: float, slow_readers: int, kinds: list[str]
+) -> subprocess.Popen[str]:
     """The misbehaving callers, in a process of their own: other clients, on their own connections,
     as in a real deployment (in the well-behaved callers' process they would delay those callers'
     own event loop and share their connection, and the run would measure the client)."""
@@ -233,21 +251,29 @@ def _start_misbehaving(target: str, seconds: float, slow_readers: int) -> subpro
         target,
         str(seconds),
         str(slow_readers),
+        ",".join(kinds),
     ]
     return subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
 
 
-async def misbehave(target: str, seconds: float, slow_readers: int) -> dict[str, dict[str, int]]:
+async def misbehave(
+    target: str, seconds: float, slow_readers: int, kinds: list[str]
+) -> dict[str, dict[str, int]]:
     """Slow readers, cancellers, deadline missers and garbage bodies for `seconds`; their codes."""
     tally = Tally()
     until = time.monotonic() + seconds
     arrive_by = time.monotonic() + seconds / 2
     async with grpc.aio.insecure_channel(target) as channel:
         stub = generation_pb2_grpc.GenerationServiceStub(channel)
-        jobs = [_slow_reader(target, tally, until, arrive_by) for _ in range(slow_readers)]
-        jobs += [_canceller(stub, tally, until) for _ in range(4)]
-        jobs += [_deadline_misser(stub, tally, until) for _ in range(4)]
-        jobs += [_garbage(channel, tally, until) for _ in range(2)]
+        jobs = []
+        if "slow" in kinds:
+            jobs += [_slow_reader(target, tally, until, arrive_by) for _ in range(slow_readers)]
+        if "cancel" in kinds:
+            jobs += [_canceller(stub, tally, until) for _ in range(4)]
+        if "deadline" in kinds:
+            jobs += [_deadline_misser(stub, tally, until) for _ in range(4)]
+        if "garbage" in kinds:
+            jobs += [_garbage(channel, tally, until) for _ in range(2)]
         await asyncio.gather(*jobs)
     return {kind: dict(counter) for kind, counter in tally.codes.items()}
 
@@ -301,6 +327,7 @@ def chaos(args: argparse.Namespace) -> dict[str, Any]:
         "benchmark": "chaos",
         "phase_s": args.phase_s,
         "well_behaved_rate": args.rate,
+        "misbehaviours": args.misbehaviours,
         "calm": calm,
         "chaos": stormy,
         "p99_ratio": round(stormy["latency_s"]["p99"] / max(calm["latency_s"]["p99"], 1e-9), 2),
@@ -373,8 +400,9 @@ def main() -> None:
         serve(sys.argv[2:])
         return
     if sys.argv[1:2] == ["misbehave"]:
-        target, seconds, slow_readers = sys.argv[2:5]
-        print(json.dumps(asyncio.run(misbehave(target, float(seconds), int(slow_readers)))))
+        target, seconds, slow_readers, kinds = sys.argv[2:6]
+        report = asyncio.run(misbehave(target, float(seconds), int(slow_readers), kinds.split(",")))
+        print(json.dumps(report))
         return
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -383,6 +411,12 @@ def main() -> None:
     parser.add_argument("--warmup-s", type=float, default=3.0, help="seconds of calm load before measuring")
     parser.add_argument("--rate", type=float, default=200.0, help="well-behaved unary calls per second")
     parser.add_argument("--slow-readers", type=int, default=20, help="streams that stop reading, at once")
+    parser.add_argument(
+        "--misbehaviours",
+        type=lambda text: [kind for kind in text.split(",") if kind],
+        default=list(MISBEHAVIOURS),
+        help=f"which misbehaviours the chaos phase brings, comma-separated (of {','.join(MISBEHAVIOURS)})",
+    )
     parser.add_argument("--metrics-port", type=int, default=19464)
     parser.add_argument(
         "--repeat", action=argparse.BooleanOptionalAction, default=True, help="a second chaos phase (leaks)"

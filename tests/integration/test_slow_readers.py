@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 import grpc
 import pytest
 
@@ -9,14 +12,32 @@ from autoglm.v1 import generation_pb2, generation_pb2_grpc
 from autoglm_client import build_input
 from autoglm_core.backends.mock import MockBackend, MockBehaviour
 from autoglm_core.runtime.scheduler import SchedulerConfig
+from autoglm_server import slow_readers
+from autoglm_server.services import generation
 from tests.conftest import start_mock_server
 
 # Far more output than the client's flow-control window (BDP probing off keeps it at 64 KiB).
 LONG = 100_000
 STUBBORN_CLIENT = [("grpc.http2.bdp_probe", 0)]
+# Each token with 20 alternatives: hundreds of bytes, so a stream outgrows the window within a few
+# hundred tokens even when a writer that falls behind merges its tokens into one message (a token
+# alone is a byte or so: the window would then hold tens of thousands of them, and a loaded machine
+# would see the stream run on past the call's deadline instead of stalling).
+TOP_LOGPROBS = 20
 
 
-async def test_streams_nobody_reads_are_cancelled_and_others_are_served() -> None:
+@pytest.mark.parametrize("writer", ["keeps up", "falls behind"])
+async def test_streams_nobody_reads_are_cancelled_and_others_are_served(
+    writer: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if writer == "falls behind":
+        # As on a loaded machine: each write waits a little, so the tokens queued meanwhile go out
+        # merged into one message (step_loop.COALESCE_FROM), and a stream carries fewer bytes a token.
+        async def slow_send(context: Any, message: Any, timeout_s: float) -> bool:
+            await asyncio.sleep(0.01)
+            return await slow_readers.send(context, message, timeout_s)
+
+        monkeypatch.setattr(generation, "send", slow_send)
     backend = MockBackend(
         name="mock",
         context_length=LONG + 1000,
@@ -30,7 +51,9 @@ async def test_streams_nobody_reads_are_cancelled_and_others_are_served() -> Non
     try:
         stub = generation_pb2_grpc.GenerationServiceStub(channel)
         request = generation_pb2.GenerateStreamRequest(
-            input=build_input(prompt="x", max_new_tokens=LONG, min_new_tokens=LONG)
+            input=build_input(
+                prompt="x", max_new_tokens=LONG, min_new_tokens=LONG, logprobs=True, top_logprobs=TOP_LOGPROBS
+            )
         )
         stalled = []
         for _ in range(4):  # every slot taken by a stream whose client reads one event, then nothing
@@ -44,6 +67,12 @@ async def test_streams_nobody_reads_are_cancelled_and_others_are_served() -> Non
         assert reply.usage.completion_tokens == 5
         labels = {"rpc": "/autoglm.v1.GenerationService/GenerateStream"}
         registry = running.server.ops.metrics.registry
+        # One freed slot served it; the server gives up on each stream at its own time. Reading one it
+        # has not given up on yet would resume it (its client reads again), so wait for all four.
+        for _ in range(200):
+            if len(backend.cancelled) == 4:
+                break
+            await asyncio.sleep(0.1)
         for number, call in enumerate(stalled):
             with pytest.raises(grpc.aio.AioRpcError) as caught:
                 while await call.read() is not grpc.aio.EOF:

@@ -90,9 +90,12 @@ class FakeRunner:
         logprob = None
         if seq.request.want_logprobs:
             logprob = -0.5
-            # Made-up alternatives, best first: the chosen token, then the ids after it.
-            count = seq.request.top_logprobs
-            seq.last_top_logprobs = tuple((token + i, -0.5 - i) for i in range(count))
+            # Made-up alternatives, best first: the chosen token, then the ids after it (within the
+            # vocabulary, where it is known).
+            count, size = seq.request.top_logprobs, self.vocab_size
+            seq.last_top_logprobs = tuple(
+                ((token + i) % size if size else token + i, -0.5 - i) for i in range(count)
+            )
         output.sampled[seq.order] = Sampled(token, logprob, done)
 
     def _steer(self, order: int, ids: Seq[int], constraint: TokenConstraint) -> int:
