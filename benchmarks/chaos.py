@@ -228,6 +228,14 @@ async def run_phase(
     }
 
 
+def _misbehaviours(text: str) -> list[str]:
+    kinds = [kind for kind in text.split(",") if kind]
+    unknown = sorted(set(kinds) - set(MISBEHAVIOURS))
+    if unknown or not kinds:
+        raise argparse.ArgumentTypeError(f"{text!r}: name some of {','.join(MISBEHAVIOURS)}")
+    return kinds
+
+
 def _worst_seconds(tally: Tally, begun: float, shown: int = 3) -> list[dict[str, float]]:
     """The phase's seconds with the slowest well-behaved calls: where its p99 comes from (a burst
     such as the restart, or the whole phase)."""
@@ -413,7 +421,7 @@ def main() -> None:
     parser.add_argument("--slow-readers", type=int, default=20, help="streams that stop reading, at once")
     parser.add_argument(
         "--misbehaviours",
-        type=lambda text: [kind for kind in text.split(",") if kind],
+        type=_misbehaviours,
         default=list(MISBEHAVIOURS),
         help=f"which misbehaviours the chaos phase brings, comma-separated (of {','.join(MISBEHAVIOURS)})",
     )

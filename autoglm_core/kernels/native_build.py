@@ -29,17 +29,24 @@ logger = logging.getLogger(__name__)
 
 
 def load(
+    source: Path, symbol: str, argtypes: list[Any], *, switch: str, openmp: bool = False
+) -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
+    """The kernel's C function `symbol` (returning int), or None where environment variable `switch` is
+    set or no compiler works (logged): the caller then falls back to torch."""
+    functions = load_functions(source, {symbol: argtypes}, switch=switch, openmp=openmp)
+    return None if functions is None else functions[symbol]
+
+
+def load_functions(
     source: Path,
-    symbol: str,
-    argtypes: list[Any],
+    signatures: dict[str, list[Any]],
     *,
     switch: str,
     openmp: bool = False,
     with_sources: tuple[Path, ...] = (),
-) -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
-    """The kernel's C function `symbol` (returning int), or None where environment variable `switch` is
-    set or no compiler works (logged): the caller then falls back to torch. `with_sources`: other C
-    files compiled into the same library (kernels whose functions `source` calls)."""
+) -> dict[str, ctypes._CFuncPtr] | None:  # type: ignore[name-defined]
+    """As `load`, for several functions of one library (built once): symbol -> function. `with_sources`:
+    other C files compiled into the same library (kernels whose functions `source` calls)."""
     if os.environ.get(switch):
         return None
     try:
@@ -48,10 +55,14 @@ def load(
         detail = getattr(error, "stderr", None) or ""
         logger.warning("%s unavailable, torch will do its work: %s %s", source.name, error, detail)
         return None
-    function = getattr(ctypes.CDLL(str(path)), symbol)
-    function.restype = ctypes.c_int
-    function.argtypes = argtypes
-    return function
+    library = ctypes.CDLL(str(path))
+    functions = {}
+    for symbol, argtypes in signatures.items():
+        function = getattr(library, symbol)
+        function.restype = ctypes.c_int
+        function.argtypes = argtypes
+        functions[symbol] = function
+    return functions
 
 
 def build(source: Path, *, openmp: bool = False, with_sources: tuple[Path, ...] = ()) -> Path:

@@ -22,8 +22,8 @@
 #endif
 
 int autoglm_linear(int64_t m, int64_t k, int64_t n, const float *x, const float *norm, float eps,
-                   const uint8_t *weights, int64_t bits, int64_t header, const float *bias, const float *residual,
-                   float *y, int64_t threads);
+                   const uint8_t *weights, int64_t bits, int64_t header, const float *bias,
+                   const float *residual, float *y, int64_t threads);
 int autoglm_decode_attention(int64_t batch, int64_t heads, int64_t kv_heads, int64_t dim,
                              const float *query, int64_t query_stride, const float *new_keys,
                              int64_t key_stride, const float *new_values, int64_t value_stride,
@@ -64,7 +64,8 @@ static inline __m256 exp8(__m256 x) {
     p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
     p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
     p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
-    const __m256i scale = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    const __m256i exponent = _mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127));
+    const __m256i scale = _mm256_slli_epi32(exponent, 23);
     return _mm256_mul_ps(p, _mm256_castsi256_ps(scale));
 }
 
@@ -146,19 +147,19 @@ int autoglm_decode_layers(int64_t batch, int64_t n_layers, const decoder_shape *
     for (int64_t l = 0; l < n_layers && status == 0; l++) {
         const layer_weights *w = layers + l;
         const int64_t at = l * batch;
-        status |= autoglm_linear(batch, hidden, qkv_n, x, w->norm_in, w->eps, w->qkv, w->qkv_bits, w->qkv_header, w->qkv_bias,
-                                 NULL, qkv, threads);
+        status |= autoglm_linear(batch, hidden, qkv_n, x, w->norm_in, w->eps, w->qkv, w->qkv_bits,
+                                 w->qkv_header, w->qkv_bias, NULL, qkv, threads);
         status |= autoglm_decode_attention(batch, heads, kv_heads, dim, qkv, qkv_n, qkv + heads * dim, qkv_n,
                                            qkv + (heads + kv_heads) * dim, qkv_n, keys + at, values + at,
                                            capacity + at, length + at, cos, sin, w->window, w->scaling,
                                            attended);
-        status |= autoglm_linear(batch, heads * dim, hidden, attended, NULL, 0.0f, w->o, w->o_bits, w->o_header, w->o_bias, x,
-                                 middle, threads);
+        status |= autoglm_linear(batch, heads * dim, hidden, attended, NULL, 0.0f, w->o, w->o_bits, w->o_header,
+                                 w->o_bias, x, middle, threads);
         status |= autoglm_linear(batch, hidden, 2 * width, middle, w->norm_post, w->eps, w->gate_up,
                                  w->gate_up_bits, w->gate_up_header, NULL, NULL, gate_up, threads);
         silu_mul_rows(gate_up, batch, width, mixed);
-        status |= autoglm_linear(batch, width, hidden, mixed, NULL, 0.0f, w->down, w->down_bits, w->down_header, NULL, middle, x,
-                                 threads);
+        status |= autoglm_linear(batch, width, hidden, mixed, NULL, 0.0f, w->down, w->down_bits, w->down_header,
+                                 NULL, middle, x, threads);
     }
     free(scratch);
     return status == 0 ? 0 : -1;

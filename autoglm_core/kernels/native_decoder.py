@@ -52,7 +52,7 @@ class _Shape(ctypes.Structure):
 
 
 def available() -> bool:
-    return _decode_layers() is not None and _silu_mul() is not None
+    return _functions() is not None
 
 
 def silu_mul(gate_up: torch.Tensor, width: int) -> torch.Tensor:
@@ -142,23 +142,29 @@ def _layer_weights(layer: Any) -> _LayerWeights:
     )  # fmt: skip
 
 
-@functools.cache
 def _decode_layers() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
-    argtypes = [
+    functions = _functions()
+    return None if functions is None else functions["autoglm_decode_layers"]
+
+
+def _silu_mul() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
+    functions = _functions()
+    return None if functions is None else functions["autoglm_silu_mul"]
+
+
+@functools.cache
+def _functions() -> dict[str, ctypes._CFuncPtr] | None:  # type: ignore[name-defined]
+    """Both functions of the library, built once (None where it could not be)."""
+    layers: list[Any] = [
         _INT64, _INT64, _POINTER, _POINTER, _POINTER,
         ctypes.POINTER(_POINTER), ctypes.POINTER(_POINTER), ctypes.POINTER(_INT64), ctypes.POINTER(_INT64),
         _POINTER, _POINTER, _INT64,
     ]  # fmt: skip
-    return _load("autoglm_decode_layers", argtypes)
-
-
-@functools.cache
-def _silu_mul() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
-    return _load("autoglm_silu_mul", [_INT64, _INT64, _POINTER, _POINTER, _INT64])
-
-
-def _load(symbol: str, argtypes: list[Any]) -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
-    return native_build.load(
-        Path(__file__).with_suffix(".c"), symbol, argtypes, switch="AUTOGLM_DISABLE_NATIVE_DECODER",
+    signatures: dict[str, list[Any]] = {
+        "autoglm_decode_layers": layers,
+        "autoglm_silu_mul": [_INT64, _INT64, _POINTER, _POINTER, _INT64],
+    }
+    return native_build.load_functions(
+        Path(__file__).with_suffix(".c"), signatures, switch="AUTOGLM_DISABLE_NATIVE_DECODER",
         openmp=True, with_sources=_SOURCES,
     )  # fmt: skip

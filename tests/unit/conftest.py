@@ -17,8 +17,7 @@ def fresh_build(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Non
     def forget() -> None:
         native_attention._library.cache_clear()
         native_linear._library.cache_clear()
-        native_decoder._decode_layers.cache_clear()
-        native_decoder._silu_mul.cache_clear()
+        native_decoder._functions.cache_clear()
 
     monkeypatch.setenv("AUTOGLM_CACHE_DIR", str(tmp_path))
     forget()
