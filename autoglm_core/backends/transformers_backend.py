@@ -17,8 +17,6 @@ join, leave and are cancelled at any step, each with its own sampling, seed, EOS
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import ctypes
 import logging
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
@@ -42,6 +40,7 @@ from autoglm_core.backends.hf_loading import (
     resolve_dtype,
 )
 from autoglm_core.backends.hf_tokenizer import HFChatTokenizer
+from autoglm_core.backends.load_memory import pages_released_after, release_pages, return_freed_heap
 from autoglm_core.errors import EngineError, FailedPrecondition, InvalidArgument, NotFound, NotReady
 from autoglm_core.kernels.linear_kernels import QUANTIZATIONS, can_pack, pack_linears
 from autoglm_core.runtime.kv_cache import KVCacheManager
@@ -240,7 +239,10 @@ class TransformersBackend:
         model, hf_tokenizer = load_sync(self.source, device, dtype)
         tokenizer = HFChatTokenizer(hf_tokenizer)
         probe = (tokenizer.encode("The quick brown fox jumps over the lazy dog.") or [0, 1, 2, 3])[:8]
-        reference = reference_logits(model, probe)
+        # A layer's checkpoint pages go as soon as the reference pass is through it (the second pass,
+        # one step, reads them again from the page cache): the whole fp32 file is never resident.
+        with pages_released_after(model):
+            reference = reference_logits(model, probe)
         runner: TorchRunner | PagedRunner | None = None
         if self.runner_choice == "paged" or (self.runner_choice == "auto" and device.type == "cuda"):
             runner = self._paged_runner(model, dtype, probe, reference)
@@ -277,7 +279,7 @@ class TransformersBackend:
             return
         self._model, self._tokenizer = model, tokenizer
         logger.info("loaded %s on %s (%s, quantization %s)", self.source, device, dtype, self.quantization)
-        _return_freed_memory()
+        return_freed_heap()
         kv = KVCacheManager(_kv_blocks(model, dtype, self.kv_cache_mb), KV_BLOCK_TOKENS)
         scheduling = replace(self.scheduler_config, attention_context=attention_context(model))
         loop = StepLoop(Scheduler(scheduling, kv), runner, name="autoglm-step")
@@ -331,7 +333,7 @@ class TransformersBackend:
         if reason is None:
             # "auto" first: when it reproduces the model, no fp32 copy is built at all.
             for weights in ("auto", "none") if self.quantization == "auto" else ("none",):
-                decoder = LlamaDecoder(model, weights)
+                decoder = LlamaDecoder(model, weights, on_packed=_let_go)
                 candidate = TorchRunner(model, decoder, self.num_threads)
                 try:
                     error = check_against_reference(candidate, probe, reference, 1e-3)
@@ -347,7 +349,7 @@ class TransformersBackend:
             logger.info("%s: lean decoder not used (%s)", self.source, reason)
             return None
         if self.quantization == "int4":
-            runner.decoder = decoder = LlamaDecoder(model, "int4")
+            runner.decoder = decoder = LlamaDecoder(model, "int4", on_packed=_let_go)
             error = logits_error(runner, probe, reference)
         _drop_decoder_layers(model, decoder)  # the decoder holds its own (packed) copies
         logger.info(
@@ -409,8 +411,8 @@ def attention_context(model: PreTrainedModel) -> int:
     return max(1, weights // (2 * heads * head_dim))
 
 
-def _return_freed_memory() -> None:
-    """Hands the load's freed buffers back to the system (glibc keeps them in its arenas otherwise, and
-    they count as the server's memory for its whole life)."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
+def _let_go(module: nn.Module) -> None:
+    """Once the lean decoder has packed a module's weights: its checkpoint pages and the packing's
+    temporaries go back to the system, so a load peaks near one layer's worth above what it keeps."""
+    release_pages(module.parameters())
+    return_freed_heap()

@@ -36,7 +36,7 @@ _SOURCE = Path(__file__).with_suffix(".c")
 _SYMBOL = "autoglm_linear"
 _INT64, _POINTER = ctypes.c_int64, ctypes.c_void_p
 BLOCK = 32
-ROWS_PER_FIT = 4096
+ROWS_PER_FIT = 1024
 
 
 def available() -> bool:

@@ -97,14 +97,25 @@ class _Layer:
 class LlamaDecoder:
     """forward(rows, tokens): last-token logits of each row after appending its tokens to its cache."""
 
-    def __init__(self, model: PreTrainedModel, quantization: str = "none") -> None:
+    def __init__(
+        self,
+        model: PreTrainedModel,
+        quantization: str = "none",
+        on_packed: Callable[[nn.Module], None] | None = None,
+    ) -> None:
+        """`on_packed` is called with each of the model's modules (a layer, the head, the embedding)
+        once the decoder has its own copy: a load uses it to let go of what it has read."""
         config = model.config.get_text_config()
         self.heads = int(config.num_attention_heads)
         self.kv_heads = int(config.num_key_value_heads)
         self.head_dim = int(getattr(config, "head_dim", None) or config.hidden_size // self.heads)
         inner: Any = model.model
         self.rotary = inner.rotary_emb
-        self.layers = [_Layer(layer, quantization) for layer in inner.layers]
+        done = on_packed or (lambda module: None)
+        self.layers = []
+        for layer in inner.layers:
+            self.layers.append(_Layer(layer, quantization))
+            done(layer)
         self.norm = inner.norm.weight.detach().clone()
         self.norm_eps = float(inner.norm.variance_epsilon)
         # The output head picks the tokens: fp32, or 8-bit blocks only where that is exactly the file's
@@ -113,6 +124,8 @@ class LlamaDecoder:
         head_mode = "none" if quantization == "none" else "auto"
         self.head = make_linear(lm_head.weight, lm_head.bias, head_mode)
         self.embed: Callable[[torch.Tensor], torch.Tensor] = _embedding(inner.embed_tokens, self.head)
+        done(lm_head)
+        done(inner.embed_tokens)
         # Decode steps attend through the C kernel where it could be built (native_attention.py).
         self.native_attention = native_attention.available()
         # SiLU * up in C wherever it was built, so the fused decode path and the per-layer one agree.
