@@ -1,4 +1,5 @@
-"""A mock-backend server starts and serves every service without importing torch or transformers.
+"""A mock-backend server starts and serves every service without importing torch or transformers,
+nor the MCP SDK while no MCP server is registered.
 
 The server runs under `python -X importtime`, which writes every module the process imports to
 stderr, lazy imports included, so a call that pulled torch in late would show up as well.
@@ -15,7 +16,7 @@ from autoglm.v1 import memory_pb2, memory_pb2_grpc, tool_pb2, tool_pb2_grpc, use
 from autoglm_client import AutoGLMClient
 from benchmarks.server_process import ServerProcess
 
-HEAVY = re.compile(r"\|\s+(torch|transformers)(\.\S+)?\s*$")
+HEAVY = re.compile(r"\|\s+(torch|transformers|mcp)(\.\S+)?\s*$")
 
 
 def test_mock_server_imports_neither_torch_nor_transformers(tmp_path: object) -> None:

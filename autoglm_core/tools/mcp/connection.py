@@ -16,16 +16,16 @@ import contextlib
 import logging
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
-from typing import Any, Literal
+from typing import Any
 
 from mcp import Client, MCPError, types
 from mcp_types import CONNECTION_CLOSED
 
 from autoglm_core.tools.http import ToolCallError
+from autoglm_core.tools.mcp.spec import State
 
 log = logging.getLogger(__name__)
 
-State = Literal["connecting", "available", "unavailable", "closed"]
 Opener = Callable[[], AbstractAsyncContextManager[Client]]
 ToolsListener = Callable[[list[types.Tool]], None]
 

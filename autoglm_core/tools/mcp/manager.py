@@ -4,6 +4,9 @@ Each server's tools are published in the ToolRegistry as `server.tool` (kind "mc
 tool list is read (on registration and every `refresh_s`), so ListTools, `allowed_tools`, the
 agent loop and the router see them like any other tool. A server that cannot be reached keeps its
 last tool list, shown as unavailable, and is reconnected in the background.
+
+The MCP SDK (with its many pydantic models) is imported when the first server is registered: it adds
+tens of megabytes and most of a second to start-up, which a server without MCP servers never needs.
 """
 
 from __future__ import annotations
@@ -12,19 +15,15 @@ import logging
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
-
-from mcp import Client, StdioServerParameters, types
-from mcp.client.streamable_http import streamable_http_client
+from typing import TYPE_CHECKING, Any
 
 from autoglm_core.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from autoglm_core.tools.http import HttpPolicy, ToolCallError
-from autoglm_core.tools.mcp.connection import McpConnection, State
 from autoglm_core.tools.mcp.network import check_url, pinned_client
-from autoglm_core.tools.mcp.results import result_value
 from autoglm_core.tools.mcp.spec import (
     REMOTE_TOOL_NAME,
     McpServerSpec,
+    State,
     namespaced,
     resolve_command,
     spec_violations,
@@ -37,9 +36,14 @@ from autoglm_core.tools.registry import (
     check_parameters_schema,
 )
 
+if TYPE_CHECKING:
+    from mcp import Client, types
+
+    from autoglm_core.tools.mcp.connection import McpConnection
+
 log = logging.getLogger(__name__)
 
-CLIENT_INFO = types.Implementation(name="openautoglm", version="0.1.0")
+CLIENT_NAME, CLIENT_VERSION = "openautoglm", "0.1.0"
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,8 @@ class McpManager:
                 await check_url(spec.http.url, self.policy)
             except ToolCallError as error:
                 raise InvalidArgument.one("http.url", str(error)) from None
+        from autoglm_core.tools.mcp.connection import McpConnection  # the SDK, on first use
+
         connection = McpConnection(
             spec.name,
             self._opener(spec),
@@ -125,6 +131,8 @@ class McpManager:
         entry = self._servers.get(ref.server)
         if entry is None:
             raise ToolCallError(f"the MCP server {ref.server!r} is not registered")
+        from autoglm_core.tools.mcp.results import result_value  # the SDK is loaded: a server exists
+
         result = await entry[1].call(ref.tool, arguments)
         return result_value(result, self.policy.max_response_bytes)
 
@@ -158,24 +166,35 @@ class McpManager:
         assert spec.stdio is not None, "a spec has one transport"
         command = resolve_command(spec.stdio.command, self.stdio_commands)
         assert command is not None, "checked by spec_violations"
+        from mcp import Client, StdioServerParameters
+
         parameters = StdioServerParameters(
             command=command,
             args=list(spec.stdio.args),
             env={name: self.policy.secrets[secret] for name, secret in spec.stdio.secret_env.items()},
         )
-        return lambda: Client(parameters, client_info=CLIENT_INFO, cache=None)
+        return lambda: Client(parameters, client_info=_client_info(), cache=None)
 
 
 @asynccontextmanager
 async def _http_session(
     url: str, headers: dict[str, str], policy: HttpPolicy, timeout_s: float
 ) -> AsyncIterator[Client]:
+    from mcp import Client
+    from mcp.client.streamable_http import streamable_http_client
+
     async with pinned_client(policy, headers, timeout_s) as http:
         transport = streamable_http_client(
             url, http_client=http, max_sse_event_size=policy.max_response_bytes
         )
-        async with Client(transport, client_info=CLIENT_INFO, cache=None) as client:
+        async with Client(transport, client_info=_client_info(), cache=None) as client:
             yield client
+
+
+def _client_info() -> types.Implementation:
+    from mcp import types
+
+    return types.Implementation(name=CLIENT_NAME, version=CLIENT_VERSION)
 
 
 def tool_spec(server: McpServerSpec, tool: types.Tool) -> ToolSpec | None:

@@ -13,10 +13,13 @@ import re
 import shutil
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Literal
 from urllib.parse import urlsplit
 
 from autoglm_core.errors import FieldViolation
 
+# A registered server's connection, as ListMcpServers shows it.
+State = Literal["connecting", "available", "unavailable", "closed"]
 SERVER_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 # MCP tool names (letters, digits, '_', '-', '.'; the spec allows up to 128 characters).
 REMOTE_TOOL_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
