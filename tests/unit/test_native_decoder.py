@@ -138,3 +138,42 @@ def test_the_plain_c_path_without_vector_instructions_agrees_with_itself(
     decoder.fused = None
     assert torch.equal(fused, decode(decoder, prefilled(decoder), 3, batched=True))
     assert_batch_invariant(fused_decoder(tiny_model))
+
+
+WINDOW = 4  # shorter than every prompt here but one, so the window decides what a token attends to
+
+
+@pytest.fixture(scope="module")
+def windowed_model(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    from transformers import AutoModelForCausalLM
+
+    path = build_tiny_model(Path(tmp_path_factory.mktemp("tiny")) / "model", model_type="mistral")
+    model = AutoModelForCausalLM.from_pretrained(str(path), dtype=torch.float32, sliding_window=WINDOW)
+    assert model.config.sliding_window == WINDOW
+    return model
+
+
+def test_a_sliding_window_gives_transformers_logits_and_the_same_bits_fused(windowed_model: Any) -> None:
+    """Mistral-style attention to the last WINDOW positions: the per-layer path reproduces
+    transformers' logits past the window, and the fused decode steps give that path's bits."""
+    exact = LlamaDecoder(windowed_model, "none")
+    assert exact.layers[0].window == WINDOW
+    rows = prefilled(exact)
+    with torch.inference_mode():
+        step = exact.forward(rows, [[1] for _ in rows])
+        for index, prompt in enumerate(PROMPTS):
+            ids = torch.tensor([[*prompt, 1]])
+            expected = windowed_model(input_ids=ids).logits[0, -1]
+            torch.testing.assert_close(step[index], expected, rtol=1e-4, atol=1e-4)
+            # The window changes the answer wherever a sequence outgrows it (else this shows nothing).
+            windowed_model.config.sliding_window = None
+            try:
+                unwindowed = windowed_model(input_ids=ids).logits[0, -1]
+            finally:
+                windowed_model.config.sliding_window = WINDOW
+            assert torch.allclose(unwindowed, expected) == (len(prompt) + 1 <= WINDOW)
+    decoder = fused_decoder(windowed_model)
+    fused = decode(decoder, prefilled(decoder), 6, batched=True)
+    decoder.fused = None
+    assert torch.equal(fused, decode(decoder, prefilled(decoder), 6, batched=True))
+    assert_batch_invariant(fused_decoder(windowed_model))

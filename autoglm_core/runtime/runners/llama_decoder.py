@@ -67,6 +67,19 @@ def unsupported_reason(model: PreTrainedModel) -> str | None:
     return None
 
 
+def sliding_window(config: Any, attention: nn.Module, index: int) -> int | None:
+    """How many of the latest positions layer `index` attends to, or None for all of them.
+
+    Qwen2's attention modules carry their own window (set on the layers that slide). Mistral's carry
+    none: its config's one window applies to every layer, through the attention mask."""
+    if hasattr(attention, "sliding_window"):
+        return getattr(attention, "sliding_window", None) or None
+    kinds = getattr(config, "layer_types", None)
+    if kinds is not None:
+        return getattr(config, "sliding_window", None) if kinds[index] == "sliding_attention" else None
+    return getattr(config, "sliding_window", None) or None
+
+
 class StepInterrupted(Exception):
     """A forward pass was stopped between layers (a more urgent request arrived)."""
 
@@ -74,7 +87,7 @@ class StepInterrupted(Exception):
 class _Layer:
     """One decoder layer's weights, fused for fewer and larger matrix products."""
 
-    def __init__(self, layer: Any, quantization: str) -> None:
+    def __init__(self, layer: Any, quantization: str, window: int | None) -> None:
         attn, mlp = layer.self_attn, layer.mlp
         q, k, v = attn.q_proj, attn.k_proj, attn.v_proj
         bias = None if q.bias is None else torch.cat([q.bias, k.bias, v.bias])
@@ -88,7 +101,7 @@ class _Layer:
         self.norm_post = layer.post_attention_layernorm.weight.detach().clone()
         self.eps = float(layer.input_layernorm.variance_epsilon)
         self.scaling = float(attn.scaling)
-        self.window: int | None = getattr(attn, "sliding_window", None)
+        self.window = window
 
     def modules(self) -> list[nn.Module]:
         return [self.qkv, self.o, self.gate_up, self.down]
@@ -113,8 +126,8 @@ class LlamaDecoder:
         self.rotary = inner.rotary_emb
         done = on_packed or (lambda module: None)
         self.layers = []
-        for layer in inner.layers:
-            self.layers.append(_Layer(layer, quantization))
+        for index, layer in enumerate(inner.layers):
+            self.layers.append(_Layer(layer, quantization, sliding_window(config, layer.self_attn, index)))
             done(layer)
         self.norm = inner.norm.weight.detach().clone()
         self.norm_eps = float(inner.norm.variance_epsilon)
