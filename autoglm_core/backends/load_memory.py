@@ -73,6 +73,9 @@ def pages_released_after(model: nn.Module) -> Iterator[None]:
     """Within the block, every module of `model` that holds parameters of its own releases them
     (release_pages) after each of its forward calls: a pass through the model then keeps about one
     layer's weights resident, whatever the architecture."""
+    if _LIBC is None:  # nothing can be released here
+        yield
+        return
     mappings = file_mappings()  # the checkpoint's mapping stays put while the block runs
 
     def after_forward(module: nn.Module, *_: object) -> None:
@@ -101,12 +104,15 @@ def _page_span(tensor: torch.Tensor) -> tuple[int, int] | None:
 def file_mappings() -> list[tuple[int, int]]:
     """Address ranges of this process's mappings of regular files."""
     ranges = []
-    with open("/proc/self/maps", encoding="utf-8") as maps:
-        for line in maps:
-            fields = line.split(maxsplit=5)
-            if len(fields) == 6 and fields[5].startswith("/") and fields[4] != "0":
-                low, high = fields[0].split("-")
-                ranges.append((int(low, 16), int(high, 16)))
+    try:
+        with open("/proc/self/maps", encoding="utf-8") as maps:
+            for line in maps:
+                fields = line.split(maxsplit=5)
+                if len(fields) == 6 and fields[5].startswith("/") and fields[4] != "0":
+                    low, high = fields[0].split("-")
+                    ranges.append((int(low, 16), int(high, 16)))
+    except OSError:  # no /proc (not Linux): no mapping is known, so nothing is released
+        return []
     return ranges
 
 
