@@ -143,21 +143,31 @@ def test_the_plain_c_path_without_vector_instructions_agrees_with_itself(
 WINDOW = 4  # shorter than every prompt here but one, so the window decides what a token attends to
 
 
-@pytest.fixture(scope="module")
-def windowed_model(tmp_path_factory: pytest.TempPathFactory) -> Any:
+# Mistral: one window for every layer, in the config only. Qwen2: a window on the layers its config
+# names (here the second of two), carried by their attention modules.
+QWEN2_SLIDING = {"use_sliding_window": True, "layer_types": ["full_attention", "sliding_attention"]}
+WINDOWS = {
+    "mistral": ({"sliding_window": WINDOW}, [WINDOW, WINDOW]),
+    "qwen2": ({"sliding_window": WINDOW, **QWEN2_SLIDING}, [None, WINDOW]),
+}
+
+
+@pytest.fixture(scope="module", params=sorted(WINDOWS))
+def windowed_model(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
     from transformers import AutoModelForCausalLM
 
-    path = build_tiny_model(Path(tmp_path_factory.mktemp("tiny")) / "model", model_type="mistral")
-    model = AutoModelForCausalLM.from_pretrained(str(path), dtype=torch.float32, sliding_window=WINDOW)
-    assert model.config.sliding_window == WINDOW
+    path = build_tiny_model(Path(tmp_path_factory.mktemp("tiny")) / "model", model_type=request.param)
+    settings, windows = WINDOWS[request.param]
+    model = AutoModelForCausalLM.from_pretrained(str(path), dtype=torch.float32, **settings)
+    model.expected_windows = windows
     return model
 
 
 def test_a_sliding_window_gives_transformers_logits_and_the_same_bits_fused(windowed_model: Any) -> None:
-    """Mistral-style attention to the last WINDOW positions: the per-layer path reproduces
-    transformers' logits past the window, and the fused decode steps give that path's bits."""
+    """Attention to the last WINDOW positions (every layer's, or some layers'): the per-layer path
+    reproduces transformers' logits past the window, and the fused decode steps give its bits."""
     exact = LlamaDecoder(windowed_model, "none")
-    assert exact.layers[0].window == WINDOW
+    assert [layer.window for layer in exact.layers] == windowed_model.expected_windows
     rows = prefilled(exact)
     with torch.inference_mode():
         step = exact.forward(rows, [[1] for _ in rows])
@@ -165,13 +175,14 @@ def test_a_sliding_window_gives_transformers_logits_and_the_same_bits_fused(wind
             ids = torch.tensor([[*prompt, 1]])
             expected = windowed_model(input_ids=ids).logits[0, -1]
             torch.testing.assert_close(step[index], expected, rtol=1e-4, atol=1e-4)
-            # The window changes the answer wherever a sequence outgrows it (else this shows nothing).
-            windowed_model.config.sliding_window = None
-            try:
-                unwindowed = windowed_model(input_ids=ids).logits[0, -1]
-            finally:
-                windowed_model.config.sliding_window = WINDOW
-            assert torch.allclose(unwindowed, expected) == (len(prompt) + 1 <= WINDOW)
+    # The window changes the answer wherever a sequence outgrows it (else this test shows nothing).
+    plain = LlamaDecoder(windowed_model, "none")
+    for layer in plain.layers:
+        layer.window = None
+    with torch.inference_mode():
+        unwindowed = plain.forward(prefilled(plain), [[1] for _ in PROMPTS])
+    for index, prompt in enumerate(PROMPTS):
+        assert torch.allclose(unwindowed[index], step[index]) == (len(prompt) + 1 <= WINDOW)
     decoder = fused_decoder(windowed_model)
     fused = decode(decoder, prefilled(decoder), 6, batched=True)
     decoder.fused = None
