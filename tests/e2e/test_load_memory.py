@@ -18,27 +18,35 @@ from autoglm_core.models.default_model import resolve_model_source
 
 pytestmark = pytest.mark.model
 
-# Run in a fresh process: its peak resident memory (VmHWM) is then the load's alone.
+# Run in a fresh process, sampling its file-backed resident memory (the checkpoint's pages, beside the
+# libraries') through the load: the whole-process peak also moves with the allocator's heap, which
+# varies from run to run, while the question here is the checkpoint's pages alone.
 LOAD = """
-import asyncio, json, re, sys
+import asyncio, json, re, sys, threading, time
 from autoglm_core.backends.transformers_backend import TransformersBackend
 
 def status(key):
     return int(re.search(key + r":\\s+(\\d+)", open("/proc/self/status").read()).group(1)) * 1024
 
+highest = [0]
+def sample():
+    while True:
+        highest[0] = max(highest[0], status("RssFile"))
+        time.sleep(0.002)
+
 async def main():
     backend = TransformersBackend(sys.argv[1], name="default", kv_cache_mb=64)
-    before = status("VmRSS")
-    open("/proc/self/clear_refs", "w").write("5")  # the peak from here on
+    before = status("RssFile")
+    threading.Thread(target=sample, daemon=True).start()
     await backend.load()
-    print(json.dumps({"before": before, "peak": status("VmHWM"), "after": status("VmRSS")}))
+    print(json.dumps({"file_before": before, "file_peak": highest[0], "file_after": status("RssFile")}))
     await backend.close()
 
 asyncio.run(main())
 """
 
 
-def test_the_load_peaks_below_the_fp32_checkpoint_over_what_it_keeps() -> None:
+def test_the_load_never_holds_the_whole_fp32_checkpoint() -> None:
     source = resolve_model_source("openautoglm-base-v1")
     checkpoint = sum(path.stat().st_size for path in Path(source).glob("*.safetensors"))
     done = subprocess.run(
@@ -46,8 +54,8 @@ def test_the_load_peaks_below_the_fp32_checkpoint_over_what_it_keeps() -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     memory = json.loads(done.stdout.strip().splitlines()[-1])
-    growth = memory["peak"] - memory["before"]
-    # The load keeps 4-bit layers and an 8-bit head (about a fifth of the checkpoint) and may read
-    # the checkpoint, but never holds all of it: the peak's growth stays under the file's size.
-    assert growth < checkpoint, (memory, checkpoint)
-    assert memory["after"] < memory["peak"]
+    # The reference pass and the packing read every layer, but each layer's pages go once read: at
+    # most the embedding table (read by the pass and by the tied head's packing) and a layer or two
+    # are resident at once, a fraction of the file. Before, the whole file was.
+    assert memory["file_peak"] - memory["file_before"] < checkpoint // 2, (memory, checkpoint)
+    assert memory["file_after"] - memory["file_before"] < checkpoint // 4, (memory, checkpoint)
